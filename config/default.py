@@ -1,0 +1,37 @@
+"""Defaults for running Jixiao on one machine with SQLite under instance/."""
+
+from config import DEFAULT_SECRET_KEY
+
+SECRET_KEY = DEFAULT_SECRET_KEY
+SQLALCHEMY_DATABASE_URI = ""  # empty: sqlite:///<instance>/jixiao.sqlite3
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = ["zh_Hans_CN", "en"]
+DISABLED_PLUGINS: list[str] = []
+LOAD_ENTRYPOINT_PLUGINS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCKOUT_MINUTES = 15
+
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "png", "jpg", "jpeg", "zip", "txt"]
+MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+WTF_CSRF_TIME_LIMIT = None
+FLASK_ADMIN_SWATCH = "default"
+ADMIN_PAGE_SIZE = 20
+
+API_TITLE = "Jixiao API"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.0.3"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+API_MAX_PAGE_SIZE = 200

@@ -1,0 +1,97 @@
+"""Login and logout (Flask-Login), with lockout after repeated failures."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from core.extensions import db
+from core.models import User, utcnow
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Remember me"))
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parsed = urlparse(target)
+        if not parsed.netloc and not parsed.scheme and target.startswith("/") \
+                and not target.startswith("//"):
+            return target
+    return url_for("admin.index")
+
+
+def attempt_login(username: str, password: str) -> tuple[User | None, str | None]:
+    """Check a username and password; count failures and lock the account when needed."""
+    user = db.session.execute(
+        select(User).where(User.username == username.strip())
+        .execution_options(jixiao_unscoped=True)).scalar_one_or_none()
+    generic = _("Wrong username or password.")
+    if user is None:
+        return None, generic
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return None, _("This account is locked after too many failed logins; "
+                       "try again in %(minutes)s minutes.", minutes=minutes)
+    if not user.active:
+        return None, _("This account is disabled.")
+    if not user.check_password(password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+        db.session.commit()
+        return None, generic
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if not user.session_token:
+        user.session_token = secrets.token_hex(16)
+    db.session.commit()
+    return user, None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user, error = attempt_login(form.username.data, form.password.data)
+        if user is not None:
+            locale = session.get("locale")
+            session.clear()  # no session fixation: a fresh session after login
+            if locale:
+                session["locale"] = locale
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(error, "error")
+    return render_template("auth/login.html", form=form), (200 if request.method == "GET"
+                                                          or form.errors == {} else 400)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))

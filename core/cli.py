@@ -1,0 +1,91 @@
+"""``flask jixiao …``: the operator's commands. Plugins add theirs via ``jixiao_cli``."""
+
+from __future__ import annotations
+
+import random
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from core.audit import actor_var
+from core.extensions import db
+from core.plugins import describe
+
+
+def make_cli(pm) -> AppGroup:
+    group = AppGroup("jixiao", help="Jixiao administration commands.")
+
+    @group.command("init-db")
+    def init_db():
+        """Build or upgrade the schema (migrations) and sync role permissions."""
+        upgrade()
+        _sync()
+        click.echo("database ready")
+
+    @group.command("sync-permissions")
+    def sync_permissions_cmd():
+        """Add missing roles and default permission grants declared by plugins."""
+        click.echo(f"{_sync()} grants added")
+
+    @group.command("seed-demo")
+    @click.option("--scale", type=click.Choice(["small", "district"]), default="district")
+    @click.option("--seed", type=int, default=2021, help="Random seed (same seed, same data).")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when org units already exist.")
+    def seed_demo(scale: str, seed: int, if_empty: bool):
+        """Load realistic demo data through every plugin's jixiao_seed_demo."""
+        from core.models import OrgUnit
+
+        if if_empty and db.session.scalar(select(func.count()).select_from(OrgUnit)):
+            click.echo("demo data already present")
+            return
+        token = actor_var.set((None, "seed-demo"))
+        try:
+            _sync()
+            pm.hook.jixiao_seed_demo(session=db.session, rng=random.Random(seed), scale=scale)
+            db.session.commit()
+        finally:
+            actor_var.reset(token)
+        click.echo(f"demo data loaded (scale={scale}, seed={seed})")
+
+    @group.command("plugins")
+    def plugins_cmd():
+        """List plugins, where each came from and the hooks it implements."""
+        for info in describe(pm):
+            click.echo(f"{info.name}\t{info.source}\t{info.module}\t{', '.join(info.hooks)}")
+
+    audit = AppGroup("audit", help="Audit log commands.")
+
+    @audit.command("verify")
+    def audit_verify():
+        """Check the hash chain; exit 1 and name the first broken entry if any."""
+        from core.audit import verify
+
+        result = verify(db.session)
+        if result.ok:
+            click.echo(f"audit chain intact: {result.checked} entries")
+            return
+        click.echo(f"audit chain BROKEN at entry {result.broken_id}: {result.reason} "
+                   f"({result.checked} entries verified before it)", err=True)
+        raise SystemExit(1)
+
+    group.add_command(audit)
+    pm.hook.jixiao_cli(group=group)
+    return group
+
+
+def _sync() -> int:
+    from core.permissions import sync_permissions
+
+    token = actor_var.set((None, "system"))
+    try:
+        added = sync_permissions(db.session)
+        db.session.commit()
+    finally:
+        actor_var.reset(token)
+    return added
+
+
+__all__ = ["current_app", "make_cli"]

@@ -1,0 +1,138 @@
+"""Every hook a Jixiao plugin can implement, in one place.
+
+Implement a hook with ``@hookimpl`` from ``core.plugins`` (or
+``pluggy.HookimplMarker("jixiao")``) on a module or object registered as a
+plugin. Hooks are always called with keyword arguments; an implementation may
+accept any subset of them. docs/plugins.md lists these hooks and a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "jixiao"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+# --- Setup hooks: called once per application by ``create_app`` ------------------
+
+@hookspec
+def jixiao_config(config):
+    """Set defaults for the plugin's own settings.
+
+    Called before extensions are bound, with the app's ``config`` mapping. Use
+    ``config.setdefault(...)`` so that environment and test settings win.
+    Returns nothing.
+    """
+
+
+@hookspec
+def jixiao_register_models():
+    """Import the plugin's model modules so that the metadata is complete.
+
+    Called before the database is bound and before migrations are inspected.
+    Returns nothing (or the imported modules; the value is ignored).
+    """
+
+
+@hookspec
+def jixiao_permissions():
+    """Declare the permissions the plugin defines.
+
+    Returns a list of ``core.permissions.Permission`` (name, label, default
+    roles). Called once at start-up; the finance bureau may change the grants
+    afterwards.
+    """
+
+
+@hookspec
+def jixiao_admin_views(admin, db):
+    """Add Flask-Admin views and menu entries.
+
+    Called with the app's ``flask_admin.Admin`` and the ``db`` extension. Views
+    should derive from ``core.admin.ScopedModelView`` (row scope, permissions,
+    CSRF, audit) and set ``category`` to the stage's menu group. Returns nothing.
+    """
+
+
+@hookspec
+def jixiao_blueprints(app):
+    """Register web blueprints on ``app``. Returns nothing."""
+
+
+@hookspec
+def jixiao_api(api):
+    """Register API blueprints on the flask-smorest ``api`` (mounted under /api/v1).
+
+    Use ``core.api.ApiBlueprint`` so that authentication, scope and the error
+    format are shared. Returns nothing.
+    """
+
+
+@hookspec
+def jixiao_cli(group):
+    """Add ``flask jixiao …`` commands to the click ``group``. Returns nothing."""
+
+
+@hookspec
+def jixiao_jobs(scheduler):
+    """Add APScheduler jobs to ``scheduler`` (only in ``flask jixiao scheduler``)."""
+
+
+@hookspec
+def jixiao_seed_demo(session, rng, scale):
+    """Create realistic demo data.
+
+    Called by ``flask jixiao seed-demo`` after the core has created the org
+    tree, users, fiscal years and budget items, with the SQLAlchemy
+    ``session``, a seeded ``random.Random`` ``rng`` (use it for every random
+    choice so the data is deterministic) and ``scale`` (``"small"`` or
+    ``"district"``). Flush, do not commit. Returns nothing.
+    """
+
+
+# --- Domain hooks: called while working ---------------------------------------
+
+@hookspec
+def jixiao_workflow_transition(obj, old, new, user, action, comment):
+    """Broadcast after a workflow transition of ``obj`` from ``old`` to ``new``.
+
+    Called inside the transaction that records the transition; raising here
+    aborts the transition. Returns nothing.
+    """
+
+
+@hookspec
+def jixiao_budget_item_changed(item):
+    """Broadcast after a BudgetItem was created or changed (inside the transaction)."""
+
+
+@hookspec(firstresult=True)
+def jixiao_score_method(method):
+    """Return a scoring function for a custom indicator method name, or None."""
+
+
+@hookspec(firstresult=True)
+def jixiao_fee_method(schedule):
+    """Return a fee calculator for a fee schedule kind, or None."""
+
+
+@hookspec
+def jixiao_evaluation_finalized(evaluation):
+    """Broadcast when an evaluation becomes final (result application listens)."""
+
+
+@hookspec
+def jixiao_engagement_closed(engagement):
+    """Broadcast when an agency engagement closes (agency scoring listens)."""
+
+
+@hookspec
+def jixiao_dashboard_widgets(user):
+    """Cards for the home page of ``user``.
+
+    Returns a list of ``core.dashboard.Widget`` (title, value, note, link,
+    order). Implementations should use only queries that the core scope
+    already restricts to what ``user`` may see.
+    """

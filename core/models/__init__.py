@@ -1,0 +1,18 @@
+"""The shared model: every plugin may use these; none may change them."""
+
+from core.models.attachment import Attachment
+from core.models.audit import AuditHead, AuditLog
+from core.models.base import OrgScoped, TimestampMixin, VersionedMixin, utcnow
+from core.models.budget import BudgetItem, BudgetType, ItemKind
+from core.models.fiscal import FiscalYear, StageDeadline
+from core.models.notification import Notification
+from core.models.org import OrgKind, OrgUnit
+from core.models.user import Role, RoleName, RolePermission, User
+from core.models.workflow import State, WorkflowEvent, WorkflowMixin
+
+__all__ = [
+    "Attachment", "AuditHead", "AuditLog", "BudgetItem", "BudgetType", "FiscalYear", "ItemKind",
+    "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Role", "RoleName", "RolePermission",
+    "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",
+    "WorkflowMixin", "utcnow",
+]

@@ -1,0 +1,47 @@
+"""Fiscal years (预算年度) and their stage deadlines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models.base import TimestampMixin
+
+
+class FiscalYear(TimestampMixin, db.Model):
+    __tablename__ = "fiscal_year"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    deadlines: Mapped[list[StageDeadline]] = relationship(
+        back_populates="fiscal_year", cascade="all, delete-orphan", order_by="StageDeadline.due")
+
+    def __str__(self) -> str:
+        return self.name or str(self.year)
+
+    def deadline(self, stage: str) -> date | None:
+        for d in self.deadlines:
+            if d.stage == stage:
+                return d.due
+        return None
+
+
+class StageDeadline(db.Model):
+    """When a stage (targets, monitoring, self-evaluation…) is due in a fiscal year."""
+
+    __tablename__ = "stage_deadline"
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(40))
+    due: Mapped[date] = mapped_column(Date)
+    fiscal_year: Mapped[FiscalYear] = relationship(back_populates="deadlines")
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.due.isoformat()}"

@@ -1,0 +1,159 @@
+"""Row scope: the ONE place that decides which rows a user may see and change.
+
+Every ORM ``SELECT`` issued while a request has a logged-in user gets, for each
+scoped model it touches, the criteria returned by ``Model.scope_criteria(principal)``
+(``with_loader_criteria``; see SQLAlchemy's "global filters" recipe). Admin lists
+and counts, edit/details by id, relation dropdowns, ajax lookups, exports,
+lazy loads and the API all go through the ORM, so none can leak a row.
+Writes are checked in ``before_flush``: a scoped row may only be created in,
+or moved into, the user's scope.
+
+A model is scoped when it has a ``scope_criteria`` classmethod (``OrgScoped``
+gives one based on ``org_unit_id``). Code that must see everything (login,
+audit, jobs, CLI) runs outside a request or uses ``unscoped()``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+SKIP = "jixiao_unscoped"
+
+
+class ScopeError(PermissionError):
+    """A write outside the user's scope."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the user, their role and the org units they may see."""
+
+    user_id: int | None
+    role: str
+    org_ids: frozenset[int]
+    sees_everything: bool
+    agency_id: int | None = None
+
+
+def principal_for(user: Any) -> Principal:
+    """Compute a user's scope: their org unit's subtree (the bureau's subtree is all)."""
+    from core.models import OrgKind, OrgUnit
+
+    org = user.org_unit
+    if org is None:
+        return Principal(user.id, user.role_name, frozenset(), False,
+                         getattr(user, "agency_id", None))
+    if org.kind == OrgKind.FINANCE_BUREAU and org.parent_id is None:
+        return Principal(user.id, user.role_name, frozenset(), True)
+    with unscoped_session() as session:
+        ids = session.scalars(
+            select(OrgUnit.id).where(OrgUnit.path.startswith(org.path))).all()
+    return Principal(user.id, user.role_name, frozenset(ids), False)
+
+
+def current_principal() -> Principal | None:
+    """The principal of the current request, cached on ``g``; None when nobody is logged in."""
+    if not has_request_context():
+        return None
+    if "jixiao_principal" in g:
+        return g.jixiao_principal
+    if g.get("jixiao_loading_user"):
+        return None
+    from flask_login import current_user
+
+    principal = None
+    if current_user and current_user.is_authenticated:
+        principal = principal_for(current_user)
+    g.jixiao_principal = principal
+    return principal
+
+
+def reset_principal() -> None:
+    if has_request_context():
+        g.pop("jixiao_principal", None)
+
+
+
+@contextmanager
+def unscoped_session():
+    """Run queries without scope (login, audit, scope computation itself)."""
+    from core.extensions import db
+
+    if has_request_context():
+        prev = g.get("jixiao_unscoped", False)
+        g.jixiao_unscoped = True
+        try:
+            yield db.session
+        finally:
+            g.jixiao_unscoped = prev
+    else:
+        yield db.session
+
+
+unscoped = unscoped_session
+
+
+def _active_principal(state_options: dict[str, Any]) -> Principal | None:
+    if state_options.get(SKIP) or not has_request_context() or g.get("jixiao_unscoped"):
+        return None
+    return current_principal()
+
+
+def scoped_models(registry) -> list[type]:
+    """Every mapped class with a ``scope_criteria`` rule."""
+    return [m.class_ for m in registry.mappers if hasattr(m.class_, "scope_criteria")]
+
+
+_cache: dict[int, list[type]] = {}
+
+
+def _scoped_classes(state: ORMExecuteState) -> list[type]:
+    from core.extensions import db
+
+    registry = db.Model.registry
+    key = id(registry), len(registry.mappers)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = scoped_models(registry)
+    return _cache[key]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_scope(state: ORMExecuteState) -> None:
+    if not state.is_select or state.is_column_load:
+        return
+    principal = _active_principal(state.execution_options)
+    if principal is None:
+        return
+    options = []
+    for cls in _scoped_classes(state):
+        criteria = cls.scope_criteria(principal)
+        if criteria is not None:
+            options.append(with_loader_criteria(cls, criteria, include_aliases=True))
+    if options:
+        state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, flush_context: Any, instances: Any) -> None:
+    principal = _active_principal({})
+    if principal is None or principal.sees_everything:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        cls = type(obj)
+        check = getattr(cls, "scope_allows", None)
+        if check is None and hasattr(cls, "org_unit_id") and hasattr(cls, "scope_criteria") \
+                and "org_unit_id" in cls.__table__.c:
+            org_id = obj.org_unit_id
+            if org_id is not None and org_id not in principal.org_ids:
+                raise ScopeError(_l("You may not put this record under an org unit "
+                                    "outside your own."))
+        elif check is not None and not check(obj, principal):
+            raise ScopeError(_l("You may not change this record."))

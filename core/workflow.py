@@ -1,0 +1,113 @@
+"""The one review state machine used by every reviewable object.
+
+    draft ──submit──▶ submitted(level 0) ──approve──▶ submitted(level 1) … ──approve──▶ approved
+      ▲                    │
+      └──── returned ◀─return─┘   (returned ──submit──▶ submitted(level 0))
+
+A ``Workflow`` names its review chain, e.g. ``("dept_admin", "finance_admin")``
+for unit → department → finance. Level *i* of a submitted object can only be
+approved or returned by a user holding the role at ``chain[i]``. ``reopen``
+lets the last reviewer send an approved object back to draft. Every transition
+writes a ``WorkflowEvent`` and calls ``jixiao_workflow_transition``; an illegal
+one raises ``WorkflowError`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from core.extensions import db
+from core.models.workflow import STATE_LABELS, State, WorkflowEvent
+
+
+class WorkflowError(ValueError):
+    """An illegal transition; the message says why, in the user's language."""
+
+
+#: action -> states it may start from
+_FROM = {
+    "submit": {State.DRAFT, State.RETURNED},
+    "approve": {State.SUBMITTED},
+    "return": {State.SUBMITTED},
+    "reopen": {State.APPROVED},
+}
+ACTION_LABELS = {"submit": _l("Submit"), "approve": _l("Approve"),
+                 "return": _l("Return for revision"), "reopen": _l("Reopen")}
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A review chain: the roles that approve, level by level."""
+
+    name: str
+    chain: tuple[str, ...]
+    #: Roles allowed to submit (the owner's roles).
+    submitters: tuple[str, ...] = ("unit_user", "dept_admin", "finance_admin")
+    comment_required_on_return: bool = True
+
+    def allowed_actions(self, obj, user) -> list[str]:
+        return [a for a in _FROM if self._problem(obj, a, user) is None]
+
+    def _problem(self, obj, action: str, user):
+        if action not in _FROM:
+            return _l("Unknown action %(action)s.", action=action)
+        state = State(obj.state)
+        if state not in _FROM[action]:
+            return _l("Cannot %(action)s a record that is %(state)s.",
+                      action=ACTION_LABELS[action], state=STATE_LABELS[state])
+        role = getattr(user, "role_name", None)
+        if action == "submit":
+            if role not in self.submitters:
+                return _l("Your role may not submit this record.")
+        elif action == "reopen":
+            if role != self.chain[-1]:
+                return _l("Only the final reviewer may reopen an approved record.")
+        else:
+            level = obj.review_level or 0
+            if level >= len(self.chain) or role != self.chain[level]:
+                return _l("This record is waiting for review by another level.")
+        return None
+
+    def transition(self, obj, action: str, user, comment: str = "") -> WorkflowEvent:
+        """Apply ``action``; record the event and broadcast it. Raises WorkflowError."""
+        problem = self._problem(obj, action, user)
+        if problem is not None:
+            raise WorkflowError(problem)
+        comment = (comment or "").strip()
+        if action == "return" and self.comment_required_on_return and not comment:
+            raise WorkflowError(_l("A comment is required when returning a record."))
+        old = State(obj.state)
+        level = obj.review_level or 0
+        if action == "submit":
+            new, new_level = State.SUBMITTED, 0
+        elif action == "approve":
+            new_level = level + 1
+            new = State.APPROVED if new_level >= len(self.chain) else State.SUBMITTED
+        elif action == "return":
+            new, new_level = State.RETURNED, 0
+        else:  # reopen
+            new, new_level = State.DRAFT, 0
+        with db.session.begin_nested():
+            obj.state = new
+            obj.review_level = new_level
+            db.session.flush()
+            event = WorkflowEvent(
+                object_type=obj.__tablename__, object_id=obj.id, action=action,
+                from_state=old.value, to_state=new.value, level=level,
+                user_id=getattr(user, "id", None), comment=comment)
+            db.session.add(event)
+            db.session.flush()
+            pm = current_app.extensions["jixiao_plugins"]
+            pm.hook.jixiao_workflow_transition(obj=obj, old=old, new=new, user=user,
+                                               action=action, comment=comment)
+        return event
+
+    def history(self, obj) -> list[WorkflowEvent]:
+        return list(db.session.scalars(
+            db.select(WorkflowEvent)
+            .where(WorkflowEvent.object_type == obj.__tablename__,
+                   WorkflowEvent.object_id == obj.id)
+            .order_by(WorkflowEvent.id)))
