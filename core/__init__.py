@@ -57,8 +57,12 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    from core.i18n import compile_catalogs, translation_directories
+
+    dirs = translation_directories(pm)
+    compile_catalogs(*map(Path, dirs))
     babel.init_app(app, locale_selector=_select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+                   default_translation_directories=";".join(dirs))
     _init_login(app)
     app.jinja_env.globals["get_locale"] = _select_locale
 

@@ -1,0 +1,41 @@
+"""Translations: compile every plugin's ``translations/`` catalogs (.po → .mo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+CORE_TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def compile_catalogs(*directories: Path) -> int:
+    """Compile each ``<dir>/<locale>/LC_MESSAGES/*.po`` whose .mo is missing or older."""
+    compiled = 0
+    for directory in directories or (CORE_TRANSLATIONS,):
+        for po in Path(directory).glob("*/LC_MESSAGES/*.po"):
+            mo = po.with_suffix(".mo")
+            if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+                continue
+            with po.open("rb") as f:
+                catalog = read_po(f)
+            try:
+                with mo.open("wb") as f:
+                    write_mo(f, catalog, use_fuzzy=False)
+            except OSError:  # a read-only install ships compiled catalogs
+                continue
+            compiled += 1
+    return compiled
+
+
+def translation_directories(pm) -> list[str]:
+    """The core's catalog first, then each registered plugin package's ``translations/``."""
+    dirs = [CORE_TRANSLATIONS]
+    for plugin in pm.get_plugins():
+        module_file = getattr(plugin, "__file__", None)
+        if module_file:
+            candidate = Path(module_file).parent / "translations"
+            if candidate.is_dir() and candidate != CORE_TRANSLATIONS:
+                dirs.append(candidate)
+    return [str(d) for d in dirs]
