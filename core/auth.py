@@ -82,8 +82,7 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         flash(error, "error")
-    return render_template("auth/login.html", form=form), (200 if request.method == "GET"
-                                                          or form.errors == {} else 400)
+    return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -18,7 +18,7 @@ def test_dept_admin_logs_in_and_sees_dashboard(login):
 
 def test_wrong_password_is_refused(client):
     response = do_login(client, "dept01", "wrong-password")
-    assert response.status_code == 400
+    assert "用户名或密码错误" in response.text
     assert client.get("/admin/").status_code == 302
 
 
