@@ -1,10 +1,17 @@
 """Audit: every insert, update and delete of every model, hash-chained.
 
-Changes are collected in ``before_flush`` (values before) and written in
-``after_flush`` (values after, primary keys known) on the same connection, so
-an entry exists exactly when its change is committed. The chain's tip lives in
-the one ``audit_head`` row, which each writer updates first: that lock keeps
-the chain linear under concurrent writers on PostgreSQL and SQLite alike.
+Changes are collected in ``before_flush`` (values before, read from the
+database when the session does not hold them, e.g. on an expired object) and
+written in ``after_flush`` (values after, primary keys known) on the same
+connection, so an entry exists exactly when its change is committed. Bulk ORM
+``INSERT``/``UPDATE``/``DELETE`` statements, which bypass the flush, are logged
+as one ``bulk_*`` entry holding the statement and its parameters.
+
+The chain's tip lives in the one ``audit_head`` row, which each writer updates
+first: that lock keeps the chain linear under concurrent writers on PostgreSQL
+and SQLite alike. The log itself is append-only through the ORM (mapper events
+refuse updates and deletes); tampering behind the ORM's back breaks the chain,
+which ``verify`` (``flask jixiao audit verify``) detects.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import contextvars
 import enum
 import hashlib
 import json
+import math
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import event, inspect, insert, select, update
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.models.audit import AuditHead, AuditLog
@@ -27,9 +36,10 @@ from core.models.base import utcnow
 
 GENESIS = "0" * 64
 REDACTED = "***"
-#: Columns never written to the log in clear.
-SECRET_COLUMNS = {"password_hash", "session_token", "token_hash"}
+#: Columns never written to the log in clear (a model may add ``__audit_secret__``).
+SECRET_COLUMNS = frozenset({"password_hash", "session_token", "token_hash"})
 _EXCLUDED = {"audit_log", "audit_head", "alembic_version"}
+_APPEND_ONLY = {"audit_log", "audit_head"}
 _PENDING = "jixiao_audit_pending"
 
 #: Who acts outside a request (CLI, jobs): ``(user_id, username)``.
@@ -37,42 +47,105 @@ actor_var: contextvars.ContextVar[tuple[int | None, str]] = contextvars.ContextV
     "jixiao_audit_actor", default=(None, "system"))
 
 
+class AuditError(PermissionError):
+    """An attempt to change or remove an audit entry."""
+
+
+# --- values -------------------------------------------------------------------
+
 def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    """A JSON-native form of ``value`` (recursively); what is hashed is what is stored."""
     if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return hashlib.sha256(value).hexdigest()
-    return value
+        return _json_value(value.value)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f") if value.is_finite() else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_value(v) for v in value]
+    return str(value)
+
+
+def _canonical(value: Any) -> Any:
+    """Exactly what the JSON column gives back after a round trip (both backends)."""
+    return json.loads(json.dumps(_json_value(value), ensure_ascii=False))
+
+
+def _secrets(obj: Any) -> frozenset[str]:
+    return SECRET_COLUMNS | frozenset(getattr(type(obj), "__audit_secret__", ()))
+
+
+def _export(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Raw column values → JSON-safe, secrets redacted (an empty secret stays visible)."""
+    secret = _secrets(obj)
+    return {k: REDACTED if k in secret and v else _json_value(v) for k, v in values.items()}
 
 
 def snapshot(obj: Any) -> dict[str, Any]:
     """The column values of a model instance, JSON-safe, secrets redacted."""
     mapper = inspect(obj).mapper
-    out = {}
-    for attr in mapper.column_attrs:
-        key = attr.key
-        value = getattr(obj, key, None)
-        out[key] = REDACTED if key in SECRET_COLUMNS and value else _json_value(value)
-    return out
+    return _export(obj, {attr.key: getattr(obj, attr.key, None) for attr in mapper.column_attrs})
 
 
-def _before_values(obj: Any) -> dict[str, Any]:
+def _raw_before(session: Session, obj: Any) -> dict[str, Any]:
+    """Every column's value as it is in the database now, before this flush.
+
+    Loaded or changed attributes keep their old value in the attribute history;
+    an expired or deferred one (or one set without its old value being loaded)
+    is read from the database, outside the ORM so no scope or autoflush applies.
+    """
     state = inspect(obj)
-    out = {}
-    for attr in state.mapper.column_attrs:
+    mapper = state.mapper
+    out: dict[str, Any] = {}
+    missing = []
+    for attr in mapper.column_attrs:
         hist = state.attrs[attr.key].history
         if hist.deleted:
-            value = hist.deleted[0]
+            out[attr.key] = hist.deleted[0]
         elif hist.unchanged:
-            value = hist.unchanged[0]
+            out[attr.key] = hist.unchanged[0]
         else:
-            value = None
-        out[attr.key] = REDACTED if attr.key in SECRET_COLUMNS and value else _json_value(value)
+            out[attr.key] = None
+            missing.append(attr)
+    if missing and state.identity is not None:
+        row = session.connection().execute(
+            select(*[attr.columns[0] for attr in missing])
+            .select_from(mapper.persist_selectable)
+            .where(*[col == val for col, val in zip(mapper.primary_key, state.identity,
+                                                   strict=True)])).first()
+        if row is not None:
+            out.update((attr.key, value) for attr, value in zip(missing, row, strict=True))
     return out
+
+
+def _current(obj: Any, before: dict[str, Any]) -> dict[str, Any]:
+    """Column values after the flush; an attribute not in the session is unchanged."""
+    state = inspect(obj)
+    return {k: state.dict.get(k, before.get(k)) for k in before}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values (``Decimal("1.0")`` and ``Decimal("1.00")`` too; NaN equals NaN)."""
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    try:
+        if a == b:
+            return True
+    except Exception:  # noqa: BLE001, S110 - incomparable values: compare their JSON form
+        pass
+    return type(a) is type(b) and _json_value(a) == _json_value(b)
 
 
 def _actor() -> tuple[int | None, str]:
@@ -88,6 +161,8 @@ def _actor() -> tuple[int | None, str]:
     return actor_var.get()
 
 
+# --- hashing --------------------------------------------------------------------
+
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     payload = json.dumps({**fields, "prev_hash": prev_hash}, sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
@@ -96,7 +171,9 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
     at = row["at"]
-    return {"id": row["id"], "at": at.isoformat() if isinstance(at, datetime) else at,
+    if isinstance(at, datetime):
+        at = at.replace(microsecond=0, tzinfo=None).isoformat()
+    return {"id": row["id"], "at": at,
             "user_id": row["user_id"], "username": row["username"], "action": row["action"],
             "object_type": row["object_type"], "object_id": row["object_id"],
             "before": row["before"], "after": row["after"]}
@@ -106,19 +183,28 @@ def _tablename(obj: Any) -> str:
     return getattr(obj, "__tablename__", type(obj).__name__)
 
 
+def _object_id(obj: Any) -> str:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join("" if v is None else str(v) for v in key)
+
+
+# --- session events ---------------------------------------------------------------
+
 @event.listens_for(Session, "before_flush")
 def _collect(session: Session, flush_context: Any, instances: Any) -> None:
-    pending = session.info.setdefault(_PENDING, [])
+    # A fresh list each flush: what a failed flush collected must not leak into the next.
+    pending: list[tuple[str, Any, dict[str, Any] | None]] = []
+    session.info[_PENDING] = pending
     for obj in session.new:
         if _tablename(obj) not in _EXCLUDED:
             pending.append(("create", obj, None))
     for obj in session.dirty:
         if _tablename(obj) in _EXCLUDED or not session.is_modified(obj, include_collections=False):
             continue
-        pending.append(("update", obj, _before_values(obj)))
+        pending.append(("update", obj, _raw_before(session, obj)))
     for obj in session.deleted:
         if _tablename(obj) not in _EXCLUDED:
-            pending.append(("delete", obj, _before_values(obj)))
+            pending.append(("delete", obj, _raw_before(session, obj)))
 
 
 @event.listens_for(Session, "after_flush")
@@ -128,40 +214,82 @@ def _write(session: Session, flush_context: Any) -> None:
         return
     user_id, username = _actor()
     rows = []
-    for action, obj, before in pending:
-        after = None if action == "delete" else snapshot(obj)
-        if action == "update" and before is not None and after is not None:
-            changed = {k for k in after if before.get(k) != after.get(k)}
+    for action, obj, raw_before in pending:
+        before = after = None
+        if action == "create":
+            after = snapshot(obj)
+        elif action == "delete":
+            before = _export(obj, raw_before)
+        else:
+            raw_after = _current(obj, raw_before)
+            changed = sorted(k for k in raw_after if not _same(raw_before[k], raw_after[k]))
             if not changed:
                 continue
-            before = {k: before[k] for k in sorted(changed)}
-            after = {k: after[k] for k in sorted(changed)}
-        identity = inspect(obj).identity
-        object_id = ",".join(str(v) for v in identity) if identity else ""
+            before = _export(obj, {k: raw_before[k] for k in changed})
+            after = _export(obj, {k: raw_after[k] for k in changed})
         rows.append({"user_id": user_id, "username": username, "action": action,
-                     "object_type": _tablename(obj), "object_id": object_id,
+                     "object_type": _tablename(obj), "object_id": _object_id(obj),
                      "before": before, "after": after})
     append(session.connection(), rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _bulk(state: ORMExecuteState) -> None:
-    """Bulk ORM UPDATE/DELETE statements bypass the flush: log the statement itself."""
-    if not (state.is_update or state.is_delete):
+    """Bulk ORM INSERT/UPDATE/DELETE statements bypass the flush: log the statement itself."""
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper
     table = mapper.local_table.name if mapper is not None else "?"
+    if table in _APPEND_ONLY:
+        raise AuditError("The audit log is written by core.audit only.")
     if table in _EXCLUDED:
         return
     user_id, username = _actor()
-    compiled = state.statement.compile(compile_kwargs={"literal_binds": False})
-    params = {k: _json_value(v) for k, v in (state.parameters or {}).items()} \
-        if isinstance(state.parameters, dict) else None
+    compiled = state.statement.compile()
+    params: Any = dict(compiled.params)
+    if isinstance(state.parameters, dict):
+        params.update(state.parameters)
+    elif state.parameters:  # executemany: one dict per row
+        params = {"rows": list(state.parameters)}
+    action = "bulk_update" if state.is_update else "bulk_delete" if state.is_delete \
+        else "bulk_insert"
     append(state.session.connection(), [{
-        "user_id": user_id, "username": username,
-        "action": "bulk_update" if state.is_update else "bulk_delete",
+        "user_id": user_id, "username": username, "action": action,
         "object_type": table, "object_id": "*",
         "before": None, "after": {"sql": str(compiled), "params": params}}])
+
+
+def _refuse(mapper: Any, connection: Any, target: Any) -> None:
+    raise AuditError("The audit log is append-only: entries are written by core.audit "
+                     "and never updated or deleted.")
+
+
+for _model in (AuditLog, AuditHead):
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)
+event.listen(AuditLog, "before_insert", _refuse)
+
+
+# --- the chain --------------------------------------------------------------------
+
+def _lock_head(connection: Any) -> None:
+    """Lock the chain's tip (creating it once, race-free) for this transaction."""
+    head_t = AuditHead.__table__
+    bump = update(head_t).where(head_t.c.id == 1).values(last_id=head_t.c.last_id)
+    if connection.execute(bump).rowcount:
+        return
+    values = {"id": 1, "last_id": 0, "last_hash": GENESIS}
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        connection.execute(pg_insert(head_t).values(**values).on_conflict_do_nothing())
+    elif connection.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        connection.execute(sqlite_insert(head_t).values(**values).on_conflict_do_nothing())
+    else:
+        connection.execute(insert(head_t).values(**values))
+    connection.execute(bump)
 
 
 def append(connection: Any, rows: list[dict[str, Any]]) -> None:
@@ -169,12 +297,7 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     head_t = AuditHead.__table__
-    log_t = AuditLog.__table__
-    # Take the write lock on the head row first, then read it.
-    locked = connection.execute(
-        update(head_t).where(head_t.c.id == 1).values(last_id=head_t.c.last_id))
-    if locked.rowcount == 0:
-        connection.execute(insert(head_t).values(id=1, last_id=0, last_hash=GENESIS))
+    _lock_head(connection)
     head = connection.execute(
         select(head_t.c.last_id, head_t.c.last_hash).where(head_t.c.id == 1)).one()
     last_id, prev = head.last_id, head.last_hash
@@ -182,14 +305,17 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
     values = []
     for row in rows:
         last_id += 1
-        full = {"id": last_id, "at": now, **row}
+        full = {**row, "id": last_id, "at": now,
+                "before": _canonical(row["before"]), "after": _canonical(row["after"])}
         digest = entry_hash(prev, _hashed_fields(full))
         values.append({**full, "prev_hash": prev, "entry_hash": digest})
         prev = digest
-    connection.execute(insert(log_t), values)
+    connection.execute(insert(AuditLog.__table__), values)
     connection.execute(update(head_t).where(head_t.c.id == 1)
                        .values(last_id=last_id, last_hash=prev))
 
+
+# --- verification -------------------------------------------------------------------
 
 @dataclass
 class VerifyResult:

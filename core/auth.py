@@ -6,7 +6,16 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -28,10 +37,15 @@ class LoginForm(FlaskForm):
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
+    """``target`` if it is a path on this site, else the home page (no open redirect).
+
+    Browsers read ``/\\evil.example`` as ``//evil.example`` and drop tabs and
+    newlines, so those never pass either.
+    """
+    if target and target.startswith("/") and "\\" not in target and \
+            not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         parsed = urlparse(target)
-        if not parsed.netloc and not parsed.scheme and target.startswith("/") \
-                and not target.startswith("//"):
+        if not parsed.netloc and not parsed.scheme and not target.startswith("//"):
             return target
     return url_for("admin.index")
 
@@ -49,8 +63,6 @@ def attempt_login(username: str, password: str) -> tuple[User | None, str | None
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         return None, _("This account is locked after too many failed logins; "
                        "try again in %(minutes)s minutes.", minutes=minutes)
-    if not user.active:
-        return None, _("This account is disabled.")
     if not user.check_password(password):
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
@@ -58,6 +70,8 @@ def attempt_login(username: str, password: str) -> tuple[User | None, str | None
             user.failed_logins = 0
         db.session.commit()
         return None, generic
+    if not user.active:  # said only to whoever knows the password
+        return None, _("This account is disabled.")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now

@@ -20,15 +20,28 @@ def jixiao_permissions():
         *crud("budget_item", "Budget items", view=(*STAFF, "viewer"),
               edit=("finance_admin", "dept_admin")),
         Permission("audit_log.view", "Audit log: view", fin),
+        Permission("plugin.view", "Plugins: view", fin),
         Permission("dashboard.view", "Dashboard", ALL_ROLES),
+        Permission("attachment.view", "Attachments: download", ALL_ROLES),
+        Permission("notification.view", "My notifications", ALL_ROLES),
     ]
 
 
 @hookimpl
 def jixiao_admin_views(admin, db):
+    from core.admin import notifications, plugins_page
     from core.admin.views import register
 
     register(admin, db)
+    notifications.register(admin)
+    plugins_page.register(admin)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from core.attachments import bp as attachments_bp
+
+    app.register_blueprint(attachments_bp)
 
 
 @hookimpl

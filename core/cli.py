@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.audit import actor_var
 from core.extensions import db
-from core.plugins import describe
+from core.plugins import describe, disabled
 
 
 def make_cli(pm) -> AppGroup:
@@ -50,11 +50,28 @@ def make_cli(pm) -> AppGroup:
             actor_var.reset(token)
         click.echo(f"demo data loaded (scale={scale}, seed={seed})")
 
+    @group.command("demo-logins")
+    def demo_logins_cmd():
+        """Print one demo login per role (username, role, org unit) and the password."""
+        from core.demo import DEMO_PASSWORD, demo_logins
+
+        rows = demo_logins(db.session)
+        if not rows:
+            click.echo("no demo users: run `flask jixiao seed-demo` first", err=True)
+            raise SystemExit(1)
+        header = ("username", "role", "org unit")
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(2)]
+        for row in [header, *rows]:
+            click.echo(f"  {row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}")
+        click.echo(f"  password for every demo user: {DEMO_PASSWORD}")
+
     @group.command("plugins")
     def plugins_cmd():
-        """List plugins, where each came from and the hooks it implements."""
+        """List plugins: name, source, module and hooks (tab-separated); then disabled ones."""
         for info in describe(pm):
             click.echo(f"{info.name}\t{info.source}\t{info.module}\t{', '.join(info.hooks)}")
+        for name in disabled(pm):
+            click.echo(f"{name}\tdisabled")
 
     audit = AppGroup("audit", help="Audit log commands.")
 

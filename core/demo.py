@@ -13,7 +13,15 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.models import (
-    BudgetItem, BudgetType, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, StageDeadline, User,
+    BudgetItem,
+    BudgetType,
+    FiscalYear,
+    ItemKind,
+    OrgKind,
+    OrgUnit,
+    Role,
+    StageDeadline,
+    User,
 )
 
 DEMO_PASSWORD = "Jixiao@2026"  # noqa: S105 - printed by the run command for demo logins

@@ -51,7 +51,7 @@ def jixiao_admin_views(admin, db):
     """Add Flask-Admin views and menu entries.
 
     Called with the app's ``flask_admin.Admin`` and the ``db`` extension. Views
-    should derive from ``core.admin.ScopedModelView`` (row scope, permissions,
+    should derive from ``core.admin.base.ScopedModelView`` (row scope, permissions,
     CSRF, audit) and set ``category`` to the stage's menu group. Returns nothing.
     """
 

@@ -38,6 +38,8 @@ def make_manager(disabled: list[str] | tuple[str, ...] = (), load_entrypoints: b
     for name in disabled:
         if name not in REQUIRED_PLUGINS:
             pm.set_blocked(name)
+    pm._jixiao_disabled = tuple(sorted(  # type: ignore[attr-defined]
+        {n for n in disabled if n not in REQUIRED_PLUGINS}))
     pm._jixiao_sources = {}  # type: ignore[attr-defined]
     for name, dotted in (BUILTIN_PLUGINS if builtins is None else builtins).items():
         if pm.is_blocked(name):
@@ -67,6 +69,11 @@ def describe(pm: pluggy.PluginManager) -> list[PluginInfo]:
         out.append(PluginInfo(name=name, source=sources.get(name, "registered"), hooks=hooks,
                               module=getattr(plugin, "__name__", type(plugin).__name__)))
     return sorted(out, key=lambda p: (p.source != "builtin", p.name))
+
+
+def disabled(pm: pluggy.PluginManager) -> tuple[str, ...]:
+    """The plugin names switched off by ``DISABLED_PLUGINS`` (required ones never are)."""
+    return getattr(pm, "_jixiao_disabled", ())
 
 
 def call(app_or_pm: Any, hook: str, **kwargs: Any) -> Any:

@@ -5,8 +5,9 @@ scoped model it touches, the criteria returned by ``Model.scope_criteria(princip
 (``with_loader_criteria``; see SQLAlchemy's "global filters" recipe). Admin lists
 and counts, edit/details by id, relation dropdowns, ajax lookups, exports,
 lazy loads and the API all go through the ORM, so none can leak a row.
-Writes are checked in ``before_flush``: a scoped row may only be created in,
-or moved into, the user's scope.
+Writes are checked in ``after_flush`` (inside the flush's transaction, so a
+refusal rolls it back), when foreign keys set through relationships are known:
+a scoped row may only be created in, moved into or deleted from the user's scope.
 
 A model is scoped when it has a ``scope_criteria`` classmethod (``OrgScoped``
 gives one based on ``org_unit_id``). Code that must see everything (login,
@@ -21,6 +22,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_in, user_logged_out
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -75,10 +77,14 @@ def current_principal() -> Principal | None:
     return principal
 
 
-def reset_principal() -> None:
+def reset_principal(*_args: Any, **_kwargs: Any) -> None:
     if has_request_context():
         g.pop("jixiao_principal", None)
 
+
+# A login or logout changes who is asking for the rest of the request, too.
+user_logged_in.connect(reset_principal)
+user_logged_out.connect(reset_principal)
 
 
 @contextmanager
@@ -141,12 +147,10 @@ def _add_scope(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*options)
 
 
-@event.listens_for(Session, "before_flush")
-def _check_writes(session: Session, flush_context: Any, instances: Any) -> None:
-    principal = _active_principal({})
+def _refuse_out_of_scope(principal: Principal | None, objects: list[Any]) -> None:
     if principal is None or principal.sees_everything:
         return
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    for obj in objects:
         cls = type(obj)
         check = getattr(cls, "scope_allows", None)
         if check is None and hasattr(cls, "org_unit_id") and hasattr(cls, "scope_criteria") \
@@ -157,3 +161,16 @@ def _check_writes(session: Session, flush_context: Any, instances: Any) -> None:
                                     "outside your own."))
         elif check is not None and not check(obj, principal):
             raise ScopeError(_l("You may not change this record."))
+
+
+@event.listens_for(Session, "before_flush")
+def _check_deletes(session: Session, flush_context: Any, instances: Any) -> None:
+    # before the rows are gone, so that expired attributes can still be loaded
+    _refuse_out_of_scope(_active_principal({}), list(session.deleted))
+
+
+@event.listens_for(Session, "after_flush")
+def _check_writes(session: Session, flush_context: Any) -> None:
+    # after the flush wrote them (same transaction: raising rolls it back), so that
+    # foreign keys set through relationships (``item.org_unit = unit``) are known
+    _refuse_out_of_scope(_active_principal({}), list(session.new) + list(session.dirty))

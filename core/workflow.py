@@ -9,7 +9,11 @@ for unit → department → finance. Level *i* of a submitted object can only be
 approved or returned by a user holding the role at ``chain[i]``. ``reopen``
 lets the last reviewer send an approved object back to draft. Every transition
 writes a ``WorkflowEvent`` and calls ``jixiao_workflow_transition``; an illegal
-one raises ``WorkflowError`` and changes nothing.
+one raises ``WorkflowError`` and changes nothing. The transition runs in a
+savepoint, so a hook that raises undoes it (state, event and audit entries).
+The object's row is locked and re-read first: of two reviewers acting on the
+same record at once, the second gets a ``WorkflowError`` instead of approving
+twice. The caller commits.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
 
 from core.extensions import db
 from core.models.workflow import STATE_LABELS, State, WorkflowEvent
+from core.plugins import call
 
 
 class WorkflowError(ValueError):
@@ -49,12 +55,13 @@ class Workflow:
     comment_required_on_return: bool = True
 
     def allowed_actions(self, obj, user) -> list[str]:
+        """The actions ``user`` may take on ``obj`` now (a return still needs a comment)."""
         return [a for a in _FROM if self._problem(obj, a, user) is None]
 
     def _problem(self, obj, action: str, user):
         if action not in _FROM:
             return _l("Unknown action %(action)s.", action=action)
-        state = State(obj.state)
+        state = State(obj.state or State.DRAFT)
         if state not in _FROM[action]:
             return _l("Cannot %(action)s a record that is %(state)s.",
                       action=ACTION_LABELS[action], state=STATE_LABELS[state])
@@ -79,7 +86,8 @@ class Workflow:
         comment = (comment or "").strip()
         if action == "return" and self.comment_required_on_return and not comment:
             raise WorkflowError(_l("A comment is required when returning a record."))
-        old = State(obj.state)
+        self._lock_current(obj)
+        old = State(obj.state or State.DRAFT)
         level = obj.review_level or 0
         if action == "submit":
             new, new_level = State.SUBMITTED, 0
@@ -100,10 +108,27 @@ class Workflow:
                 user_id=getattr(user, "id", None), comment=comment)
             db.session.add(event)
             db.session.flush()
-            pm = current_app.extensions["jixiao_plugins"]
-            pm.hook.jixiao_workflow_transition(obj=obj, old=old, new=new, user=user,
-                                               action=action, comment=comment)
+            call(current_app, "jixiao_workflow_transition", obj=obj, old=old, new=new,
+                 user=user, action=action, comment=comment)
         return event
+
+    @staticmethod
+    def _lock_current(obj) -> None:
+        """Lock the object's row and refuse if it moved on since it was loaded."""
+        state = inspect(obj)
+        if state.identity is None:
+            return  # not stored yet: nobody else can act on it
+        cls = type(obj)
+        with db.session.no_autoflush:
+            row = db.session.execute(
+                select(cls.state, cls.review_level)
+                .where(*[col == val for col, val in
+                         zip(state.mapper.primary_key, state.identity, strict=True)])
+                .with_for_update()).first()
+        if row is None or State(row.state) != State(obj.state or State.DRAFT) or \
+                (row.review_level or 0) != (obj.review_level or 0):
+            raise WorkflowError(_l("Someone else changed this record while you were editing "
+                                   "it. Reload the page and apply your changes again."))
 
     def history(self, obj) -> list[WorkflowEvent]:
         return list(db.session.scalars(

@@ -13,19 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import is_form_submitted
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import HiddenField
 
+from core.admin.display import DisplayMixin
+from core.admin.export import XlsxExportMixin
+from core.admin.fields import AdminConverter
 from core.admin.filters import FilterConverter
 from core.extensions import db
-from core.forms import MoneyField
-from core.money import Money
+from core.forms import VersionField, stringify_errors
 from core.permissions import can
 from core.scope import ScopeError
 
@@ -38,7 +41,7 @@ class PermissionMixin:
     def is_accessible(self) -> bool:
         if not current_user.is_authenticated:
             return False
-        return not self.permission or can(current_user, f"{self.permission}.view")
+        return bool(self.permission) and can(current_user, f"{self.permission}.view")
 
     def inaccessible_callback(self, name: str, **kwargs: Any):
         if not current_user.is_authenticated:
@@ -46,16 +49,20 @@ class PermissionMixin:
         abort(403)
 
 
-class ScopedModelView(PermissionMixin, ModelView):
+class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView):
     """A model view that every role and row check goes through."""
 
     page_size = 20
     can_view_details = True
     can_export = True
     export_types = ["xlsx", "csv"]
-    #: big tables: no COUNT(*) unless a view opts in
+    #: False: the list shows "List (N)" and numbered pages, from a COUNT(*) of every
+    #: matching row on each page load; a view over a big table sets True (prev/next
+    #: only) to keep its page time flat — see docs/bench.md
     simple_list_pager = False
     filter_converter = FilterConverter()
+    #: amounts, enum labels, unique checks over all rows, strict related-row ids
+    model_form_converter = AdminConverter
     #: optimistic locking: the form carries the row's version
     form_excluded_columns = ("created_at", "updated_at", "version")
 
@@ -101,15 +108,46 @@ class ScopedModelView(PermissionMixin, ModelView):
             select(self.model).where(pk == key).execution_options(populate_existing=True)
         ).scalar_one_or_none()
 
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        # Flask-Admin's inline list editing does not check can_edit itself.
+        if not self.can_edit:
+            abort(403)
+        return super().ajax_update()
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type: str):
+        response = super().export(export_type)
+        if response.is_streamed:
+            # Write the whole file now, while the request's session is open:
+            # Flask-SQLAlchemy closes it before a streamed body is read, which
+            # detaches the rows and breaks every lazy-loaded column.
+            response.make_sequence()
+        return response
+
     def scaffold_form(self):
         form_class = super().scaffold_form()
-        for column in sa_inspect(self.model).columns:
-            if isinstance(column.type, Money) and hasattr(form_class, column.key):
-                label = self.column_labels.get(column.key) if self.column_labels else None
-                setattr(form_class, column.key, MoneyField(label or column.key))
         if "version" in sa_inspect(self.model).columns:
-            form_class.version = HiddenField()
+            form_class.version = VersionField()
         return form_class
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        if is_form_submitted() and isinstance(
+                form, self._create_form_class | self._edit_form_class):
+            # cross-field rules run even when a field failed: the user sees every error
+            valid = self.check_form(form) and valid
+        stringify_errors(form)  # lazy messages would not be shown
+        return valid
+
+    def check_form(self, form) -> bool:
+        """Rules across fields of a submitted create/edit form.
+
+        Put each error on the field it concerns (``core.forms.add_field_error``)
+        and return False; nothing is written then. A field that already has
+        errors holds no usable data.
+        """
+        return True
 
     def on_form_prefill(self, form, id):
         if hasattr(form, "version"):
@@ -133,6 +171,11 @@ class ScopedModelView(PermissionMixin, ModelView):
                 flash(str(exc), "error")
             db.session.rollback()
             return True
+        if isinstance(exc, IntegrityError):  # not the database's raw message
+            flash(_("Nothing was saved: the change conflicts with other records "
+                    "(a duplicate, or a record still in use)."), "error")
+            db.session.rollback()
+            return True
         return super().handle_view_exception(exc)
 
 
@@ -140,14 +183,10 @@ class ScopedPage(PermissionMixin, BaseView):
     """A non-model admin page (reports, dashboards) with the same access check."""
 
 
-class DashboardView(AdminIndexView):
+class DashboardView(PermissionMixin, AdminIndexView):
     """The home page: cards from ``jixiao_dashboard_widgets``."""
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated
-
-    def inaccessible_callback(self, name: str, **kwargs: Any):
-        return redirect(url_for("auth.login", next=request.full_path))
+    permission = "dashboard"
 
     def render(self, template: str, **kwargs: Any):
         if template == self._template:

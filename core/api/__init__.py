@@ -42,7 +42,20 @@ def _authenticate():
         except CSRFError as exc:
             return error_response(400, "csrf", _("The CSRF token is missing or invalid."),
                                   {"reason": exc.description})
+    if request.endpoint and request.method != "OPTIONS" and not _route_permission():
+        # a route that forgot @requires is closed, not open to every logged-in user
+        return error_response(403, "forbidden", _("You do not have permission for this action."),
+                              {"permission": None})
     return None
+
+
+def _route_permission() -> str | None:
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        view = getattr(view_class, method, None)
+    return getattr(view, "_jixiao_permission", None)
 
 
 def requires(permission: str):

@@ -1,0 +1,1 @@
+"""Built-in plugins: one package per management stage, registered like external ones."""

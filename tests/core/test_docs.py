@@ -1,0 +1,147 @@
+"""docs/plugins.md stays true to the code: hooks, entry point group and the example plugin.
+
+Two sections of the page are generated from the code: the hook reference (from
+``core/hookspecs.py``) and the example plugin (from ``tests/external_plugin``).
+After changing either, regenerate them with::
+
+    .venv/bin/python -m tests.core.test_docs
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+from core import hookspecs
+from core.plugins import ENTRY_POINT_GROUP
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "plugins.md"
+EXAMPLE = ROOT / "tests" / "external_plugin"
+REGENERATE = "run `.venv/bin/python -m tests.core.test_docs` to regenerate docs/plugins.md"
+_BLOCK = re.compile(r"(<!-- BEGIN GENERATED (\w+)[^>]*-->\n)(.*?)(<!-- END GENERATED \2 -->)",
+                    re.S)
+_LANG = {".toml": "toml", ".py": "python", ".html": "html+jinja"}
+
+
+def hookspec_functions() -> dict[str, object]:
+    """Every hookspec, in the order of core/hookspecs.py."""
+    return {name: fn for name, fn in vars(hookspecs).items()
+            if inspect.isfunction(fn) and hasattr(fn, f"{hookspecs.PROJECT}_spec")}
+
+
+def _sections() -> dict[int, str]:
+    """Line number → title of the ``# --- Title ---`` comments in core/hookspecs.py."""
+    lines = inspect.getsource(hookspecs).splitlines()
+    return {i + 1: m.group(1) for i, line in enumerate(lines)
+            if (m := re.match(r"# --- (.+?) -+$", line))}
+
+
+def hook_reference() -> str:
+    sections = _sections()
+    out: list[str] = []
+    last_section = None
+    for name, fn in hookspec_functions().items():
+        line = inspect.getsourcelines(fn)[1]
+        section = max((n for n in sections if n < line), default=None)
+        if section != last_section and section is not None:
+            out.append(f"### {sections[section]}\n")
+            last_section = section
+        opts = getattr(fn, f"{hookspecs.PROJECT}_spec")
+        kind = " *(firstresult: the first non-None answer wins)*" if opts.get("firstresult") \
+            else ""
+        out.append(f"#### `{name}{inspect.signature(fn)}`{kind}\n")
+        out.append(inspect.getdoc(fn) + "\n")
+    return "\n".join(out)
+
+
+def example_files() -> list[Path]:
+    """The example plugin's files: pyproject first, then the package (no build leftovers)."""
+    files = [f for f in EXAMPLE.rglob("*") if f.is_file() and not any(
+        part in {"build", "__pycache__"} or part.endswith(".egg-info")
+        for part in f.relative_to(EXAMPLE).parts)]
+    return sorted(files, key=lambda f: (f.name != "pyproject.toml", str(f)))
+
+
+def example_section() -> str:
+    out = []
+    for f in example_files():
+        text = f.read_text()
+        assert "```" not in text, f"{f} contains a code fence"
+        rel = f.relative_to(ROOT).as_posix()
+        out.append(f"<!-- file: {rel} -->\n**`{rel}`**\n\n```{_LANG.get(f.suffix, '')}\n"
+                   f"{text}```\n")
+    return "\n".join(out)
+
+
+GENERATORS = {"hooks": hook_reference, "example": example_section}
+
+
+def regenerate(text: str) -> str:
+    def fill(m: re.Match) -> str:
+        return f"{m.group(1)}\n{GENERATORS[m.group(2)]()}\n{m.group(4)}"
+
+    return _BLOCK.sub(fill, text)
+
+
+def doc_text() -> str:
+    return DOC.read_text()
+
+
+# --- tests -------------------------------------------------------------------------
+
+def test_generated_sections_are_present_and_current():
+    text = doc_text()
+    assert {m.group(2) for m in _BLOCK.finditer(text)} == set(GENERATORS)
+    assert regenerate(text) == text, REGENERATE
+
+
+def test_every_hookspec_is_documented_with_its_docstring():
+    text = doc_text()
+    flat = " ".join(text.split())
+    for name, fn in hookspec_functions().items():
+        assert f"#### `{name}(" in text, f"hook {name} is missing from docs/plugins.md"
+        assert " ".join(inspect.getdoc(fn).split()) in flat, \
+            f"the docstring of {name} in docs/plugins.md differs from core/hookspecs.py"
+
+
+def test_docs_name_only_hooks_that_exist():
+    """Hooks are written as calls (``jixiao_x(...)``) or as ``hook.jixiao_x``."""
+    named = set(re.findall(r"\b(jixiao_\w+)\s*\(", doc_text())) | \
+        set(re.findall(r"hook\.(jixiao_\w+)", doc_text()))
+    assert named, "the docs name no hook at all"
+    unknown = named - set(hookspec_functions())
+    assert not unknown, f"docs/plugins.md names hooks that do not exist: {sorted(unknown)}"
+
+
+def test_entry_point_group_in_docs_is_the_one_the_code_reads():
+    text = doc_text()
+    said = re.findall(r"entry point group `([^`]+)`", text)
+    assert said and set(said) == {ENTRY_POINT_GROUP}, said
+    tables = re.findall(r"\[project\.entry-points\.\"?([\w.-]+?)\"?\]", text)
+    assert tables and set(tables) == {ENTRY_POINT_GROUP}, tables
+    pyproject = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())
+    assert set(pyproject["project"]["entry-points"]) == {ENTRY_POINT_GROUP}
+
+
+def test_example_plugin_in_docs_is_the_tested_one():
+    text = doc_text()
+    shown = dict(re.findall(r"<!-- file: (\S+) -->\n\*\*`\S+`\*\*\n\n```[\w+]*\n(.*?)```\n",
+                            text, re.S))
+    files = {f.relative_to(ROOT).as_posix(): f.read_text() for f in example_files()}
+    assert set(shown) == set(files), REGENERATE
+    for rel, content in files.items():
+        assert shown[rel] == content, f"{rel} in docs/plugins.md is out of date; {REGENERATE}"
+
+
+if __name__ == "__main__":
+    new = regenerate(doc_text())
+    if new != doc_text():
+        DOC.write_text(new)
+        print(f"updated {DOC.relative_to(ROOT)}")
+    else:
+        print(f"{DOC.relative_to(ROOT)} is current")
+    sys.exit(0)

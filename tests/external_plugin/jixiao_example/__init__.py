@@ -1,0 +1,82 @@
+"""jixiao-example: the smallest complete Jixiao plugin.
+
+It adds a permission, an admin page under its own menu group, a web page at
+/example/hello, a ``flask jixiao example-hello`` command and a home-page card.
+It has no table of its own, so it needs no migration. It imports only the core.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Blueprint, abort, current_app, render_template
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from core.admin.base import ScopedPage
+from core.dashboard import Widget
+from core.permissions import STAFF, Permission, can
+from core.plugins import hookimpl
+
+PERMISSION = "example.view"
+
+bp = Blueprint("jixiao_example", __name__, url_prefix="/example", template_folder="templates")
+
+
+@bp.route("/hello")
+@login_required  # the core's login manager sends anonymous users to /login
+def hello():
+    if not can(current_user, PERMISSION):
+        abort(403)
+    return render_template("jixiao_example/hello.html",
+                           greeting=current_app.config["EXAMPLE_GREETING"])
+
+
+class ExamplePage(ScopedPage):
+    """An admin page without a model; ``permission`` "example" means ``example.view``."""
+
+    permission = "example"
+
+    @expose("/")
+    def index(self):
+        return self.render("jixiao_example/admin.html",
+                           greeting=current_app.config["EXAMPLE_GREETING"])
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("EXAMPLE_GREETING", "Hello from the example plugin")
+
+
+@hookimpl
+def jixiao_permissions():
+    return [Permission(PERMISSION, "Example plugin: view", STAFF)]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    admin.add_view(ExamplePage(name=_l("Example page"), category=_l("Example"),
+                               endpoint="example_page", url="example"))
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def jixiao_cli(group):
+    @group.command("example-hello")
+    @click.option("--name", default="world", help="Whom to greet.")
+    def example_hello(name: str):
+        """Print a greeting (shows that a plugin can add commands)."""
+        click.echo(f"{current_app.config['EXAMPLE_GREETING']}, {name}!")
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    if not can(user, PERMISSION):
+        return []
+    return [Widget(_("Example card"), "1", _("from the example plugin"),
+                   link="/example/hello", order=90, tone="info")]
