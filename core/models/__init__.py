@@ -5,12 +5,15 @@ from core.models.audit import AuditHead, AuditLog
 from core.models.base import OrgScoped, TimestampMixin, VersionedMixin, utcnow
 from core.models.budget import BudgetItem, BudgetType, ItemKind
 from core.models.fiscal import FiscalYear, StageDeadline
+from core.models.job import JobClaim
 from core.models.notification import Notification
 from core.models.org import OrgKind, OrgUnit
+from core.models.token import ApiToken
 from core.models.user import Role, RoleName, RolePermission, User
 from core.models.workflow import State, WorkflowEvent, WorkflowMixin
 
 __all__ = [
+    "ApiToken", "JobClaim",
     "Attachment", "AuditHead", "AuditLog", "BudgetItem", "BudgetType", "FiscalYear", "ItemKind",
     "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Role", "RoleName", "RolePermission",
     "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",
