@@ -14,6 +14,8 @@ from typing import Any
 
 ENV_PREFIX = "JIXIAO_"
 ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI", "LANGUAGE": "BABEL_DEFAULT_LOCALE"}
+#: JIXIAO_* variables that choose how to start rather than being settings themselves
+NOT_SETTINGS = {"ENV", "INSTANCE_PATH", "TEST_DATABASE_URL", "HOST", "PORT"}
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the value production refuses
 
 
@@ -38,6 +40,8 @@ def env_overrides(config: dict[str, Any], environ: dict[str, str] | None = None)
         if not key.startswith(ENV_PREFIX):
             continue
         name = key[len(ENV_PREFIX):]
+        if name in NOT_SETTINGS:
+            continue
         name = ALIASES.get(name, name)
         out[name] = _coerce(config.get(name), raw)
     return out

@@ -1,0 +1,56 @@
+"""Configuration: per-environment modules, JIXIAO_* overrides, production safety."""
+
+import pytest
+
+from config import env_overrides
+from core import ConfigError, create_app
+
+
+def test_environment_variables_override_settings_with_their_types():
+    defaults = {"SQLALCHEMY_DATABASE_URI": "", "DISABLED_PLUGINS": [], "LOGIN_MAX_FAILURES": 5,
+                "SESSION_COOKIE_SECURE": False, "BABEL_DEFAULT_LOCALE": "zh_Hans_CN"}
+    got = env_overrides(defaults, {
+        "JIXIAO_DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "JIXIAO_DISABLED_PLUGINS": "targets, monitoring",
+        "JIXIAO_LOGIN_MAX_FAILURES": "3",
+        "JIXIAO_SESSION_COOKIE_SECURE": "true",
+        "JIXIAO_LANGUAGE": "en",
+        "JIXIAO_INSTANCE_PATH": "/srv/jixiao",
+        "OTHER_SETTING": "ignored",
+    })
+    assert got == {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db",
+                   "DISABLED_PLUGINS": ["targets", "monitoring"], "LOGIN_MAX_FAILURES": 3,
+                   "SESSION_COOKIE_SECURE": True, "BABEL_DEFAULT_LOCALE": "en"}
+
+
+def test_an_environment_variable_reaches_the_app(monkeypatch, database_url, tmp_path):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", database_url)
+    monkeypatch.setenv("JIXIAO_LOGIN_MAX_FAILURES", "2")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+    assert app.config["LOGIN_MAX_FAILURES"] == 2
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch, tmp_path):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("JIXIAO_DATABASE_URL", raising=False)
+    app = create_app("default")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'jixiao.sqlite3'}"
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "zh_Hans_CN"
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("JIXIAO_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_starts_with_a_real_secret_key(monkeypatch, tmp_path, database_url):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("JIXIAO_SECRET_KEY", "a-real-secret-" + "x" * 32)
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", database_url)
+    app = create_app("production")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.secret_key.startswith("a-real-secret-")
