@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -50,6 +50,32 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+_dummy_hash: list[str] = []
+
+
+def _equal_time(password: str) -> None:
+    """Hash for an unknown username too, so timing does not tell which names exist."""
+    if not _dummy_hash:
+        _dummy_hash.append(User.hash_password(secrets.token_hex(8)))
+    User(password_hash=_dummy_hash[0]).check_password(password)
+
+
+def _count_failure(user_id: int, now) -> None:
+    """Count a failed login atomically (parallel guesses cannot slip past the limit)."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    failures = db.session.execute(
+        update(User).where(User.id == user_id)
+        .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
+        .execution_options(synchronize_session=False)).scalar_one()
+    if failures >= limit:
+        db.session.execute(
+            update(User).where(User.id == user_id, User.failed_logins >= limit)
+            .values(failed_logins=0, locked_until=now + timedelta(
+                minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]))
+            .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def attempt_login(username: str, password: str) -> tuple[User | None, str | None]:
     """Check a username and password; count failures and lock the account when needed."""
     user = db.session.execute(
@@ -57,6 +83,7 @@ def attempt_login(username: str, password: str) -> tuple[User | None, str | None
         .execution_options(jixiao_unscoped=True)).scalar_one_or_none()
     generic = _("Wrong username or password.")
     if user is None:
+        _equal_time(password)
         return None, generic
     now = utcnow()
     if user.locked_until and user.locked_until > now:
@@ -64,11 +91,7 @@ def attempt_login(username: str, password: str) -> tuple[User | None, str | None
         return None, _("This account is locked after too many failed logins; "
                        "try again in %(minutes)s minutes.", minutes=minutes)
     if not user.check_password(password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-        db.session.commit()
+        _count_failure(user.id, now)
         return None, generic
     if not user.active:  # said only to whoever knows the password
         return None, _("This account is disabled.")
