@@ -24,6 +24,21 @@ class XlsxExportMixin:
     #: rows one export may hold (a few seconds of work); narrow larger lists with filters
     export_max_rows = 10_000
 
+    def _export_data(self):
+        """At most ``export_max_rows`` rows, and the full count only when there are more
+        (lists with ``simple_list_pager`` never count, so one extra row tells)."""
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        sort_column = sort[0] if sort is not None else None
+        _count, rows = self.get_list(0, sort_column, args.sort_desc, args.search, args.filters,
+                                     page_size=self.export_max_rows + 1)
+        rows = list(rows)
+        if len(rows) <= self.export_max_rows:
+            return len(rows), rows
+        _none, query = self.get_list(None, None, False, args.search, args.filters,
+                                     execute=False, page_size=False)
+        return query.order_by(None).count(), rows[:self.export_max_rows]
+
     def _export_tablib(self, export_type: str, return_url: str):
         if export_type != "xlsx":
             return super()._export_tablib(export_type, return_url)

@@ -271,6 +271,7 @@ class FiscalYearView(ScopedModelView):
 
 
 class BudgetItemView(ScopedModelView):
+    simple_list_pager = True  # no COUNT(*) over 100k rows per page view (docs/bench.md)
     permission = "budget_item"
     column_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type", "amount",
                    "is_key_task", "is_purchase_of_services")
@@ -316,6 +317,7 @@ class BudgetItemView(ScopedModelView):
 
 
 class AuditLogView(ScopedModelView):
+    simple_list_pager = True
     permission = "audit_log"
     column_list = ("id", "at", "username", "action", "object_type", "object_id")
     column_details_list = ("id", "at", "username", "action", "object_type", "object_id",
