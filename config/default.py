@@ -29,6 +29,13 @@ WTF_CSRF_TIME_LIMIT = None
 FLASK_ADMIN_SWATCH = "default"
 ADMIN_PAGE_SIZE = 20
 
+# Scheduled jobs (core/scheduler.py, docs/scheduler.md)
+SCHEDULER_TIMEZONE = "Asia/Shanghai"
+SCHEDULER_MAX_WORKERS = 4
+SCHEDULER_MISFIRE_GRACE_SECONDS = 3600
+JOB_CLAIM_STALE_MINUTES = 60  # a claim "running" longer than this may be taken over
+DEADLINE_REMINDER_DAYS = [7, 1]  # remind this many days before a stage deadline
+
 API_TITLE = "Jixiao API"
 API_VERSION = "v1"
 OPENAPI_VERSION = "3.0.3"

@@ -1,4 +1,4 @@
-"""The core's own plugin: permissions, admin views, API, demo data and cards of the shared model.
+"""The core's own plugin: permissions, admin views, API, jobs, demo data and cards of the shared model.
 
 Registered first (see ``core.plugins.BUILTIN_PLUGINS``) exactly like every other plugin.
 """
@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from core.permissions import ALL_ROLES, STAFF, Permission, crud
 from core.plugins import hookimpl
+
+#: who may hold personal API tokens (the read-only viewer uses the web pages)
+TOKEN_ROLES = tuple(r for r in ALL_ROLES if r != "viewer")
 
 
 @hookimpl
@@ -24,17 +27,21 @@ def jixiao_permissions():
         Permission("dashboard.view", "Dashboard", ALL_ROLES),
         Permission("attachment.view", "Attachments: download", ALL_ROLES),
         Permission("notification.view", "My notifications", ALL_ROLES),
+        *crud("api_token", "My API tokens", view=TOKEN_ROLES, edit=TOKEN_ROLES),
+        Permission("job_claim.view", "Scheduled jobs: view", fin),
     ]
 
 
 @hookimpl
 def jixiao_admin_views(admin, db):
-    from core.admin import notifications, plugins_page
+    from core.admin import jobs, notifications, plugins_page, tokens
     from core.admin.views import register
 
     register(admin, db)
     notifications.register(admin)
+    tokens.register(admin)
     plugins_page.register(admin)
+    jobs.register(admin, db)
 
 
 @hookimpl
@@ -49,6 +56,13 @@ def jixiao_api(api):
     from core.api.core_routes import blp
 
     api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from core.reminders import register
+
+    register(scheduler)
 
 
 @hookimpl(tryfirst=True)

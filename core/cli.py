@@ -1,4 +1,9 @@
-"""``flask jixiao …``: the operator's commands. Plugins add theirs via ``jixiao_cli``."""
+"""``flask jixiao …``: the operator's commands. Plugins add theirs via ``jixiao_cli``.
+
+The job commands (``scheduler``, ``jobs list``, ``jobs run``) are in ``core.scheduler_cli``.
+The account commands (``user create``, ``token create | list | revoke``) are in
+``core.accounts_cli``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from core import accounts_cli, scheduler_cli
 from core.audit import actor_var
 from core.extensions import db
 from core.plugins import describe, disabled
@@ -89,6 +95,8 @@ def make_cli(pm) -> AppGroup:
         raise SystemExit(1)
 
     group.add_command(audit)
+    scheduler_cli.register(group)
+    accounts_cli.register(group)
     pm.hook.jixiao_cli(group=group)
     return group
 

@@ -77,7 +77,18 @@ def jixiao_cli(group):
 
 @hookspec
 def jixiao_jobs(scheduler):
-    """Add APScheduler jobs to ``scheduler`` (only in ``flask jixiao scheduler``)."""
+    """Register scheduled jobs on ``scheduler``, a ``core.scheduler.JobRegistry``.
+
+    Called once per app, in an app context (``current_app.config`` is there).
+    Call ``scheduler.add_job(name, func, trigger="cron", period="daily", hour=8)``
+    (or ``trigger="interval", minutes=30``). ``func(run)`` gets a
+    ``core.scheduler.JobRun`` (``name``, ``period``, ``when``) and runs in an app
+    context, at most once per period however many processes fire it; its
+    database writes are committed with the run and audited as ``job:<name>``.
+    Jobs run only in the ``flask jixiao scheduler`` process and through
+    ``flask jixiao jobs run``, never in web workers (docs/scheduler.md).
+    Returns nothing.
+    """
 
 
 @hookspec

@@ -1,42 +1,117 @@
 """The JSON API under /api/v1 (flask-smorest), shared by the core and plugins.
 
 Plugins add blueprints through ``jixiao_api(api)``, built with ``ApiBlueprint``
-and protected per route with ``@requires("<permission>")``. Authentication is
-the session (with CSRF on unsafe methods) — personal tokens come in the shared
-services issue. Rows are scoped by ``core.scope`` like everywhere else.
+and protected per route with ``@requires("<permission>")``. Lists use
+``core.api.pagination``. Rows are scoped by ``core.scope`` like everywhere else.
+
+Authentication, for every ``ApiBlueprint`` route:
+
+- ``Authorization: Bearer <token>`` (a personal API token, ``core.tokens``): the
+  token alone decides, for this request only — no session is read or made, and
+  no CSRF token is needed (a browser never adds the header by itself). A
+  missing, revoked or expired token, or one of an inactive user, is a 401
+  ``invalid_token`` with ``details.reason``; there is no fallback to the session.
+  ``g.jixiao_api_token_id`` names the token of such a request.
+- otherwise the login session, with the CSRF token (``X-CSRFToken``) on unsafe
+  methods.
+
+Every error under /api/v1 has the one format of ``core.api.errors``.
 """
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
-from flask import Flask, current_app, request
+from flask import Flask, after_this_request, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Api
 from flask_smorest import Blueprint as _SmorestBlueprint
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from core.api.errors import error_response
-from core.extensions import csrf
+from core.api.errors import ErrorSchema, error_response, http_error_response
+from core.extensions import csrf, db
 from core.permissions import can
+from core.scope import ScopeError, reset_principal
 
 PREFIX = "/api/v1"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BEARER = "bearerAuth"
+SESSION = "sessionCookie"
 
 
 class ApiBlueprint(_SmorestBlueprint):
-    """A flask-smorest blueprint whose every route requires a logged-in user."""
+    """A flask-smorest blueprint whose every route requires a logged-in user or a token."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         csrf.exempt(self)
         self.before_request(_authenticate)
+        self.register_error_handler(ScopeError, _scope_error)
+        self.register_error_handler(IntegrityError, _conflict)
+        self.register_error_handler(StaleDataError, _conflict)
+
+    @staticmethod
+    def _prepare_response_doc(doc, doc_info, *, api, spec, **kwargs):
+        responses = doc_info.setdefault("response", {}).setdefault("responses", {})
+        for status, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN")):
+            responses.setdefault(status, []).append(name)
+        return _SmorestBlueprint._prepare_response_doc(doc, doc_info, api=api, spec=spec,
+                                                       **kwargs)
+
+
+def _unauthorized(code: str, message: str, details: dict | None = None):
+    return error_response(401, code, message, details,
+                          headers={"WWW-Authenticate": 'Bearer realm="jixiao"'})
+
+
+TOKEN_MESSAGES = {
+    "malformed": lambda: _("Send the token as 'Authorization: Bearer <token>'."),
+    "unknown": lambda: _("This API token is not valid."),
+    "revoked": lambda: _("This API token has been revoked."),
+    "expired": lambda: _("This API token has expired."),
+    "user_inactive": lambda: _("The account of this API token is disabled."),
+}
+
+
+def _token_login(header: str):
+    """Authenticate this request with the Bearer token in ``header``; an error response or None."""
+    from core import tokens
+
+    scheme, _sep, credential = header.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential or " " in credential:
+        return _unauthorized("invalid_token", TOKEN_MESSAGES["malformed"](),
+                             {"reason": "malformed"})
+    result = tokens.check(credential)
+    if not result.ok:
+        return _unauthorized("invalid_token", TOKEN_MESSAGES[result.reason](),
+                             {"reason": result.reason})
+    g._login_user = result.user  # Flask-Login's per-request user: nothing goes to the session
+    g.jixiao_api_token_id = result.token_id
+    reset_principal()
+
+    @after_this_request
+    def record_use(response):
+        if response.status_code < 400:
+            tokens.touch(result.token_id, result.last_used_at)
+        return response
+
+    return None
 
 
 def _authenticate():
-    if not current_user.is_authenticated:
-        return error_response(401, "unauthorized", _("Login or an API token is required."))
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    header = request.headers.get("Authorization")
+    if header is not None:
+        refused = _token_login(header)
+        if refused is not None:
+            return refused
+    elif not current_user.is_authenticated:
+        return _unauthorized("unauthorized", _("Login or an API token is required."))
+    elif request.method not in SAFE_METHODS:
         try:
             csrf.protect()
         except CSRFError as exc:
@@ -46,6 +121,21 @@ def _authenticate():
         # a route that forgot @requires is closed, not open to every logged-in user
         return error_response(403, "forbidden", _("You do not have permission for this action."),
                               {"permission": None})
+    return _refuse_bad_json()
+
+
+def _refuse_bad_json():
+    """A JSON body that does not parse is refused before any route code runs."""
+    if request.method in SAFE_METHODS or not request.is_json:
+        return None
+    body = request.get_data(cache=True)
+    if not body.strip():
+        return None
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        return error_response(400, "bad_json", _("The request body is not valid JSON."),
+                              {"json": [str(exc)]})
     return None
 
 
@@ -56,6 +146,18 @@ def _route_permission() -> str | None:
         method = "get" if request.method == "HEAD" else request.method.lower()
         view = getattr(view_class, method, None)
     return getattr(view, "_jixiao_permission", None)
+
+
+def _scope_error(exc: ScopeError):
+    db.session.rollback()
+    return error_response(403, "forbidden", str(exc), {"reason": "scope"})
+
+
+def _conflict(exc: Exception):
+    db.session.rollback()
+    return error_response(409, "conflict", _("Nothing was saved: the change conflicts with "
+                                             "other records (a duplicate, a record still in "
+                                             "use, or someone else's newer change)."))
 
 
 def requires(permission: str):
@@ -76,19 +178,43 @@ def requires(permission: str):
     return decorator
 
 
+class JixiaoApi(Api):
+    """flask-smorest's ``Api`` answering errors under /api/v1 in the one format.
+
+    Its error handler is registered for the whole app; outside /api/v1 the error
+    is left to Flask (the usual HTML error page).
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        if not _is_api_request():
+            return error
+        return http_error_response(error)
+
+
+def _is_api_request() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
 def init_api(app: Flask, pm) -> Api:
-    api = Api(app, spec_kwargs={"info": {"description": "Jixiao budget performance API"}})
+    api = JixiaoApi(app, spec_kwargs={
+        "info": {"description": "Jixiao budget performance API. Authenticate with a personal "
+                                "API token (Authorization: Bearer <token>) or the login "
+                                "session (plus X-CSRFToken on unsafe methods). Every error "
+                                "has the body {code, message, details}."},
+        "security": [{BEARER: []}, {SESSION: []}],
+    })
+    api.spec.components.security_scheme(BEARER, {
+        "type": "http", "scheme": "bearer",
+        "description": "A personal API token (jx_…): `flask jixiao token create USERNAME` "
+                       "or My API tokens in the admin."})
+    api.spec.components.security_scheme(SESSION, {
+        "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME",
+                                                                 "session")})
     pm.hook.jixiao_api(api=api)
-
-    @app.errorhandler(404)
-    def not_found(exc):
-        if request.path.startswith(PREFIX):
-            return error_response(404, "not_found", _("Not found."))
-        return exc
-
     app.extensions["jixiao_api"] = api
-    current_app_ext = app.extensions
-    current_app_ext.setdefault("jixiao_api_prefix", PREFIX)
+    app.extensions.setdefault("jixiao_api_prefix", PREFIX)
     return api
 
 

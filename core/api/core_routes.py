@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.api import ApiBlueprint, requires
+from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import BudgetItem, OrgUnit
 
 blp = ApiBlueprint("core_api", __name__, url_prefix="/api/v1", description="Shared model")
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class BudgetItemArgs(PageArgs):
@@ -47,49 +43,29 @@ class BudgetItemSchema(Schema):
     contractor = fields.String(allow_none=True)
 
 
-class PageSchema(Schema):
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class OrgUnitPage(PageSchema):
-    items = fields.List(fields.Nested(OrgUnitSchema))
-
-
-class BudgetItemPage(PageSchema):
-    items = fields.List(fields.Nested(BudgetItemSchema))
-
-
-def paginate(stmt, page: int, per_page: int) -> dict:
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"total": total, "page": page, "per_page": per_page, "items": items}
-
-
 @blp.route("/org-units")
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, OrgUnitPage)
+@blp.response(200, page_schema(OrgUnitSchema))
 @requires("org_unit.view")
 def list_org_units(args):
     """Org units the caller may see."""
-    return paginate(select(OrgUnit).order_by(OrgUnit.path), args["page"], args["per_page"])
+    return paginate(select(OrgUnit).order_by(OrgUnit.path), args)
 
 
 @blp.route("/budget-items")
 @blp.arguments(BudgetItemArgs, location="query")
-@blp.response(200, BudgetItemPage)
+@blp.response(200, page_schema(BudgetItemSchema))
 @requires("budget_item.view")
 def list_budget_items(args):
     """Budget items the caller may see, optionally by year and text."""
     from core.models import FiscalYear
 
-    stmt = select(BudgetItem).order_by(BudgetItem.code)
+    stmt = select(BudgetItem).order_by(BudgetItem.code, BudgetItem.id)
     if args.get("year"):
         stmt = stmt.join(FiscalYear).where(FiscalYear.year == args["year"])
     if args.get("q"):
         stmt = stmt.where(BudgetItem.name.contains(args["q"]) | BudgetItem.code.contains(args["q"]))
-    return paginate(stmt, args["page"], args["per_page"])
+    return paginate(stmt, args)
 
 
 @blp.route("/budget-items/<int:item_id>")

@@ -33,8 +33,8 @@ from tests.conftest import do_login
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "external_plugin"
 DIST_NAME = "jixiao-example-plugin"
 DIST_VERSION = tomllib.loads((PLUGIN_SRC / "pyproject.toml").read_text())["project"]["version"]
-EXAMPLE_HOOKS = ["jixiao_admin_views", "jixiao_blueprints", "jixiao_cli", "jixiao_config",
-                 "jixiao_dashboard_widgets", "jixiao_permissions"]
+EXAMPLE_HOOKS = ["jixiao_admin_views", "jixiao_api", "jixiao_blueprints", "jixiao_cli", "jixiao_config",
+                 "jixiao_dashboard_widgets", "jixiao_jobs", "jixiao_permissions"]
 _SKIP = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
 
 
@@ -184,6 +184,46 @@ def test_cli_command_runs(plugin_app):
     assert result.output == "Hello from the example plugin, Jixiao!\n"
 
 
+def jobs_listed(app) -> dict[str, list[str]]:
+    result = app.test_cli_runner().invoke(args=["jixiao", "jobs", "list"])
+    assert result.exit_code == 0, result.output
+    return {row[0]: row[1:] for row in (line.split("\t") for line in result.output.splitlines())}
+
+
+def test_scheduled_job_is_listed_and_runs_once_per_period(plugin_app):
+    jobs = jobs_listed(plugin_app)
+    assert jobs["example-tick"][:2] == ["interval seconds=3600", "every 3600s"]
+    assert "deadline-reminders" in jobs  # the core's own job is still there
+    runner = plugin_app.test_cli_runner()
+    first = runner.invoke(args=["jixiao", "jobs", "run", "example-tick",
+                                "--period", "2031-01-01T00:00:00"])
+    assert first.exit_code == 0, first.output
+    assert first.output == "example-tick 2031-01-01T00:00:00: finished (nobody to notify)\n"
+    again = runner.invoke(args=["jixiao", "jobs", "run", "example-tick",
+                                "--period", "2031-01-01T00:00:00"])
+    assert again.exit_code == 0 and ": skipped (already finished by " in again.output
+
+
+GREETING_API = "/api/v1/example/greeting"
+
+
+def test_api_route_is_documented_and_answers(plugin_app):
+    c = client_for(plugin_app, "dept01")
+    spec = c.get("/api/v1/openapi.json").get_json()
+    assert "get" in spec["paths"][GREETING_API]
+    r = c.get(GREETING_API + "?name=Jixiao")
+    assert r.status_code == 200
+    assert r.get_json() == {"greeting": "Hello from the example plugin, Jixiao!"}
+    too_long = c.get(GREETING_API + "?name=" + "x" * 51)
+    assert too_long.status_code == 422
+    assert set(too_long.get_json()["details"]["query"]) == {"name"}
+    refused = client_for(plugin_app, "viewer").get(GREETING_API)
+    assert refused.status_code == 403
+    assert refused.get_json()["details"] == {"permission": "example.view"}
+    anonymous = plugin_app.test_client().get(GREETING_API)
+    assert anonymous.status_code == 401 and anonymous.get_json()["code"] == "unauthorized"
+
+
 def test_plugin_config_default_yields_to_app_settings(make_app, example_plugin_path):
     with plugin_on_path(example_plugin_path):
         papp = make_app(EXAMPLE_GREETING="Ni hao")
@@ -210,6 +250,10 @@ def test_disabled_plugin_leaves_no_trace(disabled_app):
 
     result = disabled_app.test_cli_runner().invoke(args=["jixiao", "example-hello"])
     assert result.exit_code == 2 and "No such command" in result.output
+    jobs = jobs_listed(disabled_app)
+    assert "example-tick" not in jobs and "deadline-reminders" in jobs
+    result = disabled_app.test_cli_runner().invoke(args=["jixiao", "jobs", "run", "example-tick"])
+    assert result.exit_code == 2 and "unknown job 'example-tick'" in result.output
 
     c = client_for(disabled_app, "finance")  # holds example.view in the DB all the same
     home = c.get("/admin/")
@@ -218,6 +262,9 @@ def test_disabled_plugin_leaves_no_trace(disabled_app):
     assert "Example card" not in home.text
     assert c.get("/admin/example/").status_code == 404
     assert c.get("/example/hello").status_code == 404
+    gone = c.get(GREETING_API)
+    assert gone.status_code == 404 and gone.get_json()["code"] == "not_found"
+    assert GREETING_API not in c.get("/api/v1/openapi.json").get_json()["paths"]
     # the rest of the app still works
     assert c.get("/admin/budgetitem/").status_code == 200
     assert c.get("/api/v1/openapi.json").status_code == 200

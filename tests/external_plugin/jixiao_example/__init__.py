@@ -1,7 +1,8 @@
 """jixiao-example: the smallest complete Jixiao plugin.
 
 It adds a permission, an admin page under its own menu group, a web page at
-/example/hello, a ``flask jixiao example-hello`` command and a home-page card.
+/example/hello, an API route /api/v1/example/greeting, a ``flask jixiao
+example-hello`` command, a home-page card and a scheduled job ``example-tick``.
 It has no table of its own, so it needs no migration. It imports only the core.
 """
 
@@ -13,8 +14,10 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from marshmallow import Schema, fields, validate
 
 from core.admin.base import ScopedPage
+from core.api import ApiBlueprint, requires
 from core.dashboard import Widget
 from core.permissions import STAFF, Permission, can
 from core.plugins import hookimpl
@@ -65,6 +68,34 @@ def jixiao_blueprints(app):
     app.register_blueprint(bp)
 
 
+# --- an API route: login or token, permission and error format come from ApiBlueprint ---
+
+api_bp = ApiBlueprint("example_api", __name__, url_prefix="/api/v1/example",
+                      description="Example plugin")
+
+
+class GreetingArgs(Schema):
+    name = fields.String(load_default="world", validate=validate.Length(min=1, max=50))
+
+
+class GreetingSchema(Schema):
+    greeting = fields.String()
+
+
+@api_bp.route("/greeting")
+@api_bp.arguments(GreetingArgs, location="query")
+@api_bp.response(200, GreetingSchema)
+@requires(PERMISSION)
+def greeting(args):
+    """The greeting for ``name`` (default "world")."""
+    return {"greeting": f"{current_app.config['EXAMPLE_GREETING']}, {args['name']}!"}
+
+
+@hookimpl
+def jixiao_api(api):
+    api.register_blueprint(api_bp)
+
+
 @hookimpl
 def jixiao_cli(group):
     @group.command("example-hello")
@@ -80,3 +111,28 @@ def jixiao_dashboard_widgets(user):
         return []
     return [Widget(_("Example card"), "1", _("from the example plugin"),
                    link="/example/hello", order=90, tone="info")]
+
+
+# --- a scheduled job: runs in `flask jixiao scheduler`, once per period -----------------
+
+def example_tick(run):
+    """Notify the user named by EXAMPLE_JOB_NOTIFY with the greeting, once per period."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.models import User
+    from core.notifications import notify
+
+    username = current_app.config.get("EXAMPLE_JOB_NOTIFY", "")
+    user_id = username and db.session.scalar(select(User.id).where(User.username == username))
+    if not user_id:
+        return "nobody to notify"
+    notify(user_id, f"{current_app.config['EXAMPLE_GREETING']} ({run.period})")
+    return f"notified {username}"
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    # every EXAMPLE_JOB_SECONDS (default one hour); the period is that interval
+    scheduler.add_job("example-tick", example_tick, trigger="interval",
+                      seconds=int(current_app.config.get("EXAMPLE_JOB_SECONDS", 3600)))
