@@ -13,20 +13,17 @@ import re
 import secrets
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from core.testing import temporary_database  # noqa: E402 - needs ROOT on sys.path
 
 
 def fmt_s(seconds: float) -> str:
@@ -157,27 +154,9 @@ def sql_figures(statements: list[tuple[float, str]]) -> Figures:
             "of which count(*)": fmt_s(count)})
 
 
-@contextmanager
-def temp_database(db_url: str | None) -> Iterator[str]:
+def temp_database(db_url: str | None):
     """A database used only by this run: a SQLite file, or a new PostgreSQL database."""
-    if not db_url or db_url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory(prefix="jixiao-bench-") as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        return
-    url = make_url(db_url)
-    name = f"jixiao_bench_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    return temporary_database(db_url, prefix="jixiao_bench")
 
 
 def demo_app(database_url: str, instance_path: str):

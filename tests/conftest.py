@@ -11,38 +11,20 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from core.demo import DEMO_PASSWORD
+from core.testing import temporary_database
 
 os.environ.setdefault("JIXIAO_ENV", "testing")
 
 
-def _make_database(tmp_path_factory) -> Iterator[str]:
-    base = os.environ.get("JIXIAO_TEST_DATABASE_URL", "sqlite")
-    if base.startswith("sqlite"):
-        path = tmp_path_factory.mktemp("db") / "jixiao-test.sqlite3"
-        yield f"sqlite:///{path}"
-        return
-    url = make_url(base)
-    name = f"jixiao_t_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+def _make_database(tmp_path_factory=None) -> Iterator[str]:
+    """A fresh database for this run on the backend chosen by JIXIAO_TEST_DATABASE_URL."""
+    with temporary_database(os.environ.get("JIXIAO_TEST_DATABASE_URL")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

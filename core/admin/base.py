@@ -69,9 +69,12 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
     def __init__(self, model, session=None, *args, **kwargs):
         super().__init__(model, session or db, *args, **kwargs)
 
+    #: a record of what happened (audit log, job runs): nobody creates, edits or deletes
+    read_only = False
+
     def _can(self, action: str) -> bool:
-        return bool(self.permission) and current_user.is_authenticated and \
-            can(current_user, f"{self.permission}.{action}")
+        return not self.read_only and bool(self.permission) and \
+            current_user.is_authenticated and can(current_user, f"{self.permission}.{action}")
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]

@@ -16,6 +16,7 @@ JOB_STATUS = [("running", _l("Running")), ("finished", _l("Finished")), ("failed
 
 
 class JobClaimView(ScopedModelView):
+    read_only = True
     permission = "job_claim"
     simple_list_pager = True  # one row per job and period: the table only grows
     column_list = ("job", "period", "status", "claimed_by", "claimed_at", "finished_at")
@@ -29,18 +30,6 @@ class JobClaimView(ScopedModelView):
     column_labels = {"job": _l("Job"), "period": _l("Period"), "status": _l("Status"),
                      "claimed_by": _l("Run by"), "claimed_at": _l("Started"),
                      "finished_at": _l("Ended"), "detail": _l("Result")}
-
-    @property
-    def can_create(self):  # type: ignore[override]
-        return False
-
-    @property
-    def can_edit(self):  # type: ignore[override]
-        return False
-
-    @property
-    def can_delete(self):  # type: ignore[override]
-        return False
 
 
 def register(admin, db) -> None:

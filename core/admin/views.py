@@ -317,6 +317,7 @@ class BudgetItemView(ScopedModelView):
 
 
 class AuditLogView(ScopedModelView):
+    read_only = True
     simple_list_pager = True
     permission = "audit_log"
     column_list = ("id", "at", "username", "action", "object_type", "object_id")
@@ -331,18 +332,6 @@ class AuditLogView(ScopedModelView):
                      "action": _l("Action"), "object_type": _l("Object type"),
                      "object_id": _l("Object id"), "before": _l("Before"),
                      "after": _l("After"), "entry_hash": _l("Hash")}
-
-    @property
-    def can_create(self):  # type: ignore[override]
-        return False
-
-    @property
-    def can_edit(self):  # type: ignore[override]
-        return False
-
-    @property
-    def can_delete(self):  # type: ignore[override]
-        return False
 
 
 def register(admin, db) -> None:
