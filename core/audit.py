@@ -245,7 +245,10 @@ def _bulk(state: ORMExecuteState) -> None:
     if table in _EXCLUDED:
         return
     user_id, username = _actor()
-    compiled = state.statement.compile()
+    try:
+        compiled = state.statement.compile()
+    except KeyError:  # an ORM bulk INSERT (a list of dicts) compiles only when executed
+        compiled = mapper.local_table.insert().compile()
     params: Any = dict(compiled.params)
     if isinstance(state.parameters, dict):
         params.update(state.parameters)

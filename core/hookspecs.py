@@ -140,6 +140,19 @@ def jixiao_engagement_closed(engagement):
 
 
 @hookspec
+def jixiao_target_checks(sheet):
+    """Extra quality checks of a performance target sheet before it is submitted.
+
+    Called by the targets plugin with the ``sheet`` (its ``indicators``, its
+    ``budget_item`` and ``goal``), after the built-in checks. Returns a list of
+    problems, each a message or a ``(field, message)`` pair (field "" for the
+    whole sheet); every problem of every plugin is shown together and the sheet
+    is not submitted while there is one. Return an empty list (or nothing) when
+    the sheet is fine.
+    """
+
+
+@hookspec
 def jixiao_dashboard_widgets(user):
     """Cards for the home page of ``user``.
 

@@ -17,6 +17,7 @@ hookimpl = pluggy.HookimplMarker(hookspecs.PROJECT)
 #: The core's own contributions come first; stage plugins follow.
 BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
+    "targets": "plugins.targets",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

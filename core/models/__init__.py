@@ -8,12 +8,13 @@ from core.models.fiscal import FiscalYear, StageDeadline
 from core.models.job import JobClaim
 from core.models.notification import Notification
 from core.models.org import OrgKind, OrgUnit
+from core.models.score import ScoreRecord
 from core.models.token import ApiToken
 from core.models.user import Role, RoleName, RolePermission, User
 from core.models.workflow import State, WorkflowEvent, WorkflowMixin
 
 __all__ = [
-    "ApiToken", "JobClaim",
+    "ApiToken", "JobClaim", "ScoreRecord",
     "Attachment", "AuditHead", "AuditLog", "BudgetItem", "BudgetType", "FiscalYear", "ItemKind",
     "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Role", "RoleName", "RolePermission",
     "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",

@@ -1,0 +1,79 @@
+"""Targets plugin: performance targets (绩效目标) and the indicator library (指标库).
+
+Budget units write a target sheet for each budget item (overall goal, then a
+level 1 / level 2 / level 3 indicator tree); the department and then the
+finance bureau review it through the core workflow. Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import STAFF, Permission, crud
+from core.plugins import hookimpl
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("TARGET_RULE_VERSIONS", [])
+    config.setdefault("TARGETS_IMPORT_MAX_ROWS", 100_000)
+    config.setdefault("TARGETS_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.targets import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("target_sheet", "Target sheets", view=(*STAFF, "viewer"), edit=STAFF),
+        *crud("indicator_template", "Indicator library", view=(*STAFF, "viewer", "expert"),
+              edit=("finance_admin",)),
+        Permission("target_report.view", "Target coverage: view",
+                   ("finance_admin", "dept_admin", "viewer")),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.targets.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    # only to put plugins/targets/templates on the template path
+    app.register_blueprint(Blueprint("targets_templates", __name__, template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.targets.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.targets.jobs import register
+
+    register(scheduler)
+
+
+@hookimpl
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.targets.demo import seed_targets
+
+    seed_targets(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.targets.widgets import target_widgets
+
+    return target_widgets(user)

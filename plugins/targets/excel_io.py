@@ -1,0 +1,296 @@
+"""Excel import and export: target sheets in the finance bureaus' layout, and the library.
+
+Target sheets: one row per level-3 indicator with its level-1 and level-2
+parents and the budget item's code (sheet ``绩效目标``). An import is all or
+nothing: the workbook is read and every row checked first (``core.excel.read_rows``
+for headers, merged cells, formulas and cell types; then unknown item codes,
+the indicator rules, duplicates and weights per item), and every error is
+listed with its sheet, row and column; only a clean file is written, in one
+transaction, with bulk statements (the audit log records each as a bulk entry).
+Items are looked up through the row scope, so a user can only write sheets of
+items they may see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select
+
+from core.excel import (
+    CellError,
+    Column,
+    ExportColumn,
+    ExportSheet,
+    ImportedRow,
+    ImportRejected,
+    RowError,
+    SheetSpec,
+    commit_all_or_nothing,
+    read_rows,
+    text,
+)
+from core.extensions import db
+from core.models import BudgetItem, FiscalYear, State, utcnow
+from plugins.targets.models import (
+    COMPARATOR_LABELS,
+    METHOD_LABELS,
+    IndicatorTemplate,
+    TargetIndicator,
+    TargetSheet,
+)
+from plugins.targets.rules import rules_for_year
+from plugins.targets.service import EDITABLE
+from plugins.targets.validation import clean_indicator, parse_comparator, parse_method
+
+SHEET = "绩效目标"
+LIBRARY_SHEET = "指标库"
+CHUNK = 2000
+
+
+def _raw(value: Any) -> Any:
+    return value
+
+
+#: field key → header, in the order of the export
+HEADERS = {
+    "code": "项目编码", "item_name": "项目名称", "goal": "总体目标", "level1": "一级指标",
+    "level2": "二级指标", "name": "三级指标", "comparator": "比较符", "target_value": "指标值",
+    "unit": "计量单位", "weight": "权重", "scoring_method": "评分方法",
+    "data_source": "数据来源", "period_value": "全周期指标值",
+}
+_REQUIRED = {"code", "level1", "level2", "name", "comparator", "weight"}
+_RAW = {"target_value", "weight", "period_value"}
+SHEET_SPEC = SheetSpec(SHEET, [
+    Column(header, key, _raw if key in _RAW else text(), key in _REQUIRED)
+    for key, header in HEADERS.items()])
+
+
+def _err(row: ImportedRow, key: str | None, message: Any) -> CellError:
+    return CellError(row.sheet, row.row, None, HEADERS.get(key) if key else None, message)
+
+
+def import_sheets(file: Any, year: int) -> int:
+    """Import the target sheets in ``file`` for fiscal ``year``; returns indicators written.
+
+    Raises ``ImportRejected`` with every error; then nothing was written.
+    """
+    fiscal_year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    if fiscal_year is None:
+        raise ImportRejected([CellError(None, None, None, None, _l(
+            "There is no fiscal year %(year)s.", year=year))])
+    max_rows = current_app.config.get("TARGETS_IMPORT_MAX_ROWS", 100_000)
+    result = read_rows(file, SHEET_SPEC, max_rows=max_rows,
+                       max_bytes=current_app.config.get("TARGETS_IMPORT_MAX_BYTES",
+                                                        30 * 1024 * 1024))
+    errors = list(result.errors)
+    rules = rules_for_year(year)
+    items = _items(fiscal_year.id, {r.values["code"] for r in result.rows})
+    sheets = {s.budget_item_id: s for s in _sheets([i[0] for i in items.values()])}
+    groups: dict[str, list[ImportedRow]] = defaultdict(list)
+    goals: dict[str, str] = {}
+    for row in result.rows:
+        code = row.values["code"]
+        goal = row.values.get("goal")
+        if code not in items:
+            errors.append(_err(row, "code", _l(
+                "Unknown item code “%(code)s” for %(year)s (or not in your scope).",
+                code=code, year=year)))
+            continue
+        sheet = sheets.get(items[code][0])
+        if sheet is not None and State(sheet.state) not in EDITABLE:
+            errors.append(_err(row, "code", _l(
+                "The targets of %(item)s are under review or approved and cannot be changed.",
+                item=code)))
+            continue
+        if goal:
+            if goals.setdefault(code, goal) != goal:
+                errors.append(_err(row, "goal", _l(
+                    "The overall goal of %(item)s differs from an earlier row.", item=code)))
+        cleaned, problems = clean_indicator(row.values, rules)
+        for problem in problems:
+            errors.append(_err(row, problem.field, problem.message))
+        cleaned["code"] = code
+        row.values = cleaned  # keep one dict per row (memory stays flat)
+        groups[code].append(row)
+    for code, rows in groups.items():
+        seen: set[tuple[str, str, str]] = set()
+        total = Decimal(0)
+        for row in rows:
+            v = row.values
+            key = (v["level1"], v["level2"], v["name"])
+            if key in seen:
+                errors.append(_err(row, "name", _l(
+                    "The indicator “%(name)s” appears twice in %(item)s.",
+                    name="/".join(key), item=code)))
+            seen.add(key)
+            total += v["weight"] if isinstance(v["weight"], Decimal) else Decimal(0)
+        if total != rules.total_weight:
+            errors.append(_err(rows[0], "weight", _l(
+                "The weights of %(item)s add up to %(sum)s, not %(expected)s.", item=code,
+                sum=f"{total.normalize():f}", expected=f"{rules.total_weight:f}")))
+    if errors:
+        errors.sort(key=lambda e: (e.row or 0, e.column_header or ""))
+        raise ImportRejected(errors[:500])
+    try:
+        written = _write(groups, goals, items, sheets, fiscal_year.id, rules.code)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return written
+
+
+def _items(year_id: int, codes: set[str]) -> dict[str, tuple[int, int]]:
+    """code → (item id, org unit id) of the given codes that the user may see."""
+    out: dict[str, tuple[int, int]] = {}
+    wanted = sorted(c for c in codes if c)
+    for i in range(0, len(wanted), 500):
+        for item_id, code, org_id in db.session.execute(
+                select(BudgetItem.id, BudgetItem.code, BudgetItem.org_unit_id)
+                .where(BudgetItem.fiscal_year_id == year_id,
+                       BudgetItem.code.in_(wanted[i:i + 500]))):
+            out[code] = (item_id, org_id)
+    return out
+
+
+def _sheets(item_ids: list[int]) -> list[TargetSheet]:
+    out: list[TargetSheet] = []
+    for i in range(0, len(item_ids), 500):
+        out += db.session.scalars(select(TargetSheet).where(
+            TargetSheet.budget_item_id.in_(item_ids[i:i + 500]))).all()
+    return out
+
+
+def _write(groups, goals, items, sheets, year_id: int, rules_code: str) -> int:
+    now = utcnow()
+    new = [{"budget_item_id": items[code][0], "fiscal_year_id": year_id,
+            "org_unit_id": items[code][1], "goal": goals.get(code, ""), "rules_code": rules_code,
+            "revision": 0, "state": State.DRAFT, "review_level": 0, "version": 1,
+            "created_at": now, "updated_at": now}
+           for code in groups if items[code][0] not in sheets]
+    for i in range(0, len(new), CHUNK):
+        db.session.execute(insert(TargetSheet), new[i:i + CHUNK])
+    for code in groups:
+        sheet = sheets.get(items[code][0])
+        if sheet is not None:
+            if code in goals:
+                sheet.goal = goals[code]
+            sheet.updated_at = now  # bumps the version: a concurrent edit then fails
+    db.session.flush()
+    sheet_ids = {s.budget_item_id: s.id for s in _sheets([items[c][0] for c in groups])}
+    old = [sheet_ids[items[c][0]] for c in groups if items[c][0] in sheets]
+    for i in range(0, len(old), 500):
+        db.session.execute(delete(TargetIndicator).where(
+            TargetIndicator.sheet_id.in_(old[i:i + 500])),
+            execution_options={"synchronize_session": False})
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for code, group in groups.items():
+            sheet_id, org_id = sheet_ids[items[code][0]], items[code][1]
+            for position, row in enumerate(group, start=1):
+                v = row.values
+                yield {"sheet_id": sheet_id, "org_unit_id": org_id, "position": position,
+                       "level1": v["level1"], "level2": v["level2"], "name": v["name"],
+                       "comparator": v["comparator"], "target_value": v["target_value"],
+                       "period_value": v["period_value"], "unit": v["unit"],
+                       "weight": v["weight"], "data_source": v["data_source"],
+                       "scoring_method": v["scoring_method"]}
+
+    written = 0
+    batch: list[dict[str, Any]] = []
+    for values in rows():
+        batch.append(values)
+        if len(batch) >= CHUNK:
+            db.session.execute(insert(TargetIndicator), batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(TargetIndicator), batch)
+        written += len(batch)
+    db.session.expire_all()
+    return written
+
+
+def export_sheets(sheets) -> list[ExportSheet]:
+    """The workbook of ``sheets`` (an iterable of TargetSheet) in the import layout."""
+    def rows():
+        for sheet in sheets:
+            item = sheet.budget_item
+            for n, ind in enumerate(sheet.indicators):
+                yield [item.code, item.name, sheet.goal if n == 0 else None, ind.level1,
+                       ind.level2, ind.name, str(COMPARATOR_LABELS[ind.comparator]),
+                       ind.target_value, ind.unit, ind.weight,
+                       str(METHOD_LABELS.get(ind.scoring_method, ind.scoring_method)),
+                       ind.data_source, ind.period_value]
+
+    widths = {"项目名称": 30, "总体目标": 40, "三级指标": 30}
+    return [ExportSheet(SHEET, [ExportColumn(h, widths.get(h), "0.00" if h == "权重" else None)
+                                for h in HEADERS.values()], rows())]
+
+
+# --- the indicator library ------------------------------------------------------------
+
+LIBRARY_HEADERS = {
+    "sector": "行业领域", "level1": "一级指标", "level2": "二级指标", "name": "三级指标",
+    "comparator": "比较符", "unit": "计量单位", "reference_value": "参考指标值",
+    "scoring_method": "评分方法", "data_source": "数据来源", "guidance": "指标说明",
+}
+LIBRARY_SPEC = SheetSpec(LIBRARY_SHEET, [
+    Column(header, key, text(60 if key == "sector" else 200 if key != "guidance" else 2000),
+           key in {"sector", "level1", "level2", "name", "comparator"})
+    for key, header in LIBRARY_HEADERS.items()])
+
+
+def import_library(file: Any, year: int) -> int:
+    """Add or update library indicators (matched by sector, categories and name)."""
+    rules = rules_for_year(year)
+    result = read_rows(file, LIBRARY_SPEC)
+    seen: set[tuple] = set()
+
+    def apply(session, row: ImportedRow) -> None:
+        v = row.values
+        raw = {**v, "target_value": v.get("reference_value") or "0", "weight": 1}
+        cleaned, problems = clean_indicator(raw, rules)
+        for problem in problems:
+            if problem.field in ("level1", "level2", "name", "comparator", "scoring_method"):
+                raise RowError(problem.message, LIBRARY_HEADERS.get(problem.field))
+        key = (v["sector"], cleaned["level1"], cleaned["level2"], cleaned["name"])
+        if key in seen:
+            raise RowError(_l("This indicator appears twice in the file."), "三级指标")
+        seen.add(key)
+        template = session.scalar(select(IndicatorTemplate).where(
+            IndicatorTemplate.sector == key[0], IndicatorTemplate.level1 == key[1],
+            IndicatorTemplate.level2 == key[2], IndicatorTemplate.name == key[3]))
+        if template is None:
+            template = IndicatorTemplate(sector=key[0], level1=key[1], level2=key[2],
+                                         name=key[3], usage_count=0)
+            session.add(template)
+        template.comparator = cleaned["comparator"]
+        template.unit = v.get("unit") or None
+        template.reference_value = v.get("reference_value") or None
+        template.scoring_method = cleaned["scoring_method"]
+        template.data_source = v.get("data_source") or None
+        template.guidance = v.get("guidance") or None
+
+    return commit_all_or_nothing(db.session, result, apply)
+
+
+def export_library(templates) -> list[ExportSheet]:
+    def rows():
+        for t in templates:
+            yield [t.sector, t.level1, t.level2, t.name, str(COMPARATOR_LABELS[t.comparator]),
+                   t.unit, t.reference_value,
+                   str(METHOD_LABELS.get(t.scoring_method, t.scoring_method)), t.data_source,
+                   t.guidance, t.usage_count]
+
+    return [ExportSheet(LIBRARY_SHEET, [*LIBRARY_HEADERS.values(), "使用次数"], rows())]
+
+
+__all__ = ["HEADERS", "LIBRARY_HEADERS", "export_library", "export_sheets", "import_library",
+           "import_sheets", "parse_comparator", "parse_method"]
