@@ -103,6 +103,8 @@ class ImportResult:
 
     rows: list[ImportedRow] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)
+    #: sheet → header → column letter, for errors an importer finds after reading
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -282,8 +284,13 @@ def _too_large(max_bytes: int) -> Any:
 
 def read_rows(file: Any, spec: SheetSpec | Sequence[SheetSpec], *, max_bytes: int = MAX_BYTES,
               max_rows: int = MAX_ROWS, max_errors: int = MAX_ERRORS,
-              max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> ImportResult:
-    """Read and validate every sheet of ``spec`` from ``file`` (path, bytes or file object)."""
+              max_unpacked_bytes: int = MAX_UNPACKED_BYTES,
+              on_row: Callable[[ImportedRow], None] | None = None) -> ImportResult:
+    """Read and validate every sheet of ``spec`` from ``file`` (path, bytes or file object).
+
+    With ``on_row``, each valid row is handed to it as it is read instead of being
+    kept in ``result.rows`` (large imports then need not hold every row).
+    """
     specs = [spec] if isinstance(spec, SheetSpec) else list(spec)
     stream, error = _open_source(file, max_bytes)
     if stream is None:
@@ -308,7 +315,7 @@ def read_rows(file: Any, spec: SheetSpec | Sequence[SheetSpec], *, max_bytes: in
         result = ImportResult()
         try:
             for sheet_spec in specs:
-                _read_sheet(workbook, sheet_spec, result, max_rows, max_errors)
+                _read_sheet(workbook, sheet_spec, result, max_rows, max_errors, on_row)
                 if len(result.errors) >= max_errors:
                     break
         finally:
@@ -355,6 +362,9 @@ def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
     if get_source is None:  # a normal (not read-only) worksheet
         return [(r.min_col, r.min_row, r.max_col, r.max_row)
                 for r in worksheet.merged_cells.ranges]
+    with get_source() as src:  # most sheets have none: a byte scan avoids a second parse
+        if not _mentions(src, b"mergeCell"):
+            return []
     out = []
     with get_source() as src:
         for _event, element in iterparse(src):  # noqa: S314 - stdlib expat, no DTD expansion
@@ -364,21 +374,32 @@ def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def _mentions(src: IO[bytes], needle: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether the stream's bytes contain ``needle`` (read in chunks)."""
+    tail = b""
+    while block := src.read(chunk):
+        if needle in tail + block[:len(needle)] or needle in block:
+            return True
+        tail = block[-len(needle):]
+    return False
+
+
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _read_sheet(workbook: Any, spec: SheetSpec, result: ImportResult, max_rows: int,
-                max_errors: int) -> None:
+                max_errors: int, on_row: Callable[[ImportedRow], None] | None = None) -> None:
     errors = _Collector(result, spec.name, max_errors)
     try:
-        _read_sheet_into(workbook, spec, result, max_rows, errors)
+        _read_sheet_into(workbook, spec, result, max_rows, errors, on_row)
     finally:
         errors.finish()
 
 
 def _read_sheet_into(workbook: Any, spec: SheetSpec, result: ImportResult, max_rows: int,
-                     errors: _Collector) -> None:
+                     errors: _Collector,
+                     on_row: Callable[[ImportedRow], None] | None = None) -> None:
     if spec.name not in workbook.sheetnames:
         errors.add(None, None, None, _l(
             "The sheet “%(sheet)s” is missing (found: %(found)s).", sheet=spec.name,
@@ -410,6 +431,7 @@ def _read_sheet_into(workbook: Any, spec: SheetSpec, result: ImportResult, max_r
                     "Unexpected column “%(header)s”.", header=label))
     if missing or errors.truncated:
         return  # without the right headers the data cannot be read
+    result.columns[spec.name] = {label: get_column_letter(col) for label, col in positions.items()}
     header_of = {positions[c.header]: c.header for c in spec.columns}
     merged = [m for m in _merged_ranges(ws) if m[3] > spec.header_row]
     for min_col, min_row, max_col, max_row in merged:
@@ -418,6 +440,7 @@ def _read_sheet_into(workbook: Any, spec: SheetSpec, result: ImportResult, max_r
                           _l("Merged cells (%(range)s) are not allowed in the data area; "
                              "unmerge them.", range=ref)):
             return
+    keep = on_row or result.rows.append
     count = 0
     for row_number, cells in enumerate(rows, start=spec.header_row + 1):
         if all(_is_blank(c.value) for c in cells):
@@ -433,7 +456,7 @@ def _read_sheet_into(workbook: Any, spec: SheetSpec, result: ImportResult, max_r
         if ok is None:
             return
         if ok:
-            result.rows.append(ImportedRow(spec.name, row_number, values))
+            keep(ImportedRow(spec.name, row_number, values))
 
 
 def _parse_row(spec: SheetSpec, positions: Mapping[str, int], cells: Sequence[Any],

@@ -67,9 +67,10 @@ class TargetSheetView(ScopedModelView):
     column_labels = {
         "budget_item": _l("Budget item"), "fiscal_year": _l("Fiscal year"),
         "goal": _l("Overall goal"), "period_goal": _l("Whole-period goal"),
-        "state": _l("State"), "revision": _l("Revision"), "submitted_at": _l("Submitted"),
+        "state": _l("State"), "revision": _l("Revision"), "submitted_at": _l("Submitted at"),
         "late": _l("Late"), "rules_code": _l("Rule version"), "indicators": _l("Indicators"),
         "updated_at": _l("Updated"), "fiscal_year.year": _l("Fiscal year"),
+        "budget_item.code": _l("Item code"), "budget_item.name": _l("Item name"),
     }
     column_formatters = {
         "late": lambda v, c, m, n: _("Yes") if service.is_late(m) else "",
@@ -157,7 +158,8 @@ class TargetSheetView(ScopedModelView):
             library = db.session.scalars(select(IndicatorTemplate).order_by(
                 IndicatorTemplate.usage_count.desc(), IndicatorTemplate.id).limit(200)).all()
         return self.render(
-            "targets/sheet.html", sheet=sheet, actions=actions, state_label=enum_label(sheet.state), action_labels=ACTION_LABELS,
+            "targets/sheet.html", sheet=sheet, actions=actions, state_label=enum_label(sheet.state),
+            action_labels=ACTION_LABELS, editable=State(sheet.state) in service.EDITABLE,
             history=service.WORKFLOW.history(sheet), revisions=revs, late=service.is_late(sheet),
             comparators=COMPARATOR_LABELS, methods=METHOD_LABELS, library=library,
             problems=service.quality_problems(sheet, service.rules_of(sheet))
@@ -195,8 +197,7 @@ class TargetSheetView(ScopedModelView):
             flash(_("Choose an indicator of the library."), "error")
             return redirect(url_for(".sheet_page", id=sheet.id))
         rules = service.rules_of(sheet)
-        current = [{k: getattr(i, k) for k in (*INDICATOR_COLUMNS, "template_id")}
-                   for i in sheet.indicators]
+        current = [{k: getattr(i, k) for k in INDICATOR_COLUMNS} for i in sheet.indicators]
         raw = {"level1": template.level1, "level2": template.level2, "name": template.name,
                "comparator": template.comparator, "unit": template.unit,
                "scoring_method": template.scoring_method, "data_source": template.data_source,
@@ -209,11 +210,7 @@ class TargetSheetView(ScopedModelView):
         try:
             if problems:
                 raise service.TargetError(problems)
-            kept = [dict(c, template_id=None) for c in current]
-            service.replace_indicators(sheet, [*kept, cleaned])
-            # the earlier indicators keep their library link
-            for ind, before in zip(sheet.indicators, current, strict=False):
-                ind.template_id = before["template_id"]
+            service.add_indicator(sheet, cleaned)  # the others keep their review comments
             db.session.commit()
             flash(_("The indicator was added from the library."), "success")
         except service.TargetError as exc:

@@ -14,13 +14,12 @@ items they may see.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from core.excel import (
     CellError,
@@ -71,71 +70,109 @@ SHEET_SPEC = SheetSpec(SHEET, [
     for key, header in HEADERS.items()])
 
 
-def _err(row: ImportedRow, key: str | None, message: Any) -> CellError:
-    return CellError(row.sheet, row.row, None, HEADERS.get(key) if key else None, message)
+#: the cleaned values kept per row, in this order (a tuple per row keeps memory flat)
+_KEPT = ("level1", "level2", "name", "comparator", "target_value", "period_value", "unit",
+         "weight", "data_source", "scoring_method")
+_POSITION = {key: n for n, key in enumerate(_KEPT, start=1)}  # 0 is the row number
+
+
+class _Errors:
+    """Errors found after the cell check: (row, field key, message), given letters at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[int | None, str | None, Any]] = []
+
+    def add(self, row: int | None, key: str | None, message: Any) -> None:
+        self.found.append((row, key, message))
+
+    def cell_errors(self, letters: dict[str, str]) -> list[CellError]:
+        out = []
+        for row, key, message in self.found:
+            header = HEADERS.get(key) if key else None
+            out.append(CellError(SHEET, row, letters.get(header) if header else None, header,
+                                 message))
+        return out
 
 
 def import_sheets(file: Any, year: int) -> int:
     """Import the target sheets in ``file`` for fiscal ``year``; returns indicators written.
 
-    Raises ``ImportRejected`` with every error; then nothing was written.
+    Raises ``ImportRejected`` with every error; then nothing was written. Rows
+    are checked as they are read and kept as compact tuples (repeated texts
+    shared), so memory grows little with the size of the file.
     """
     fiscal_year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
     if fiscal_year is None:
         raise ImportRejected([CellError(None, None, None, None, _l(
             "There is no fiscal year %(year)s.", year=year))])
-    max_rows = current_app.config.get("TARGETS_IMPORT_MAX_ROWS", 100_000)
-    result = read_rows(file, SHEET_SPEC, max_rows=max_rows,
+    rules = rules_for_year(year)
+    later = _Errors()
+    groups: dict[str, list[tuple]] = defaultdict(list)
+    goals: dict[str, str] = {}
+    shared: dict[Any, Any] = {}  # one object per distinct repeated value
+    methods: dict[str, bool] = {}
+
+    def share(value: Any) -> Any:
+        return shared.setdefault(value, value) if value is not None else None
+
+    def on_row(row: ImportedRow) -> None:
+        values = row.values
+        code = values["code"]
+        goal = values.get("goal")
+        if goal and goals.setdefault(code, goal) != goal:
+            later.add(row.row, "goal", _l(
+                "The overall goal of %(item)s differs from an earlier row.", item=code))
+        cleaned, problems = clean_indicator(values, rules, methods)
+        for problem in problems:
+            later.add(row.row, problem.field, problem.message)
+        weight = cleaned["weight"]
+        cleaned["weight"] = share(weight) if isinstance(weight, Decimal) else None
+        groups[share(code)].append((row.row, *(
+            cleaned[k] if k in ("name", "target_value", "weight") else share(cleaned[k])
+            for k in _KEPT)))
+
+    result = read_rows(file, SHEET_SPEC, on_row=on_row,
+                       max_rows=current_app.config.get("TARGETS_IMPORT_MAX_ROWS", 100_000),
                        max_bytes=current_app.config.get("TARGETS_IMPORT_MAX_BYTES",
                                                         30 * 1024 * 1024))
-    errors = list(result.errors)
-    rules = rules_for_year(year)
-    items = _items(fiscal_year.id, {r.values["code"] for r in result.rows})
-    sheets = {s.budget_item_id: s for s in _sheets([i[0] for i in items.values()])}
-    groups: dict[str, list[ImportedRow]] = defaultdict(list)
-    goals: dict[str, str] = {}
-    for row in result.rows:
-        code = row.values["code"]
-        goal = row.values.get("goal")
+    shared.clear()
+    items = _items(fiscal_year.id, set(groups))
+    sheets = _sheets([i[0] for i in items.values()])
+    name_at, weight_at = _POSITION["name"], _POSITION["weight"]
+    for code, rows in groups.items():
         if code not in items:
-            errors.append(_err(row, "code", _l(
-                "Unknown item code “%(code)s” for %(year)s (or not in your scope).",
-                code=code, year=year)))
+            for row in rows:
+                later.add(row[0], "code", _l(
+                    "Unknown item code “%(code)s” for %(year)s (or not in your scope).",
+                    code=code, year=year))
             continue
         sheet = sheets.get(items[code][0])
-        if sheet is not None and State(sheet.state) not in EDITABLE:
-            errors.append(_err(row, "code", _l(
-                "The targets of %(item)s are under review or approved and cannot be changed.",
-                item=code)))
+        if sheet is not None and State(sheet[1]) not in EDITABLE:
+            for row in rows:
+                later.add(row[0], "code", _l(
+                    "The targets of %(item)s are under review or approved and cannot be "
+                    "changed.", item=code))
             continue
-        if goal:
-            if goals.setdefault(code, goal) != goal:
-                errors.append(_err(row, "goal", _l(
-                    "The overall goal of %(item)s differs from an earlier row.", item=code)))
-        cleaned, problems = clean_indicator(row.values, rules)
-        for problem in problems:
-            errors.append(_err(row, problem.field, problem.message))
-        cleaned["code"] = code
-        row.values = cleaned  # keep one dict per row (memory stays flat)
-        groups[code].append(row)
-    for code, rows in groups.items():
         seen: set[tuple[str, str, str]] = set()
         total = Decimal(0)
         for row in rows:
-            v = row.values
-            key = (v["level1"], v["level2"], v["name"])
+            key = (row[1], row[2], row[name_at])
             if key in seen:
-                errors.append(_err(row, "name", _l(
+                later.add(row[0], "name", _l(
                     "The indicator “%(name)s” appears twice in %(item)s.",
-                    name="/".join(key), item=code)))
+                    name="/".join(key), item=code))
             seen.add(key)
-            total += v["weight"] if isinstance(v["weight"], Decimal) else Decimal(0)
+            total += row[weight_at] or Decimal(0)
         if total != rules.total_weight:
-            errors.append(_err(rows[0], "weight", _l(
+            later.add(rows[0][0], "weight", _l(
                 "The weights of %(item)s add up to %(sum)s, not %(expected)s.", item=code,
-                sum=f"{total.normalize():f}", expected=f"{rules.total_weight:f}")))
+                sum=f"{total.normalize():f}", expected=f"{rules.total_weight:f}"))
+    errors = list(result.errors)
+    if later.found:
+        errors += later.cell_errors(result.columns.get(SHEET, {}))
     if errors:
-        errors.sort(key=lambda e: (e.row or 0, e.column_header or ""))
+        errors.sort(key=lambda e: (e.row or 0, len(e.column_letter or ""),
+                                   e.column_letter or "", e.column_header or ""))
         raise ImportRejected(errors[:500])
     try:
         written = _write(groups, goals, items, sheets, fiscal_year.id, rules.code)
@@ -159,11 +196,15 @@ def _items(year_id: int, codes: set[str]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _sheets(item_ids: list[int]) -> list[TargetSheet]:
-    out: list[TargetSheet] = []
+def _sheets(item_ids: list[int]) -> dict[int, tuple[int, str, int]]:
+    """item id → (sheet id, state, version) of the items' existing sheets (no ORM objects)."""
+    out: dict[int, tuple[int, str, int]] = {}
     for i in range(0, len(item_ids), 500):
-        out += db.session.scalars(select(TargetSheet).where(
-            TargetSheet.budget_item_id.in_(item_ids[i:i + 500]))).all()
+        for item_id, sheet_id, state, version in db.session.execute(
+                select(TargetSheet.budget_item_id, TargetSheet.id, TargetSheet.state,
+                       TargetSheet.version)
+                .where(TargetSheet.budget_item_id.in_(item_ids[i:i + 500]))):
+            out[item_id] = (sheet_id, state, version)
     return out
 
 
@@ -176,40 +217,40 @@ def _write(groups, goals, items, sheets, year_id: int, rules_code: str) -> int:
            for code in groups if items[code][0] not in sheets]
     for i in range(0, len(new), CHUNK):
         db.session.execute(insert(TargetSheet), new[i:i + CHUNK])
+    # existing sheets: new goal (if given) and a new version, so that a concurrent edit fails
+    changed = []
     for code in groups:
-        sheet = sheets.get(items[code][0])
-        if sheet is not None:
+        found = sheets.get(items[code][0])
+        if found is not None:
+            # the version read above: the ORM checks it and sets the next one
+            values = {"id": found[0], "updated_at": now, "version": found[2]}
             if code in goals:
-                sheet.goal = goals[code]
-            sheet.updated_at = now  # bumps the version: a concurrent edit then fails
-    db.session.flush()
-    sheet_ids = {s.budget_item_id: s.id for s in _sheets([items[c][0] for c in groups])}
-    old = [sheet_ids[items[c][0]] for c in groups if items[c][0] in sheets]
+                values["goal"] = goals[code]
+            changed.append(values)
+    for keys in ({"id", "updated_at", "version", "goal"}, {"id", "updated_at", "version"}):
+        same = [v for v in changed if set(v) == keys]
+        for i in range(0, len(same), CHUNK):
+            db.session.execute(update(TargetSheet).execution_options(
+                synchronize_session=False), same[i:i + CHUNK])
+    sheet_ids = {item_id: found[0] for item_id, found in
+                 _sheets([items[c][0] for c in groups]).items()}
+    old = [found[0] for found in sheets.values()]
     for i in range(0, len(old), 500):
         db.session.execute(delete(TargetIndicator).where(
             TargetIndicator.sheet_id.in_(old[i:i + 500])),
             execution_options={"synchronize_session": False})
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for code, group in groups.items():
-            sheet_id, org_id = sheet_ids[items[code][0]], items[code][1]
-            for position, row in enumerate(group, start=1):
-                v = row.values
-                yield {"sheet_id": sheet_id, "org_unit_id": org_id, "position": position,
-                       "level1": v["level1"], "level2": v["level2"], "name": v["name"],
-                       "comparator": v["comparator"], "target_value": v["target_value"],
-                       "period_value": v["period_value"], "unit": v["unit"],
-                       "weight": v["weight"], "data_source": v["data_source"],
-                       "scoring_method": v["scoring_method"]}
-
     written = 0
     batch: list[dict[str, Any]] = []
-    for values in rows():
-        batch.append(values)
-        if len(batch) >= CHUNK:
-            db.session.execute(insert(TargetIndicator), batch)
-            written += len(batch)
-            batch = []
+    for code, group in groups.items():
+        sheet_id, org_id = sheet_ids[items[code][0]], items[code][1]
+        for position, row in enumerate(group, start=1):
+            values = dict(zip(_KEPT, row[1:], strict=True))
+            values.update(sheet_id=sheet_id, org_unit_id=org_id, position=position)
+            batch.append(values)
+            if len(batch) >= CHUNK:
+                db.session.execute(insert(TargetIndicator), batch)
+                written += len(batch)
+                batch = []
     if batch:
         db.session.execute(insert(TargetIndicator), batch)
         written += len(batch)

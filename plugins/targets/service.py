@@ -73,6 +73,18 @@ def replace_indicators(sheet: TargetSheet, cleaned: Sequence[Mapping[str, Any]],
     sheet.updated_at = utcnow()
 
 
+def add_indicator(sheet: TargetSheet, values: Mapping[str, Any]) -> TargetIndicator:
+    """Append one cleaned indicator (e.g. from the library) to an editable sheet."""
+    check_editable(sheet)
+    position = max((i.position or 0 for i in sheet.indicators), default=0) + 1
+    indicator = TargetIndicator(position=position, org_unit_id=sheet.org_unit_id,
+                                **{k: values.get(k) for k in INDICATOR_FIELDS})
+    sheet.indicators.append(indicator)
+    count_template_uses([values.get("template_id")])
+    sheet.updated_at = utcnow()
+    return indicator
+
+
 INDICATOR_FIELDS = ("level1", "level2", "name", "comparator", "target_value", "period_value",
                     "unit", "weight", "data_source", "scoring_method", "template_id")
 

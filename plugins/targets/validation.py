@@ -80,20 +80,30 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+#: what a comparator cell may say besides its code and its (translated) label
+_COMPARATOR_ALIASES = {
+    **{m.value: m for m in Comparator}, "≥": Comparator.GE, "≤": Comparator.LE,
+    "=": Comparator.EQ, ">=": Comparator.GE, "<=": Comparator.LE, "＝": Comparator.EQ,
+    "区间": Comparator.RANGE, "定性": Comparator.QUALITATIVE}
+
+
 def parse_comparator(value: Any) -> Comparator | None:
     if isinstance(value, Comparator):
         return value
     got = _text(value)
+    found = _COMPARATOR_ALIASES.get(got)  # the common cases, without translating labels
+    if found is not None or not got:
+        return found
     for member, label in COMPARATOR_LABELS.items():
-        if got in (member.value, str(label)):
+        if got == str(label):
             return member
-    aliases = {">=": Comparator.GE, "<=": Comparator.LE, "＝": Comparator.EQ,
-               "区间": Comparator.RANGE, "定性": Comparator.QUALITATIVE}
-    return aliases.get(got)
+    return None
 
 
 def parse_method(value: Any) -> str:
     got = _text(value)
+    if not got or got in METHOD_LABELS:
+        return got
     for code, label in METHOD_LABELS.items():
         if got == str(label):
             return code
@@ -104,9 +114,14 @@ def _resolver():
     return hook_resolver(current_app) if has_app_context() else None
 
 
-def clean_indicator(raw: Mapping[str, Any], rules: TargetRules
+def clean_indicator(raw: Mapping[str, Any], rules: TargetRules,
+                    methods: dict[str, bool] | None = None
                     ) -> tuple[dict[str, Any], list[Problem]]:
-    """Check one indicator; the cleaned values and every problem (each naming its field)."""
+    """Check one indicator; the cleaned values and every problem (each naming its field).
+
+    ``methods`` (scoring method → known?) may be passed to remember the lookups
+    over many calls, as the Excel import does.
+    """
     problems: list[Problem] = []
     out: dict[str, Any] = {}
     level1, level2, name = _text(raw.get("level1")), _text(raw.get("level2")), \
@@ -170,7 +185,13 @@ def clean_indicator(raw: Mapping[str, Any], rules: TargetRules
         weight.as_tuple().exponent >= -2 else weight
     method = parse_method(raw.get("scoring_method")) or (
         DEFAULT_METHOD[comparator] if comparator else "")
-    if method and find_method(method, _resolver()) is None:
+    if methods is None:
+        known = bool(method) and find_method(method, _resolver()) is not None
+    elif method in methods:
+        known = methods[method]
+    else:
+        known = methods[method] = bool(method) and find_method(method, _resolver()) is not None
+    if method and not known:
         problems.append(Problem("scoring_method", _l("Unknown scoring method “%(method)s”.",
                                                      method=method)))
     out["scoring_method"] = method

@@ -101,10 +101,15 @@ def test_import_writes_every_sheet_and_export_reads_back(app, login, draft_items
             ("完成数量", "10", Decimal("40.00")), ("服务水平", "明显提升", Decimal("30.00")),
             ("满意度", "90", Decimal("30.00"))]
         assert sheet.org_unit_id == db.session.get(BudgetItem, draft_items[0][0]).org_unit_id
-    # importing again replaces, it does not add
+        version = sheet.version
+    # importing again replaces, it does not add, and gives the sheet a new version
     before = _indicator_count(app)
     assert _upload(client, workbook(rows)).status_code == 302
     assert _indicator_count(app) == before
+    with app.app_context():
+        sheet = db.session.scalar(select(TargetSheet).where(
+            TargetSheet.budget_item_id == draft_items[0][0]))
+        assert sheet.version == version + 1 and len(sheet.indicators) == 3
 
 
 @pytest.mark.parametrize(("case", "expected"), [
@@ -137,6 +142,31 @@ def test_bad_workbooks_are_refused_with_every_error_and_nothing_written(
     r = _upload(client, workbook(rows, headers=headers, edit=edit))
     assert r.status_code == 200
     assert "jixiao-import-errors" in r.text and expected in r.text
+    assert _indicator_count(app) == before
+
+
+def test_errors_found_after_the_cell_check_name_sheet_row_and_column(app, login, draft_items):
+    from flask_login import login_user
+
+    from core.excel import ImportRejected
+    from plugins.targets.excel_io import import_sheets
+
+    code = draft_items[2][1]
+    rows = good_rows(code)
+    rows.append(["NOPE-3", "", "", "产出", "数量", "x", "≥", 1, "个", 100, "", "", ""])
+    rows.append(list(rows[0]))  # a duplicate indicator: the weights no longer add up
+    rows[1][2] = "另一个目标"     # a second, different goal for the same item
+    before = _indicator_count(app)
+    with app.test_request_context():
+        login_user(db.session.scalar(select(User).where(User.username == "finance")))
+        with pytest.raises(ImportRejected) as caught:
+            import_sheets(workbook(rows), 2026)
+    found = {(e.sheet, e.row, e.column_letter, e.column_header) for e in caught.value.errors}
+    assert ("绩效目标", 5, "A", "项目编码") in found          # unknown code
+    assert ("绩效目标", 6, "F", "三级指标") in found          # duplicate
+    assert ("绩效目标", 2, "J", "权重") in found              # weights of the item
+    assert ("绩效目标", 3, "C", "总体目标") in found          # differing goal
+    assert "绩效目标!A5 (项目编码)" in [str(e).split(":")[0] for e in caught.value.errors]
     assert _indicator_count(app) == before
 
 
@@ -334,14 +364,22 @@ def test_adding_from_the_library_counts_a_use(app, login, draft_items):
         t = db.session.scalar(select(IndicatorTemplate).where(
             IndicatorTemplate.name == "验收合格率"))
         tid, uses = t.id, t.usage_count
+        sheet = db.session.get(TargetSheet, sheet_id)  # as if returned with a comment
+        sheet.state = State.RETURNED
+        sheet.indicators[0].review_comment = "数量偏低"
+        db.session.commit()
     page = client.get(f"/admin/targetsheet/sheet/?id={sheet_id}")
     client.post("/admin/targetsheet/add-from-library/", data={
         "csrf_token": csrf_from(page.text), "id": sheet_id, "template_id": tid,
         "target_value": "95", "weight": "5"})
     with app.app_context():
         assert db.session.get(IndicatorTemplate, tid).usage_count == uses + 1
-        names = [i.name for i in db.session.get(TargetSheet, sheet_id).indicators]
-        assert "验收合格率" in names
+        sheet = db.session.get(TargetSheet, sheet_id)
+        assert [i.name for i in sheet.indicators][-1] == "验收合格率"
+        assert sheet.indicators[0].review_comment == "数量偏低"  # kept
+        assert sheet.indicators[-1].template_id == tid
+        sheet.state = State.DRAFT
+        db.session.commit()
 
 
 def test_coverage_report_and_dashboard_card(app, login):
@@ -358,6 +396,10 @@ def test_coverage_report_and_dashboard_card(app, login):
 def test_menu_and_pages_are_in_chinese(app, login):
     html = login("dept01").get("/admin/targetsheet/").text
     assert "绩效目标" in html and "绩效目标表" in html and "导入绩效目标表" in html
+    assert "budget_item.code" not in html and "项目编码, 项目名称" in html  # search box
+    assert "提交时间" in html  # the column; the state "submitted" reads 已提交
+    submitted = login("dept01").get("/admin/targetsheet/?flt0_0=submitted").text
+    assert "已提交" in submitted
 
 
 def test_overdue_sheets_are_reminded_once_a_day(app):
@@ -369,10 +411,11 @@ def test_overdue_sheets_are_reminded_once_a_day(app):
     run_job(app, "targets-overdue", when=datetime(2026, 1, 5, 9, 30))
     with app.app_context():
         notes = db.session.scalars(select(Notification).where(
-            Notification.title.like("%绩效目标表已逾期%"))).all()
+            Notification.title.like("%绩效目标表已逾期%")
+            | Notification.title.like("%逾期仍未填报绩效目标表%"))).all()
         assert notes and len(notes) == db.session.scalar(
             select(func.count(Notification.id))) - before
-        user_ids = {n.user_id for n in notes}
+        user_ids = {n.user_id for n in notes if "绩效目标表已逾期" in n.title}
         assert db.session.scalar(select(User.id).where(User.username == "unit0101")) in user_ids
         db.session.execute(delete(Notification).where(Notification.id.in_([n.id for n in notes])))
         db.session.commit()
@@ -398,3 +441,28 @@ def test_openapi_lists_the_target_routes(client):
     assert {"/api/v1/target-sheets", "/api/v1/target-sheets/{sheet_id}",
             "/api/v1/indicator-templates"} <= set(paths)
     assert "post" in paths["/api/v1/target-sheets"]
+
+
+def test_items_without_a_sheet_are_reminded_too_once_a_day(app, draft_items):
+    """Items that need targets but have no sheet past the deadline: their unit is reminded."""
+    from core.scheduler import run_job
+
+    with app.app_context():
+        unit_user = db.session.scalar(select(User.id).where(User.username == "unit0101"))
+        other_unit_user = db.session.scalar(select(User.id).where(User.username == "unit0201"))
+    when = datetime(2026, 2, 3, 8, 30)
+    first = run_job(app, "targets-overdue", when=when)
+    again = run_job(app, "targets-overdue", when=datetime(2026, 2, 3, 17, 0))
+    assert again.status == "skipped" and first.status == "finished"
+    with app.app_context():
+        notes = db.session.scalars(select(Notification).where(
+            Notification.title.like("%个预算项目逾期仍未填报绩效目标表%"))).all()
+        mine = [n for n in notes if n.user_id == unit_user]
+        # the three new items of D01U01 (plus any demo item of that unit without a sheet)
+        assert len(mine) == 1 and "2026 年度" in mine[0].title
+        count = int(mine[0].title.split("有 ")[1].split(" 个")[0])
+        assert count >= len(draft_items)
+        assert all(n.user_id != other_unit_user or "2026" in n.title for n in notes)
+        db.session.execute(delete(Notification).where(
+            Notification.title.like("%2026 年度有%")))
+        db.session.commit()
