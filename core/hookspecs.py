@@ -140,6 +140,20 @@ def jixiao_engagement_closed(engagement):
 
 
 @hookspec
+def jixiao_engagement_checks(engagement):
+    """Conflict-of-interest (回避) and eligibility checks of an agency engagement.
+
+    Called by the agencies plugin before an ``engagement`` is approved and
+    whenever its review page is shown (the engagement's ``agency``, ``team``,
+    ``items``, ``kind`` and ``org_unit`` are there). Returns a list of
+    reasons, each a message; every reason of every plugin is shown together and
+    the engagement is not approved while there is one (an agency scoring plugin
+    reports a banned agency or staff member here). Return an empty list (or
+    nothing) when there is no objection.
+    """
+
+
+@hookspec
 def jixiao_target_checks(sheet):
     """Extra quality checks of a performance target sheet before it is submitted.
 

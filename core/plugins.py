@@ -18,6 +18,7 @@ hookimpl = pluggy.HookimplMarker(hookspecs.PROJECT)
 BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
     "targets": "plugins.targets",
+    "agencies": "plugins.agencies",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

@@ -1,0 +1,90 @@
+"""Agencies plugin: the third-party agency registry (第三方机构), engagements (委托),
+conflict-of-interest checks (回避), the agency portal and work logs.
+
+Agency user accounts are attached to one agency by ``agency_member``; the row
+scope of this plugin's models reads it (see ``plugins.agencies.models``).
+Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import Permission, crud
+from core.plugins import hookimpl
+
+FIN = ("finance_admin",)
+COMMISSIONERS = ("finance_admin", "dept_admin")
+AGENCY = ("agency_user",)
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("AGENCY_CONFLICT_YEARS", 3)
+    config.setdefault("AGENCY_WORKLOG_EDIT_DAYS", 7)
+    config.setdefault("AGENCY_MAX_HOURS_PER_DAY", 24)
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.agencies import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("agency", "Agencies", view=(*COMMISSIONERS, "viewer"), edit=FIN),
+        *crud("agency_staff", "Agency staff", view=(*COMMISSIONERS, "viewer"), edit=FIN),
+        *crud("agency_member", "Agency users", view=FIN, edit=FIN),
+        *crud("engagement", "Engagements", view=(*COMMISSIONERS, "viewer", *AGENCY),
+              edit=COMMISSIONERS),
+        Permission("engagement.close", "Engagements: close", COMMISSIONERS),
+        # the admin list of logs is read-only for everyone; agencies write in the portal/API
+        *crud("work_log", "Work logs", view=(*COMMISSIONERS, "viewer", *AGENCY), edit=()),
+        Permission("work_log.write", "Work logs: log own agency's work", AGENCY),
+        Permission("agency_portal.view", "Agency portal", AGENCY),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.agencies.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from plugins.agencies.portal import bp
+
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.agencies.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_engagement_checks(engagement):
+    from plugins.agencies.rules import conflict_reasons
+
+    return conflict_reasons(engagement)
+
+
+@hookimpl
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.agencies.demo import seed_agencies
+
+    seed_agencies(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.agencies.widgets import agency_widgets
+
+    return agency_widgets(user)
+
+

@@ -1,0 +1,187 @@
+"""The agency portal (/portal): an agency's users see their engagements and log work.
+
+Plain Flask pages behind the core login; every read goes through the ORM, so
+the row scope (own agency only) applies; another agency's engagement, log or
+file is a 404 exactly like a missing one. Forms carry the CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from core.admin.display import enum_label
+from core.attachments import AttachmentError, path_of, save_attachment
+from core.extensions import db
+from core.models import Attachment, BudgetItem, utcnow
+from core.permissions import can
+from core.scope import unscoped
+from plugins.agencies import service
+from plugins.agencies.models import (
+    ACTIVITY_LABELS,
+    Agency,
+    AgencyStaff,
+    Engagement,
+    WorkLog,
+    engagement_item,
+)
+
+bp = Blueprint("agency_portal", __name__, url_prefix="/portal", template_folder="templates")
+OBJECT_TYPE = "work_log"
+
+
+@bp.before_request
+@login_required
+def _guard():
+    if not can(current_user, "agency_portal.view"):
+        abort(403)
+
+
+def _page(template: str, **kwargs):
+    agency = db.session.scalar(select(Agency).limit(1))
+    return render_template(template, agency=agency, label=enum_label,
+                           status_of=service.status_of, party_name=service.party_name,
+                           status_labels=service.STATUS_LABELS, **kwargs)
+
+
+def _engagement(engagement_id: int) -> Engagement:
+    eng = db.session.scalar(select(Engagement).where(Engagement.id == engagement_id))
+    if eng is None:
+        abort(404)
+    return eng
+
+
+def _log(log_id: int) -> WorkLog:
+    log = db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
+    if log is None:
+        abort(404)
+    return log
+
+
+def _items_of(eng: Engagement) -> list[BudgetItem]:
+    """The engagement's budget items (the agency may read the items of its own engagement)."""
+    with unscoped() as session:
+        return list(session.scalars(
+            select(BudgetItem).join(engagement_item,
+                                    engagement_item.c.budget_item_id == BudgetItem.id)
+            .where(engagement_item.c.engagement_id == eng.id).order_by(BudgetItem.code)))
+
+
+def _files_of(log_ids: list[int]) -> dict[int, list[Attachment]]:
+    out: dict[int, list[Attachment]] = {}
+    if not log_ids:
+        return out
+    with unscoped() as session:
+        for a in session.scalars(select(Attachment).where(
+                Attachment.object_type == OBJECT_TYPE, Attachment.object_id.in_(log_ids))
+                .order_by(Attachment.id)):
+            out.setdefault(a.object_id, []).append(a)
+    return out
+
+
+@bp.route("/")
+def index():
+    engagements = db.session.scalars(select(Engagement).order_by(Engagement.start_on.desc(),
+                                                                 Engagement.id)).all()
+    return _page("agencies/portal_index.html", engagements=engagements)
+
+
+@bp.route("/engagements/<int:engagement_id>", methods=["GET", "POST"])
+def engagement(engagement_id: int):
+    eng = _engagement(engagement_id)
+    if request.method == "POST" and not can(current_user, "work_log.write"):
+        abort(403)
+    errors: dict[str, list[str]] = {}
+    values = request.form
+    if request.method == "POST":
+        data = service.parse_log(request.form)
+        service.check_log(eng, data)
+        upload = request.files.get("file")
+        if not data.errors:
+            try:
+                log = service.create_log(eng, data, current_user,
+                                         submit=bool(request.form.get("submit")))
+                if upload is not None and upload.filename:
+                    # the file belongs to the log, whose scope was checked above
+                    with unscoped():
+                        save_attachment(upload, OBJECT_TYPE, log.id, eng.org_unit_id,
+                                        current_user, field=_("Attachment"))
+                db.session.commit()
+                flash(_("The work was logged."), "success")
+                return redirect(url_for(".engagement", engagement_id=eng.id))
+            except AttachmentError as exc:
+                db.session.rollback()
+                data.error("file", str(exc))
+        errors = data.errors
+        db.session.rollback()
+        eng = _engagement(engagement_id)
+        for messages in errors.values():
+            for message in messages:
+                flash(message, "error")
+    logs = db.session.scalars(select(WorkLog).where(WorkLog.engagement_id == eng.id)
+                              .order_by(WorkLog.work_date.desc(), WorkLog.id.desc())).all()
+    return _page("agencies/portal_engagement.html", eng=eng, logs=logs, errors=errors,
+                 values=values, items=_items_of(eng), files=_files_of([lg.id for lg in logs]),
+                 activities=ACTIVITY_LABELS, open=eng.closed_at is None,
+                 status=service.status_of(eng))
+
+
+@bp.route("/logs/<int:log_id>/submit", methods=["POST"])
+def submit_log(log_id: int):
+    log = _log(log_id)
+    if not can(current_user, "work_log.write"):
+        abort(403)
+    problem = service.edit_problem(log, current_user)
+    if problem is None and log.submitted_at is None:
+        log.submitted_at = utcnow()
+        db.session.commit()
+        flash(_("The work log was submitted."), "success")
+    elif problem:
+        flash(problem, "error")
+    return redirect(url_for(".engagement", engagement_id=log.engagement_id))
+
+
+@bp.route("/logs/<int:log_id>/delete", methods=["POST"])
+def delete_log(log_id: int):
+    log = _log(log_id)
+    if not can(current_user, "work_log.write"):
+        abort(403)
+    engagement_id = log.engagement_id
+    problem = service.delete_problem(log, current_user)
+    if problem:
+        flash(problem, "error")
+    else:
+        service.delete_log(log)
+        db.session.commit()
+        flash(_("The draft work log was deleted."), "success")
+    return redirect(url_for(".engagement", engagement_id=engagement_id))
+
+
+@bp.route("/files/<int:attachment_id>")
+def download(attachment_id: int):
+    """A file of one of the agency's own work logs (another agency's: 404)."""
+    with unscoped() as session:
+        attachment = session.scalar(select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.object_type == OBJECT_TYPE))
+    if attachment is None or _visible_log(attachment.object_id) is None:
+        abort(404)
+    path = path_of(attachment)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.filename, max_age=0)
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+def _visible_log(log_id: int) -> WorkLog | None:
+    return db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
+
+
+@bp.route("/staff")
+def staff():
+    people = db.session.scalars(select(AgencyStaff).order_by(AgencyStaff.id)).all()
+    return _page("agencies/portal_staff.html", people=people)

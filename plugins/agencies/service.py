@@ -1,0 +1,216 @@
+"""Engagement review and closing, and the rules of a work log (shared by portal and API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import State, utcnow
+from core.plugins import call
+from core.workflow import Workflow, WorkflowError
+from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog
+from plugins.agencies.rules import approval_problems
+
+WORKFLOW = Workflow("engagement", ("finance_admin",),
+                    submitters=("dept_admin", "finance_admin"))
+EDITABLE = {State.DRAFT, State.RETURNED}
+STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"),
+                 "returned": _l("Returned for revision"), "approved": _l("In progress"),
+                 "closed": _l("Closed")}
+
+
+class EngagementError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def status_of(eng: Engagement) -> str:
+    """draft, submitted, returned, approved (in progress) or closed."""
+    return "closed" if eng.closed_at else State(eng.state or State.DRAFT).value
+
+
+def party_name(eng: Engagement) -> str:
+    """The commissioning party's name: shown to the agency too (whose scope has no org units)."""
+    from core.models import OrgUnit
+    from core.scope import unscoped
+
+    with unscoped() as session:
+        return session.scalar(select(OrgUnit.name).where(OrgUnit.id == eng.org_unit_id)) or ""
+
+
+def transition(eng: Engagement, action: str, user, comment: str = "") -> None:
+    """A workflow step; approval is refused while budget-first or a conflict stands."""
+    if eng.closed_at is not None:
+        raise EngagementError([_("This engagement is closed.")])
+    if action == "submit":
+        problems = []
+        if not eng.items:
+            problems.append(_("Link at least one budget item."))
+        if not eng.team:
+            problems.append(_("Name at least one team member."))
+        if problems:
+            raise EngagementError(problems)
+    if action == "approve":
+        problems = approval_problems(eng)
+        if problems:
+            raise EngagementError(problems)
+    try:
+        WORKFLOW.transition(eng, action, user, comment)
+    except WorkflowError as exc:
+        raise EngagementError([str(exc)]) from None
+
+
+def close(eng: Engagement, user) -> None:
+    """Close an approved engagement: no more work logs; ``jixiao_engagement_closed`` is called."""
+    if eng.closed_at is not None:
+        raise EngagementError([_("This engagement is closed.")])
+    if State(eng.state or State.DRAFT) != State.APPROVED:
+        raise EngagementError([_("Only an approved engagement can be closed.")])
+    eng.closed_at = utcnow()
+    eng.closed_by_id = getattr(user, "id", None)
+    db.session.flush()
+    call(current_app, "jixiao_engagement_closed", engagement=eng)
+
+
+# --- work logs ----------------------------------------------------------------------------
+
+@dataclass
+class LogInput:
+    staff_id: int | None
+    work_date: date | None
+    hours: Decimal | None
+    activity: Activity | None
+    location: str = ""
+    notes: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+def parse_log(raw: dict) -> LogInput:
+    """Turn form or JSON values into a LogInput; type errors are collected, by field."""
+    data = LogInput(None, None, None, None, str(raw.get("location") or "").strip()[:200],
+                    str(raw.get("notes") or "").strip())
+    staff = raw.get("staff_id")
+    try:
+        data.staff_id = int(staff) if staff not in (None, "") else None
+    except (TypeError, ValueError):
+        data.error("staff_id", _("Choose a staff member."))
+    if data.staff_id is None and "staff_id" not in data.errors:
+        data.error("staff_id", _("Choose a staff member."))
+    day = raw.get("work_date")
+    if isinstance(day, date):
+        data.work_date = day
+    else:
+        try:
+            data.work_date = date.fromisoformat(str(day or ""))
+        except ValueError:
+            data.error("work_date", _("Work date: enter a date as YYYY-MM-DD."))
+    hours = raw.get("hours")
+    if isinstance(hours, float):
+        data.error("hours", _("Hours: send the number as a string, not a float."))
+    else:
+        try:
+            data.hours = Decimal(str(hours).strip())
+            if not data.hours.is_finite() or data.hours.as_tuple().exponent < -2:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            data.hours = None
+            data.error("hours", _("Hours: enter a number with at most two decimal places."))
+    try:
+        data.activity = Activity(raw.get("activity"))
+    except ValueError:
+        data.error("activity", _("Choose an activity type."))
+    return data
+
+
+def check_log(eng: Engagement, data: LogInput, exclude_id: int | None = None) -> None:
+    """The rules of a log; problems are added to ``data.errors`` (nothing is written)."""
+    if eng.closed_at is not None:
+        data.error("engagement", _("This engagement is closed; no more work can be logged."))
+        return
+    if State(eng.state or State.DRAFT) != State.APPROVED:
+        data.error("engagement", _("Work can be logged only once the engagement is approved."))
+        return
+    if data.work_date is not None and not (eng.start_on <= data.work_date <= eng.end_on):
+        data.error("work_date", _("Work date: %(day)s is outside the engagement's dates "
+                                  "%(start)s to %(end)s.", day=data.work_date,
+                                  start=eng.start_on, end=eng.end_on))
+    if data.staff_id is not None and data.staff_id not in {s.id for s in eng.team}:
+        data.error("staff_id", _("Staff member: this person is not on the engagement's team."))
+    if data.hours is not None:
+        limit = Decimal(current_app.config["AGENCY_MAX_HOURS_PER_DAY"])
+        if data.hours <= 0:
+            data.error("hours", _("Hours: must be more than 0."))
+        elif data.hours > limit:
+            data.error("hours", _("Hours: at most %(limit)s hours a day.", limit=limit))
+        elif data.staff_id is not None and data.work_date is not None \
+                and "staff_id" not in data.errors:
+            # lock the person's row: two logs for the same day cannot both pass the sum
+            db.session.execute(select(AgencyStaff.id).where(AgencyStaff.id == data.staff_id)
+                               .with_for_update())
+            stmt = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
+                WorkLog.staff_id == data.staff_id, WorkLog.work_date == data.work_date)
+            if exclude_id is not None:
+                stmt = stmt.where(WorkLog.id != exclude_id)
+            logged = Decimal(db.session.scalar(stmt.execution_options(jixiao_unscoped=True)))
+            if logged + data.hours > limit:
+                data.error("hours", _("Hours: this person already has %(logged)s hours logged "
+                                      "on %(day)s; the day cannot exceed %(limit)s hours.",
+                                      logged=logged, day=data.work_date, limit=limit))
+
+
+def create_log(eng: Engagement, data: LogInput, user, submit: bool = False) -> WorkLog:
+    log = WorkLog(engagement_id=eng.id, agency_id=eng.agency_id, org_unit_id=eng.org_unit_id,
+                  staff_id=data.staff_id, work_date=data.work_date, hours=data.hours,
+                  activity=data.activity, location=data.location, notes=data.notes,
+                  created_by_id=user.id, submitted_at=utcnow() if submit else None)
+    db.session.add(log)
+    db.session.flush()
+    return log
+
+
+def edit_problem(log: WorkLog, user) -> str | None:
+    """Why ``user`` may not change this log now (None: they may)."""
+    if log.created_by_id != user.id:
+        return _("Only the person who logged this work may change it.")
+    if log.engagement.closed_at is not None:
+        return _("This engagement is closed; no more work can be logged.")
+    days = int(current_app.config["AGENCY_WORKLOG_EDIT_DAYS"])
+    if log.created_at and utcnow() - log.created_at > timedelta(days=days):
+        return _("A work log can be changed only within %(days)s days of being logged.",
+                 days=days)
+    return None
+
+
+def delete_problem(log: WorkLog, user) -> str | None:
+    problem = edit_problem(log, user)
+    if problem is None and log.submitted_at is not None:
+        problem = _("Only drafts can be deleted; this log was submitted.")
+    return problem
+
+
+def apply_log(log: WorkLog, data: LogInput) -> None:
+    log.staff_id, log.work_date, log.hours = data.staff_id, data.work_date, data.hours
+    log.activity, log.location, log.notes = data.activity, data.location, data.notes
+
+
+def delete_log(log: WorkLog) -> None:
+    """Delete a log and the files attached to it."""
+    from core.models import Attachment
+    from core.scope import unscoped
+
+    with unscoped() as session:
+        for attachment in session.scalars(select(Attachment).where(
+                Attachment.object_type == "work_log", Attachment.object_id == log.id)):
+            session.delete(attachment)
+    db.session.delete(log)
