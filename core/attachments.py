@@ -217,6 +217,14 @@ def download(attachment_id: int):
         select(Attachment).where(Attachment.id == attachment_id)).scalar_one_or_none()
     if attachment is None:  # missing, or outside the user's scope: the same answer
         abort(404)
+    return send_attachment(attachment)
+
+
+def send_attachment(attachment: Attachment):
+    """The file as a download (404 if it is gone from disk); never kept by a shared cache.
+
+    Call it only after the caller has checked that the user may see ``attachment``.
+    """
     path = path_of(attachment)
     if not path.is_file():
         abort(404)

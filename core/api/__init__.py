@@ -193,6 +193,18 @@ class JixiaoApi(Api):
         return http_error_response(error)
 
 
+def get_or_404(model, pk: int):
+    """``model`` row ``pk`` read through the row scope; a 404 when missing or out of scope."""
+    from flask_smorest import abort
+    from sqlalchemy import inspect, select
+
+    column = inspect(model).primary_key[0]
+    row = db.session.scalar(select(model).where(column == pk))
+    if row is None:
+        abort(404)
+    return row
+
+
 def _is_api_request() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
@@ -218,4 +230,4 @@ def init_api(app: Flask, pm) -> Api:
     return api
 
 
-__all__ = ["PREFIX", "ApiBlueprint", "current_app", "error_response", "requires"]
+__all__ = ["PREFIX", "ApiBlueprint", "current_app", "error_response", "get_or_404", "requires"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, requires
+from core.api import ApiBlueprint, get_or_404, requires
 from core.api.pagination import PageArgs, page_schema, paginate
-from core.extensions import db
 from core.models import BudgetItem, OrgUnit
 
 blp = ApiBlueprint("core_api", __name__, url_prefix="/api/v1", description="Shared model")
@@ -73,7 +71,4 @@ def list_budget_items(args):
 @requires("budget_item.view")
 def get_budget_item(item_id: int):
     """One budget item, if the caller may see it."""
-    item = db.session.execute(select(BudgetItem).where(BudgetItem.id == item_id)).scalar_one_or_none()
-    if item is None:
-        abort(404)
-    return item
+    return get_or_404(BudgetItem, item_id)

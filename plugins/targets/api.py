@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, requires
+from core.api import ApiBlueprint, error_response, get_or_404, requires
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
@@ -116,10 +115,7 @@ def list_sheets(args):
 @requires("target_sheet.view")
 def get_sheet(sheet_id: int):
     """One target sheet with its indicators."""
-    sheet = db.session.scalar(select(TargetSheet).where(TargetSheet.id == sheet_id))
-    if sheet is None:
-        abort(404)
-    return sheet
+    return get_or_404(TargetSheet, sheet_id)
 
 
 @blp.route("/target-sheets", methods=["POST"])
