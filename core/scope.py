@@ -131,6 +131,21 @@ def _scoped_classes(state: ORMExecuteState) -> list[type]:
     return _cache[key]
 
 
+def _scope_options(principal: Principal, classes: list[type]) -> list[Any]:
+    """The loader criteria of ``principal``, built once per request and principal
+    (every SELECT of the request reuses them; a new login makes a new principal)."""
+    cached = g.get("jixiao_scope_options")
+    if cached is not None and cached[0] is principal and cached[1] is classes:
+        return cached[2]
+    options = []
+    for cls in classes:
+        criteria = cls.scope_criteria(principal)
+        if criteria is not None:
+            options.append(with_loader_criteria(cls, criteria, include_aliases=True))
+    g.jixiao_scope_options = (principal, classes, options)
+    return options
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _add_scope(state: ORMExecuteState) -> None:
     if not state.is_select or state.is_column_load:
@@ -138,11 +153,7 @@ def _add_scope(state: ORMExecuteState) -> None:
     principal = _active_principal(state.execution_options)
     if principal is None:
         return
-    options = []
-    for cls in _scoped_classes(state):
-        criteria = cls.scope_criteria(principal)
-        if criteria is not None:
-            options.append(with_loader_criteria(cls, criteria, include_aliases=True))
+    options = _scope_options(principal, _scoped_classes(state))
     if options:
         state.statement = state.statement.options(*options)
 

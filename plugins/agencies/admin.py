@@ -27,6 +27,7 @@ from plugins.agencies.models import (
     StaffEmployment,
     WorkLog,
 )
+from plugins.agencies.portal import deliverables_of
 from plugins.agencies.rules import approval_problems
 from plugins.agencies.uscc import uscc_problem
 
@@ -213,6 +214,7 @@ class EngagementView(ScopedModelView):
                            action_labels=ACTION_LABELS, can_close=can_close, problems=problems,
                            status=service.STATUS_LABELS[service.status_of(eng)], logs=logs,
                            history=service.WORKFLOW.history(eng), label=enum_label,
+                           deliverables=deliverables_of(eng),
                            party_name=service.party_name)
 
     @expose("/workflow/", methods=("POST",))

@@ -30,6 +30,7 @@ from plugins.agencies.models import (
 
 bp = Blueprint("agency_portal", __name__, url_prefix="/portal", template_folder="templates")
 OBJECT_TYPE = "work_log"
+DELIVERABLE_TYPE = "engagement_deliverable"  # a deliverable (report, working papers)
 
 
 @bp.before_request
@@ -67,6 +68,14 @@ def _items_of(eng: Engagement) -> list[BudgetItem]:
             select(BudgetItem).join(engagement_item,
                                     engagement_item.c.budget_item_id == BudgetItem.id)
             .where(engagement_item.c.engagement_id == eng.id).order_by(BudgetItem.code)))
+
+
+def deliverables_of(eng: Engagement) -> list[Attachment]:
+    """The deliverables uploaded for ``eng`` (the caller has already seen ``eng``)."""
+    with unscoped() as session:
+        return list(session.scalars(select(Attachment).where(
+            Attachment.object_type == DELIVERABLE_TYPE, Attachment.object_id == eng.id)
+            .order_by(Attachment.id)))
 
 
 def _files_of(log_ids: list[int]) -> dict[int, list[Attachment]]:
@@ -124,8 +133,32 @@ def engagement(engagement_id: int):
                               .order_by(WorkLog.work_date.desc(), WorkLog.id.desc())).all()
     return _page("agencies/portal_engagement.html", eng=eng, logs=logs, errors=errors,
                  values=values, items=_items_of(eng), files=_files_of([lg.id for lg in logs]),
+                 deliverables=deliverables_of(eng),
+                 current_user_can_write=can(current_user, "work_log.write"),
                  activities=ACTIVITY_LABELS, open=eng.closed_at is None,
                  status=service.status_of(eng))
+
+
+@bp.route("/engagements/<int:engagement_id>/deliverables", methods=["POST"])
+def upload_deliverable(engagement_id: int):
+    """A deliverable of the agency's own open engagement, through the core's checked
+    uploads; it belongs to the commissioning party's org unit, which sees it too."""
+    eng = _engagement(engagement_id)
+    if not can(current_user, "work_log.write"):
+        abort(403)
+    if eng.closed_at is not None:
+        flash(_("This engagement is closed; no more deliverables can be uploaded."), "error")
+    else:
+        try:
+            with unscoped():
+                save_attachment(request.files.get("deliverable"), DELIVERABLE_TYPE, eng.id,
+                                eng.org_unit_id, current_user, field=_("Deliverable"))
+            db.session.commit()
+            flash(_("The deliverable was uploaded."), "success")
+        except AttachmentError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return redirect(url_for(".engagement", engagement_id=eng.id))
 
 
 @bp.route("/logs/<int:log_id>/submit", methods=["POST"])
@@ -161,11 +194,16 @@ def delete_log(log_id: int):
 
 @bp.route("/files/<int:attachment_id>")
 def download(attachment_id: int):
-    """A file of one of the agency's own work logs (another agency's: 404)."""
+    """A file of one of the agency's own work logs or engagements (another agency's: 404)."""
     with unscoped() as session:
         attachment = session.scalar(select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.object_type == OBJECT_TYPE))
-    if attachment is None or _visible_log(attachment.object_id) is None:
+            Attachment.id == attachment_id,
+            Attachment.object_type.in_((OBJECT_TYPE, DELIVERABLE_TYPE))))
+    if attachment is None:
+        abort(404)
+    if attachment.object_type == DELIVERABLE_TYPE:
+        _engagement(attachment.object_id)  # 404 unless the engagement is visible
+    elif _visible_log(attachment.object_id) is None:
         abort(404)
     path = path_of(attachment)
     if not path.is_file():

@@ -91,6 +91,8 @@ def world(app):
         logs = list(db.session.scalars(select(WorkLog.id).where(WorkLog.engagement_id.in_(engs))))
         db.session.execute(delete(Attachment).where(Attachment.object_type == "work_log",
                                                     Attachment.object_id.in_(logs)))
+        db.session.execute(delete(Attachment).where(
+            Attachment.object_type == "engagement_deliverable", Attachment.object_id.in_(engs)))
         db.session.execute(delete(WorkLog).where(WorkLog.engagement_id.in_(engs)))
         db.session.execute(delete(WorkflowEvent).where(WorkflowEvent.object_type == "engagement",
                                                        WorkflowEvent.object_id.in_(engs)))
