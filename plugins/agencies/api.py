@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, requires
+from core.api import ApiBlueprint, error_response, get_or_404, requires
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import State, utcnow
@@ -115,10 +114,7 @@ def list_engagements(args):
 @requires("engagement.view")
 def get_engagement(engagement_id: int):
     """One engagement with its team and status."""
-    eng = db.session.scalar(select(Engagement).where(Engagement.id == engagement_id))
-    if eng is None:
-        abort(404)
-    return eng
+    return get_or_404(Engagement, engagement_id)
 
 
 @blp.route("/work-logs")
@@ -144,10 +140,7 @@ def list_work_logs(args):
 @requires("work_log.view")
 def get_work_log(log_id: int):
     """One work log."""
-    log = db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
-    if log is None:
-        abort(404)
-    return log
+    return get_or_404(WorkLog, log_id)
 
 
 @blp.route("/work-logs", methods=["POST"])
@@ -176,9 +169,7 @@ def create_work_log(data):
 @requires("work_log.write")
 def update_work_log(data, log_id: int):
     """Change one's own work log within the edit window (AGENCY_WORKLOG_EDIT_DAYS)."""
-    log = db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
-    if log is None:
-        abort(404)
+    log = get_or_404(WorkLog, log_id)
     problem = service.edit_problem(log, current_user)
     if problem:
         return error_response(403, "forbidden", problem, {"reason": "edit_window"})
@@ -201,9 +192,7 @@ def update_work_log(data, log_id: int):
 @requires("work_log.write")
 def delete_work_log(log_id: int):
     """Delete one's own draft work log."""
-    log = db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
-    if log is None:
-        abort(404)
+    log = get_or_404(WorkLog, log_id)
     problem = service.delete_problem(log, current_user)
     if problem:
         return error_response(403, "forbidden", problem, {"reason": "not_deletable"})

@@ -7,13 +7,14 @@ file is a 404 exactly like a missing one. Forms carry the CSRF token.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.admin.display import enum_label
-from core.attachments import AttachmentError, path_of, save_attachment
+from core.api import get_or_404
+from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
 from core.models import Attachment, BudgetItem, utcnow
 from core.permissions import can
@@ -48,17 +49,11 @@ def _page(template: str, **kwargs):
 
 
 def _engagement(engagement_id: int) -> Engagement:
-    eng = db.session.scalar(select(Engagement).where(Engagement.id == engagement_id))
-    if eng is None:
-        abort(404)
-    return eng
+    return get_or_404(Engagement, engagement_id)
 
 
 def _log(log_id: int) -> WorkLog:
-    log = db.session.scalar(select(WorkLog).where(WorkLog.id == log_id))
-    if log is None:
-        abort(404)
-    return log
+    return get_or_404(WorkLog, log_id)
 
 
 def _items_of(eng: Engagement) -> list[BudgetItem]:
@@ -205,14 +200,7 @@ def download(attachment_id: int):
         _engagement(attachment.object_id)  # 404 unless the engagement is visible
     elif _visible_log(attachment.object_id) is None:
         abort(404)
-    path = path_of(attachment)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
+    return send_attachment(attachment)
 
 
 def _visible_log(log_id: int) -> WorkLog | None:
