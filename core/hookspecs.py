@@ -131,7 +131,11 @@ def jixiao_fee_method(schedule):
 
 @hookspec
 def jixiao_evaluation_finalized(evaluation):
-    """Broadcast when an evaluation becomes final (result application listens)."""
+    """Broadcast when an evaluation becomes final, inside its transaction.
+
+    ``evaluation`` is a ``core.contracts.EvaluationResult`` (catalogue coverage
+    and disclosure listen). Returns nothing.
+    """
 
 
 @hookspec
@@ -166,6 +170,48 @@ def jixiao_target_checks(sheet):
     """
 
 
+@hookspec(firstresult=True)
+def jixiao_principal_agency(user):
+    """The id of the agency an agency user works for, or None.
+
+    Called once per request when the core computes the user's scope; the
+    answer becomes ``Principal.agency_id``, which every plugin's agency-side
+    scope uses (the agencies plugin answers from its membership table).
+    """
+
+
+# --- Contracts: one plugin's data read by another (core/contracts.py) ---------
+
+@hookspec
+def jixiao_approved_targets(year, item_ids):
+    """Approved target sheets as ``{budget_item_id: core.contracts.ItemTargets}``.
+
+    ``year`` (a fiscal year number) and ``item_ids`` narrow the answer when not
+    None. Answered by the targets plugin under the caller's row scope; read it
+    through ``core.contracts.approved_targets``.
+    """
+
+
+@hookspec
+def jixiao_evaluation_results(year, item_ids, kinds):
+    """Final evaluation results as a list of ``core.contracts.EvaluationResult``.
+
+    Each argument narrows the answer when not None. Answered by the evaluation
+    plugin under the caller's row scope; read it through
+    ``core.contracts.evaluation_results``.
+    """
+
+
+@hookspec
+def jixiao_engagements(ids, year, agency_id, closed):
+    """Agency engagements as a list of ``core.contracts.EngagementView``.
+
+    Each argument narrows the answer when not None (``year``: the year the work
+    starts; ``closed``: closed or still open). Answered by the agencies plugin
+    under the caller's row scope; read it through ``core.contracts.engagements``.
+    """
+
+
 @hookspec
 def jixiao_dashboard_widgets(user):
     """Cards for the home page of ``user``.
@@ -174,3 +220,27 @@ def jixiao_dashboard_widgets(user):
     order). Implementations should use only queries that the core scope
     already restricts to what ``user`` may see.
     """
+
+
+# --- Stage plugin hooks: each stage plugin adds its own hooks in its section ----
+# (one section per plugin keeps parallel work from touching the same lines)
+
+# [preassessment]
+
+
+# [monitoring]
+
+
+# [evaluation]
+
+
+# [catalogue]
+
+
+# [disclosure]
+
+
+# [agency_fees]
+
+
+# [agency_scoring]

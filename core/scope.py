@@ -50,14 +50,21 @@ def principal_for(user: Any) -> Principal:
 
     org = user.org_unit
     if org is None:
-        return Principal(user.id, user.role_name, frozenset(), False,
-                         getattr(user, "agency_id", None))
+        return Principal(user.id, user.role_name, frozenset(), False, _agency_of(user))
     if org.kind == OrgKind.FINANCE_BUREAU and org.parent_id is None:
         return Principal(user.id, user.role_name, frozenset(), True)
     with unscoped_session() as session:
         ids = session.scalars(
             select(OrgUnit.id).where(OrgUnit.path.startswith(org.path))).all()
     return Principal(user.id, user.role_name, frozenset(ids), False)
+
+
+def _agency_of(user: Any) -> int | None:
+    """The agency of a user without an org unit, as the plugins answer it."""
+    from flask import current_app
+
+    pm = current_app.extensions.get("jixiao_plugins") if current_app else None
+    return pm.hook.jixiao_principal_agency(user=user) if pm is not None else None
 
 
 def current_principal() -> Principal | None:

@@ -88,3 +88,17 @@ def jixiao_dashboard_widgets(user):
     return agency_widgets(user)
 
 
+
+
+@hookimpl
+def jixiao_principal_agency(user):
+    from plugins.agencies.contracts import agency_of
+
+    return agency_of(user)
+
+
+@hookimpl
+def jixiao_engagements(ids, year, agency_id, closed):
+    from plugins.agencies.contracts import engagements
+
+    return engagements(ids, year, agency_id, closed)

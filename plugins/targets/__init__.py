@@ -77,3 +77,10 @@ def jixiao_dashboard_widgets(user):
     from plugins.targets.widgets import target_widgets
 
     return target_widgets(user)
+
+
+@hookimpl
+def jixiao_approved_targets(year, item_ids):
+    from plugins.targets.contracts import approved_targets
+
+    return approved_targets(year, item_ids)

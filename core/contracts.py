@@ -1,0 +1,145 @@
+"""Read-only views of one plugin's data for the others (plugins never import each other).
+
+A stage plugin that owns some data answers a hook with these frozen views; a
+plugin that needs the data calls the helper here, which merges every answer.
+When the owning plugin is disabled the helpers return nothing, so the asking
+plugin shows empty lists instead of failing. The owning plugin's queries run
+in the caller's session and so under the caller's row scope.
+
+- targets → ``approved_targets``: the approved performance targets (绩效目标) of
+  budget items, with their indicators (monitoring, evaluation, disclosure use them);
+- agencies → ``engagements``: agency engagements (委托) with team, logged effort
+  and deliverables (agency fees and agency scoring use them);
+- evaluation → ``evaluation_results``: final evaluation results (评价结果) with score
+  and grade (catalogue and disclosure use them; the same ``EvaluationResult`` is
+  passed to ``jixiao_evaluation_finalized``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    """One level-3 target indicator of an approved target sheet."""
+
+    id: int
+    level1: str  # 产出指标 / 效益指标 / 满意度指标 / 成本指标 …
+    level2: str
+    name: str
+    comparator: str  # "ge", "le", "eq", "range", "qualitative"
+    target_value: str  # exact text as entered (a decimal number for quantitative ones)
+    unit: str | None
+    weight: Decimal
+    scoring_method: str  # a core.scoring method name
+
+
+@dataclass(frozen=True)
+class ItemTargets:
+    """The approved target sheet of one budget item."""
+
+    budget_item_id: int
+    sheet_id: int
+    org_unit_id: int
+    fiscal_year: int
+    goal: str
+    indicators: tuple[IndicatorView, ...]
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    name: str
+    grade: str  # e.g. "senior", "middle", "junior" as the agency recorded it
+
+
+@dataclass(frozen=True)
+class DeliverableView:
+    attachment_id: int
+    filename: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class EngagementView:
+    """An agency engagement (委托) as other plugins see it."""
+
+    id: int
+    code: str
+    title: str
+    agency_id: int
+    agency_name: str
+    #: "pre_assessment", "evaluation", "re_evaluation", "target_review", "monitoring",
+    #: "consulting" or "audit"
+    kind: str
+    org_unit_id: int  # the commissioning party
+    contract_amount: Decimal
+    start_on: date
+    end_on: date
+    state: str  # the core workflow state
+    closed_at: datetime | None
+    budget_item_ids: tuple[int, ...]
+    #: sum of the assessed budget items' amounts (the "evaluated amount")
+    evaluated_amount: Decimal
+    team: tuple[StaffView, ...]
+    #: hours logged in the agency portal per staff id (submitted and draft logs)
+    logged_hours: dict[int, Decimal] = field(default_factory=dict)
+    deliverables: tuple[DeliverableView, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """A finalized evaluation as other plugins see it."""
+
+    id: int
+    #: "self" (单位自评), "department_key" (部门重点评价), "finance_key" (财政重点评价)
+    #: or "re_evaluation" (再评价)
+    kind: str
+    object_kind: str  # "project", "policy" or "department" (部门整体)
+    fiscal_year: int
+    org_unit_id: int  # the department (or unit) evaluated
+    title: str
+    budget_item_ids: tuple[int, ...]
+    amount: Decimal  # the evaluated expenditure
+    score: Decimal
+    grade: str  # "A" 优, "B" 良, "C" 中, "D" 差
+    finalized_at: datetime
+    #: the public summary (findings and recommendations) — never internal comments
+    summary: str = ""
+
+
+def _hook():
+    return current_app.extensions["jixiao_plugins"].hook
+
+
+def approved_targets(year: int | None = None,
+                     item_ids: list[int] | None = None) -> dict[int, ItemTargets]:
+    """Approved targets by budget item id, for a fiscal year and/or some items."""
+    merged: dict[int, ItemTargets] = {}
+    for answer in _hook().jixiao_approved_targets(year=year, item_ids=item_ids):
+        merged.update(answer or {})
+    return merged
+
+
+def engagements(ids: list[int] | None = None, year: int | None = None,
+                agency_id: int | None = None, closed: bool | None = None) -> list[EngagementView]:
+    """Engagements by id, by the year they started, by agency and/or closed or not."""
+    found: list[EngagementView] = []
+    for answer in _hook().jixiao_engagements(ids=ids, year=year, agency_id=agency_id,
+                                             closed=closed):
+        found.extend(answer or ())
+    return found
+
+
+def evaluation_results(year: int | None = None, item_ids: list[int] | None = None,
+                       kinds: list[str] | None = None) -> list[EvaluationResult]:
+    """Final evaluation results of a fiscal year, of some items and/or of some kinds."""
+    found: list[EvaluationResult] = []
+    for answer in _hook().jixiao_evaluation_results(year=year, item_ids=item_ids, kinds=kinds):
+        found.extend(answer or ())
+    return found
