@@ -126,6 +126,22 @@ def approved_targets(year: int | None = None,
     return merged
 
 
+#: the labelled columns of ``approved_indicator_select``, in this order
+INDICATOR_COLUMNS = ("budget_item_id", "sheet_id", "org_unit_id", "fiscal_year", "indicator_id",
+                     "position", "level1", "level2", "name", "comparator", "target_value",
+                     "unit", "weight", "scoring_method")
+
+
+def approved_indicator_select(year: int):
+    """A SELECT of every indicator of the approved target sheets of ``year``.
+
+    Its columns are ``INDICATOR_COLUMNS`` (labelled so), for set-based work at
+    district scale: ``insert(MyTable).from_select([...], select.subquery()…)``
+    or a join, instead of loading 200,000 views. None when no plugin answers.
+    """
+    return _hook().jixiao_approved_indicator_select(year=year)
+
+
 def engagements(ids: list[int] | None = None, year: int | None = None,
                 agency_id: int | None = None, closed: bool | None = None) -> list[EngagementView]:
     """Engagements by id, by the year they started, by agency and/or closed or not."""

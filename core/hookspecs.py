@@ -192,6 +192,16 @@ def jixiao_approved_targets(year, item_ids):
     """
 
 
+@hookspec(firstresult=True)
+def jixiao_approved_indicator_select(year):
+    """A SQLAlchemy ``Select`` of the approved indicators of fiscal ``year``.
+
+    Its labelled columns are ``core.contracts.INDICATOR_COLUMNS``, in that order.
+    Answered by the targets plugin; read it through
+    ``core.contracts.approved_indicator_select``.
+    """
+
+
 @hookspec
 def jixiao_evaluation_results(year, item_ids, kinds):
     """Final evaluation results as a list of ``core.contracts.EvaluationResult``.

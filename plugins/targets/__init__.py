@@ -84,3 +84,10 @@ def jixiao_approved_targets(year, item_ids):
     from plugins.targets.contracts import approved_targets
 
     return approved_targets(year, item_ids)
+
+
+@hookimpl
+def jixiao_approved_indicator_select(year):
+    from plugins.targets.contracts import approved_indicator_select
+
+    return approved_indicator_select(year)

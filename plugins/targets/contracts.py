@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from core.contracts import IndicatorView, ItemTargets
 from core.extensions import db
 from core.models import FiscalYear, State
-from plugins.targets.models import TargetSheet
+from plugins.targets.models import TargetIndicator, TargetSheet
 
 
 def approved_targets(year: int | None, item_ids: list[int] | None) -> dict[int, ItemTargets]:
@@ -28,3 +28,23 @@ def approved_targets(year: int | None, item_ids: list[int] | None) -> dict[int, 
             comparator=str(i.comparator), target_value=i.target_value, unit=i.unit,
             weight=i.weight, scoring_method=i.scoring_method) for i in sheet.indicators))
         for sheet, fy in db.session.execute(query)}
+
+
+def approved_indicator_select(year: int):
+    return (select(TargetSheet.budget_item_id.label("budget_item_id"),
+                   TargetSheet.id.label("sheet_id"),
+                   TargetSheet.org_unit_id.label("org_unit_id"),
+                   FiscalYear.year.label("fiscal_year"),
+                   TargetIndicator.id.label("indicator_id"),
+                   TargetIndicator.position.label("position"),
+                   TargetIndicator.level1.label("level1"),
+                   TargetIndicator.level2.label("level2"),
+                   TargetIndicator.name.label("name"),
+                   TargetIndicator.comparator.label("comparator"),
+                   TargetIndicator.target_value.label("target_value"),
+                   TargetIndicator.unit.label("unit"),
+                   TargetIndicator.weight.label("weight"),
+                   TargetIndicator.scoring_method.label("scoring_method"))
+            .join(TargetIndicator, TargetIndicator.sheet_id == TargetSheet.id)
+            .join(FiscalYear, FiscalYear.id == TargetSheet.fiscal_year_id)
+            .where(TargetSheet.state == State.APPROVED, FiscalYear.year == year))
