@@ -7,9 +7,9 @@ connection, so an entry exists exactly when its change is committed. Bulk ORM
 ``INSERT``/``UPDATE``/``DELETE`` statements, which bypass the flush, are logged
 as one ``bulk_*`` entry holding the statement and its parameters.
 
-The chain's tip lives in the one ``audit_head`` row, which each writer updates
-first: that lock keeps the chain linear under concurrent writers on PostgreSQL
-and SQLite alike. The log itself is append-only through the ORM (mapper events
+The chain's tip lives in the one ``audit_head`` row, which each writer locks
+first (``SELECT … FOR UPDATE`` on PostgreSQL, a no-op update on SQLite): that
+lock keeps the chain linear under concurrent writers on both. The log itself is append-only through the ORM (mapper events
 refuse updates and deletes); tampering behind the ORM's back breaks the chain,
 which ``verify`` (``flask jixiao audit verify``) detects.
 """
@@ -275,12 +275,19 @@ event.listen(AuditLog, "before_insert", _refuse)
 
 # --- the chain --------------------------------------------------------------------
 
-def _lock_head(connection: Any) -> None:
-    """Lock the chain's tip (creating it once, race-free) for this transaction."""
+def _lock_head(connection: Any) -> tuple[int, str]:
+    """Lock the chain's tip (creating it once, race-free) for this transaction; its values."""
     head_t = AuditHead.__table__
+    read = select(head_t.c.last_id, head_t.c.last_hash).where(head_t.c.id == 1)
+    if connection.dialect.name == "postgresql":
+        head = connection.execute(read.with_for_update()).first()
+        if head is not None:
+            return head.last_id, head.last_hash
+    # SQLite has no FOR UPDATE: a write takes the database's write lock
     bump = update(head_t).where(head_t.c.id == 1).values(last_id=head_t.c.last_id)
     if connection.execute(bump).rowcount:
-        return
+        head = connection.execute(read).one()
+        return head.last_id, head.last_hash
     values = {"id": 1, "last_id": 0, "last_hash": GENESIS}
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -293,6 +300,8 @@ def _lock_head(connection: Any) -> None:
     else:
         connection.execute(insert(head_t).values(**values))
     connection.execute(bump)
+    head = connection.execute(read).one()
+    return head.last_id, head.last_hash
 
 
 def append(connection: Any, rows: list[dict[str, Any]]) -> None:
@@ -300,10 +309,7 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     head_t = AuditHead.__table__
-    _lock_head(connection)
-    head = connection.execute(
-        select(head_t.c.last_id, head_t.c.last_hash).where(head_t.c.id == 1)).one()
-    last_id, prev = head.last_id, head.last_hash
+    last_id, prev = _lock_head(connection)
     now = utcnow().replace(microsecond=0)
     values = []
     for row in rows:

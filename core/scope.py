@@ -124,32 +124,44 @@ def scoped_models(registry) -> list[type]:
     return [m.class_ for m in registry.mappers if hasattr(m.class_, "scope_criteria")]
 
 
-_cache: dict[int, list[type]] = {}
+_cache: dict[tuple[int, int], tuple[type, ...]] = {}
 
 
-def _scoped_classes(state: ORMExecuteState) -> list[type]:
+def _scoped_classes(state: ORMExecuteState) -> tuple[type, ...]:
     from core.extensions import db
 
     registry = db.Model.registry
     key = id(registry), len(registry.mappers)
     if key not in _cache:
         _cache.clear()
-        _cache[key] = scoped_models(registry)
+        _cache[key] = tuple(scoped_models(registry))
     return _cache[key]
 
 
-def _scope_options(principal: Principal, classes: list[type]) -> list[Any]:
-    """The loader criteria of ``principal``, built once per request and principal
-    (every SELECT of the request reuses them; a new login makes a new principal)."""
-    cached = g.get("jixiao_scope_options")
-    if cached is not None and cached[0] is principal and cached[1] is classes:
-        return cached[2]
+#: loader criteria by (principal, classes); a principal is a frozen value, so two
+#: requests of the same user with the same scope share them (bounded: cleared when full)
+_options: dict[tuple[Principal, tuple[type, ...]], list[Any]] = {}
+OPTIONS_CACHE_SIZE = 1024
+
+
+def _scope_options(principal: Principal, classes: tuple[type, ...]) -> list[Any]:
+    """The loader criteria of ``principal``, built once per principal value and model set.
+
+    A ``scope_criteria`` rule must depend only on the principal (and on SQL it
+    returns, which runs with each query), never on other state of the moment.
+    """
+    key = principal, classes
+    options = _options.get(key)
+    if options is not None:
+        return options
     options = []
     for cls in classes:
         criteria = cls.scope_criteria(principal)
         if criteria is not None:
             options.append(with_loader_criteria(cls, criteria, include_aliases=True))
-    g.jixiao_scope_options = (principal, classes, options)
+    if len(_options) >= OPTIONS_CACHE_SIZE:
+        _options.clear()
+    _options[key] = options
     return options
 
 

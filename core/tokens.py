@@ -83,17 +83,16 @@ def check(plaintext: str) -> TokenCheck:
     """Whose token ``plaintext`` is, or why it is refused (read outside any row scope)."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return TokenCheck(reason=UNKNOWN)
-    token = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext))
-        .execution_options(jixiao_unscoped=True)).scalar_one_or_none()
-    if token is None:
+    found = db.session.execute(
+        select(ApiToken, User).outerjoin(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(plaintext))
+        .execution_options(jixiao_unscoped=True)).first()
+    if found is None:
         return TokenCheck(reason=UNKNOWN)
+    token, user = found
     state = status(token)
     if state != "active":
         return TokenCheck(token_id=token.id, reason=state)
-    user = db.session.execute(
-        select(User).where(User.id == token.user_id)
-        .execution_options(jixiao_unscoped=True)).scalar_one_or_none()
     if user is None or not user.is_active:
         return TokenCheck(token_id=token.id, reason=USER_INACTIVE)
     return TokenCheck(user=user, token_id=token.id, last_used_at=token.last_used_at)

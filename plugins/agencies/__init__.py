@@ -36,7 +36,7 @@ def jixiao_permissions():
         *crud("agency", "Agencies", view=(*COMMISSIONERS, "viewer"), edit=FIN),
         *crud("agency_staff", "Agency staff", view=(*COMMISSIONERS, "viewer"), edit=FIN),
         *crud("agency_member", "Agency users", view=FIN, edit=FIN),
-        *crud("engagement", "Engagements", view=(*COMMISSIONERS, "viewer", *AGENCY),
+        *crud("engagement", "Engagements", view=(*COMMISSIONERS, "unit_user", "viewer", *AGENCY),
               edit=COMMISSIONERS),
         Permission("engagement.close", "Engagements: close", COMMISSIONERS),
         # the admin list of logs is read-only for everyone; agencies write in the portal/API

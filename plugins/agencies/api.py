@@ -3,17 +3,24 @@ delete own drafts). Session or personal API token; rows scoped by core.scope."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_smorest import abort
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, error_response, get_or_404, requires
 from core.api.pagination import PageArgs, page_schema, paginate
+from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
 from core.models import State, utcnow
+from core.scope import unscoped
 from plugins.agencies import service
 from plugins.agencies.models import Engagement, WorkLog
+from plugins.agencies.portal import DELIVERABLE_TYPE, deliverables_of
 
 STATUSES = ("draft", "submitted", "returned", "approved", "closed")
 blp = ApiBlueprint("agencies_api", __name__, url_prefix="/api/v1",
@@ -49,7 +56,8 @@ class WorkLogSchema(Schema):
     engagement_id = fields.Integer()
     staff_id = fields.Integer()
     work_date = fields.Date()
-    hours = fields.Function(lambda w: str(w.hours), metadata={"description": "Decimal string"})
+    hours = fields.Function(lambda w: str(w.hours.quantize(Decimal("0.01"))),
+                            metadata={"description": "Decimal string, 2 places"})
     activity = fields.Function(lambda w: w.activity.value)
     location = fields.String()
     notes = fields.String()
@@ -158,6 +166,7 @@ def create_work_log(data):
     if parsed.errors:
         return _invalid(parsed.errors)
     log = service.create_log(eng, parsed, current_user, submit=data["submit"])
+    db.session.expunge(log)  # answered as flushed: no re-read after the commit
     db.session.commit()
     return log
 
@@ -201,3 +210,61 @@ def delete_work_log(log_id: int):
     return None
 
 
+
+
+class DeliverableSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer(metadata={"description": "bytes"})
+    uploaded_at = fields.DateTime(attribute="created_at")
+
+
+class DeliverableUpload(Schema):
+    # not ``required``: a missing file is refused after the engagement's scope check,
+    # so that another agency learns nothing from the answer
+    file = Upload(metadata={"description": "The deliverable (PDF, Word, Excel, image; "
+                                           "checked by content)"})
+
+
+@blp.route("/engagements/<int:engagement_id>/deliverables")
+@blp.response(200, DeliverableSchema(many=True))
+@requires("engagement.view")
+def list_deliverables(engagement_id: int):
+    """The deliverables uploaded for an engagement the caller may see."""
+    return deliverables_of(get_or_404(Engagement, engagement_id))
+
+
+@blp.route("/engagements/<int:engagement_id>/deliverables", methods=["POST"])
+@blp.arguments(DeliverableUpload, location="files")
+@blp.response(201, DeliverableSchema)
+@blp.alt_response(422, description="The file was refused; nothing was written")
+@requires("work_log.write")
+def upload_deliverable(files, engagement_id: int):
+    """Upload a deliverable of the agency's own open engagement (multipart field ``file``)."""
+    eng = get_or_404(Engagement, engagement_id)
+    if eng.closed_at is not None:
+        return error_response(409, "closed", _("This engagement is closed; no more "
+                                               "deliverables can be uploaded."))
+    try:
+        with unscoped():  # it belongs to the commissioning party's org unit
+            attachment = save_attachment(files.get("file"), DELIVERABLE_TYPE, eng.id,
+                                         eng.org_unit_id, current_user, field=_("Deliverable"))
+    except AttachmentError as exc:
+        db.session.rollback()
+        return error_response(422, "validation_error", _("The deliverable was not saved."),
+                              {"file": [str(exc)]})
+    db.session.commit()
+    return attachment
+
+
+@blp.route("/engagements/<int:engagement_id>/deliverables/<int:attachment_id>")
+@blp.response(200, description="The file")
+@requires("engagement.view")
+def download_deliverable(engagement_id: int, attachment_id: int):
+    """Download one deliverable of an engagement the caller may see."""
+    eng = get_or_404(Engagement, engagement_id)
+    for attachment in deliverables_of(eng):
+        if attachment.id == attachment_id:
+            return send_attachment(attachment)
+    abort(404)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    or_,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -312,8 +313,21 @@ class Engagement(_EngagementScope, OrgScoped, WorkflowMixin, VersionedMixin, Tim
     """A commission (委托) of an agency by the finance bureau or a department.
 
     ``org_unit_id`` is the commissioning party. Review goes through the core
-    workflow; ``closed_at`` marks the end of the work (then no more logs).
+    workflow; ``closed_at`` marks the end of the work (then no more logs). The
+    units whose budget items it assesses see it too, read-only (writes are
+    checked against the commissioning party only).
     """
+
+    @classmethod
+    def scope_criteria(cls, principal):
+        criteria = super().scope_criteria(principal)
+        if criteria is None or is_agency_principal(principal) or not principal.org_ids:
+            return criteria
+        items = BudgetItem.__table__
+        assessed = (select(engagement_item.c.engagement_id)
+                    .join(items, items.c.id == engagement_item.c.budget_item_id)
+                    .where(items.c.org_unit_id.in_(principal.org_ids)))
+        return or_(criteria, cls.id.in_(assessed))
 
     __tablename__ = "engagement"
 

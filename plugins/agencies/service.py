@@ -15,7 +15,7 @@ from core.extensions import db
 from core.models import State, utcnow
 from core.plugins import call
 from core.workflow import Workflow, WorkflowError
-from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog
+from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, engagement_staff
 from plugins.agencies.rules import approval_problems
 
 WORKFLOW = Workflow("engagement", ("finance_admin",),
@@ -145,28 +145,42 @@ def check_log(eng: Engagement, data: LogInput, exclude_id: int | None = None) ->
         data.error("work_date", _("Work date: %(day)s is outside the engagement's dates "
                                   "%(start)s to %(end)s.", day=data.work_date,
                                   start=eng.start_on, end=eng.end_on))
-    if data.staff_id is not None and data.staff_id not in {s.id for s in eng.team}:
-        data.error("staff_id", _("Staff member: this person is not on the engagement's team."))
+    logged = Decimal(0)
+    if data.staff_id is not None:
+        on_team, logged = _staff_day(eng, data.staff_id, data.work_date, exclude_id)
+        if not on_team:
+            data.error("staff_id", _("Staff member: this person is not on the engagement's team."))
     if data.hours is not None:
         limit = Decimal(current_app.config["AGENCY_MAX_HOURS_PER_DAY"])
         if data.hours <= 0:
             data.error("hours", _("Hours: must be more than 0."))
         elif data.hours > limit:
             data.error("hours", _("Hours: at most %(limit)s hours a day.", limit=limit))
-        elif data.staff_id is not None and data.work_date is not None \
-                and "staff_id" not in data.errors:
-            # lock the person's row: two logs for the same day cannot both pass the sum
-            db.session.execute(select(AgencyStaff.id).where(AgencyStaff.id == data.staff_id)
-                               .with_for_update())
-            stmt = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
-                WorkLog.staff_id == data.staff_id, WorkLog.work_date == data.work_date)
-            if exclude_id is not None:
-                stmt = stmt.where(WorkLog.id != exclude_id)
-            logged = Decimal(db.session.scalar(stmt.execution_options(jixiao_unscoped=True)))
-            if logged + data.hours > limit:
-                data.error("hours", _("Hours: this person already has %(logged)s hours logged "
-                                      "on %(day)s; the day cannot exceed %(limit)s hours.",
-                                      logged=logged, day=data.work_date, limit=limit))
+        elif data.work_date is not None and "staff_id" not in data.errors \
+                and logged + data.hours > limit:
+            data.error("hours", _("Hours: this person already has %(logged)s hours logged "
+                                  "on %(day)s; the day cannot exceed %(limit)s hours.",
+                                  logged=logged, day=data.work_date, limit=limit))
+
+
+def _staff_day(eng: Engagement, staff_id: int, day: date | None,
+               exclude_id: int | None) -> tuple[bool, Decimal]:
+    """Is the person on the team, and how many hours have they logged on ``day``?
+
+    One statement that also locks the person's row, so that two logs for the same
+    day cannot both pass the daily sum.
+    """
+    logged = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
+        WorkLog.staff_id == AgencyStaff.id, WorkLog.work_date == day)
+    if exclude_id is not None:
+        logged = logged.where(WorkLog.id != exclude_id)
+    row = db.session.execute(
+        select(AgencyStaff.id, logged.scalar_subquery())
+        .join(engagement_staff, engagement_staff.c.staff_id == AgencyStaff.id)
+        .where(AgencyStaff.id == staff_id, engagement_staff.c.engagement_id == eng.id)
+        .with_for_update(of=AgencyStaff)
+        .execution_options(jixiao_unscoped=True)).first()
+    return (False, Decimal(0)) if row is None else (True, Decimal(row[1]))
 
 
 def create_log(eng: Engagement, data: LogInput, user, submit: bool = False) -> WorkLog:

@@ -81,3 +81,56 @@ def test_no_upload_to_another_agencys_or_a_closed_engagement(app, login, world):
                 token=csrf_from(page.text))
     assert r.status_code == 200
     assert _deliverables(app, world.engagement_ids[0]) == []
+
+
+def _api_upload(app, eng_id: int, headers: dict, content: bytes, name: str):
+    return app.test_client().post(f"/api/v1/engagements/{eng_id}/deliverables", headers=headers,
+                                  data={"file": (io.BytesIO(content), name)},
+                                  content_type="multipart/form-data")
+
+
+def test_deliverables_through_the_api_with_a_personal_token(app, world, token_for):
+    eng, other_eng = world.engagement_ids
+    mine = token_for("agency01")
+    r = _api_upload(app, eng, mine, b"%PDF-1.4 api report", "中期报告.pdf")
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["filename"] == "中期报告.pdf" and body["size"] == len(b"%PDF-1.4 api report")
+    c = app.test_client()
+    listed = c.get(f"/api/v1/engagements/{eng}/deliverables", headers=mine).get_json()
+    assert [d["id"] for d in listed] == [body["id"]]
+    got = c.get(f"/api/v1/engagements/{eng}/deliverables/{body['id']}", headers=mine)
+    assert got.status_code == 200 and got.data == b"%PDF-1.4 api report"
+    # the commissioning department reads it; it may not upload (no agency permission)
+    dept = token_for("dept01")
+    assert c.get(f"/api/v1/engagements/{eng}/deliverables/{body['id']}",
+                 headers=dept).data == b"%PDF-1.4 api report"
+    assert _api_upload(app, eng, dept, b"%PDF-1.4 x", "x.pdf").status_code == 403
+    # another agency: not its engagement, by list, download, or upload
+    theirs = token_for("agency02")
+    assert c.get(f"/api/v1/engagements/{eng}/deliverables", headers=theirs).status_code == 404
+    assert c.get(f"/api/v1/engagements/{eng}/deliverables/{body['id']}",
+                 headers=theirs).status_code == 404
+    assert _api_upload(app, eng, theirs, b"%PDF-1.4 y", "y.pdf").status_code == 404
+    # an id of another engagement's file under one's own engagement is not found either
+    assert c.get(f"/api/v1/engagements/{other_eng}/deliverables/{body['id']}",
+                 headers=theirs).status_code == 404
+    assert len(_deliverables(app, eng)) == 1
+
+
+def test_api_refuses_forbidden_files_and_closed_engagements(app, world, token_for):
+    eng = world.engagement_ids[0]
+    mine = token_for("agency01")
+    r = _api_upload(app, eng, mine, b"MZ\x90\x00", "tool.exe")
+    assert r.status_code == 422 and "file" in r.get_json()["details"]
+    r = _api_upload(app, eng, mine, b"MZ\x90\x00", "report.pdf")  # a program named .pdf
+    assert r.status_code == 422
+    assert _deliverables(app, eng) == []
+    from core.models import utcnow
+    from plugins.agencies.models import Engagement
+
+    with app.app_context():
+        db.session.get(Engagement, eng).closed_at = utcnow()
+        db.session.commit()
+    r = _api_upload(app, eng, mine, b"%PDF-1.4 late", "late.pdf")
+    assert r.status_code == 409 and _deliverables(app, eng) == []

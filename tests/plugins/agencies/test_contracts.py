@@ -1,0 +1,54 @@
+"""What the agencies plugin tells other plugins: engagements and an agency user's agency."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core import contracts
+from core.extensions import db
+from core.models import User
+from core.scope import principal_for
+from tests.plugins.agencies.conftest import member_agency
+
+
+def test_engagement_views_carry_team_logged_hours_and_deliverables(app, world, token_for):
+    eng = world.engagement_ids[0]
+    r = app.test_client().post(f"/api/v1/engagements/{eng}/deliverables",
+                               headers=token_for("agency01"),
+                               data={"file": (io.BytesIO(b"%PDF-1.4 r"), "报告.pdf")},
+                               content_type="multipart/form-data")
+    assert r.status_code == 201
+    with app.app_context():
+        [view] = contracts.engagements(ids=[eng])
+        assert view.agency_id == world.agency_ids[0]
+        assert [s.id for s in view.team] == world.staff_ids[0][:2]
+        assert view.logged_hours == {world.staff_ids[0][0]: Decimal("3.00")}
+        assert [d.filename for d in view.deliverables] == ["报告.pdf"]
+        assert view.budget_item_ids == (world.item_ids[0],)
+        assert view.evaluated_amount == Decimal("2000000.00")
+        assert view.closed_at is None
+        assert eng not in {v.id for v in contracts.engagements(ids=[eng], closed=True)}
+        theirs = contracts.engagements(agency_id=world.agency_ids[1], ids=world.engagement_ids)
+        assert [v.id for v in theirs] == [world.engagement_ids[1]]
+
+
+def test_principal_of_an_agency_user_names_the_agency(app):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "agency02"))
+        with app.test_request_context():
+            assert principal_for(user).agency_id == member_agency("agency02")
+        staff = db.session.scalar(select(User).where(User.username == "dept01"))
+        with app.test_request_context():
+            assert principal_for(staff).agency_id is None
+
+
+def test_no_agencies_plugin_means_no_engagements(make_app):
+    off = make_app(DISABLED_PLUGINS=["agencies"])
+    with off.app_context():
+        assert contracts.engagements() == []
+        user = db.session.scalar(select(User).where(User.username == "agency01"))
+        with off.test_request_context():
+            assert principal_for(user).agency_id is None
