@@ -346,7 +346,7 @@ class ExpertReviewView(ScopedModelView):
         with unscoped():
             context = report.context(pa, for_expert=True)
         return self.render(
-            "preassessment/review.html", review=review, rules=rules,
+            "preassessment/review.html", review=review,
             can_score=review.user_id == current_user.id and review.submitted_at is None and
             pa.final_at is None and can(current_user, "preassessment_review.score"),
             evidence=evidence_of(pa.id), **context)
