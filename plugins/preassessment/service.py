@@ -110,13 +110,19 @@ def clean_points(rules: PreassessmentRules, raw: Mapping[str, Any], *,
             if complete:
                 problems.append(_l("%(path)s: a score is required.", path=ind.path))
             continue
-        call = MethodCall(ind.weight, {"points": value}, {}, rules.scoring_rules())
         try:
-            points_method(call)
-            out[ind.path] = str(to_decimal(value))
-        except ScoringError as exc:
-            problems += [_l("%(path)s: %(message)s", path=ind.path, message=p.message)
-                         for p in exc.problems]
+            points = to_decimal(value, "points")
+        except ScoringError:
+            problems.append(_l("%(path)s: the score must be a number.", path=ind.path))
+            continue
+        if not 0 <= points <= ind.weight:
+            problems.append(_l("%(path)s: the score must be between 0 and %(max)s.",
+                               path=ind.path, max=ind.weight))
+        elif points != points.quantize(Decimal("0.01")):
+            problems.append(_l("%(path)s: at most two decimal places are allowed.",
+                               path=ind.path))
+        else:
+            out[ind.path] = str(points)
     if problems:
         raise PreassessmentError(problems)
     return out
