@@ -85,3 +85,10 @@ def jixiao_dashboard_widgets(user):
     from plugins.preassessment.widgets import preassessment_widgets
 
     return preassessment_widgets(user)
+
+
+@hookimpl
+def jixiao_preassessment_conclusions(year, item_ids):
+    from plugins.preassessment.contracts import conclusions
+
+    return conclusions(year, item_ids)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, render_template
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from core.excel import ExportColumn, ExportSheet, content_disposition, xlsx_response
 from core.extensions import db
@@ -101,7 +102,8 @@ def budget_lines(year: int) -> tuple[list[BudgetLine], dict[str, Decimal]]:
                 Preassessment.id.is_not(None),
                 (BudgetItem.kind.in_(rules.item_kinds) & (BudgetItem.amount >= rules.threshold)
                  & BudgetItem.is_new)))
-            .order_by(BudgetItem.code))
+            .order_by(BudgetItem.code)
+            .options(joinedload(BudgetItem.org_unit)))
     lines = []
     for item, pa in db.session.execute(stmt):
         status = service.status_of(pa)

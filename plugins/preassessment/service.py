@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, utcnow
@@ -174,7 +175,8 @@ def trigger_rows(year: int, *, only_missing: bool = False) -> list[TriggerRow]:
                    BudgetItem.amount >= rules.threshold,
                    or_(BudgetItem.is_new, Preassessment.substantially_changed.is_(True),
                        Preassessment.extends_expiring_policy.is_(True)))
-            .order_by(BudgetItem.amount.desc(), BudgetItem.id))
+            .order_by(BudgetItem.amount.desc(), BudgetItem.id)
+            .options(joinedload(BudgetItem.org_unit)))
     rows = [TriggerRow(item, pa, status_of(pa), _reasons(item, pa))
             for item, pa in db.session.execute(stmt)]
     return [r for r in rows if r.status == "missing"] if only_missing else rows

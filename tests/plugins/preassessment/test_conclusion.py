@@ -143,3 +143,39 @@ def test_the_report_in_html_and_for_word(app, login, world):
     body = doc.data.decode("utf-8")
     assert f"意见乙{world.tag}" in body and "78.00" in body and "<html" in body
     assert login("dept02").get(f"/admin/preassessment/report/?id={pa_id}").status_code == 404
+
+
+def test_budget_preparation_reads_the_conclusions_through_the_contract(app, login, world):
+    from core.contracts import preassessment_conclusions
+
+    pa_id = submitted_pa(app, login, world.mid, MID_SCORES)
+    exempt_id = make_pa(app, world.big, exempt_kind="capital_construction",
+                        reviewing_department="区发展和改革委员会", review_opinion="同意立项")
+    with app.app_context():
+        assert world.mid not in preassessment_conclusions(2026, [world.mid, world.big])
+    conclude(login("finance"), pa_id, "adjust", "1500000.00", action="final")
+    with app.app_context():
+        found = preassessment_conclusions(2026, [world.mid, world.big])
+    assert found[world.mid].conclusion == "adjust"
+    assert str(found[world.mid].recommended_amount) == "1500000.00"
+    assert str(found[world.mid].requested_amount) == "2000000.00"
+    assert str(found[world.mid].score) == "70.00" and found[world.mid].preassessment_id == pa_id
+    assert found[world.big].conclusion == "exempt" and found[world.big].preassessment_id == \
+        exempt_id and str(found[world.big].recommended_amount) == "8000000.00"
+
+
+@pytest.mark.parametrize("username", ["dept01", "unit0101", "viewer", "expert01"])
+def test_only_the_finance_bureau_decides(app, login, world, username):
+    pa_id = submitted_pa(app, login, world.mid)
+    client = login(username)
+    page = client.get(f"/admin/preassessment/assessment/?id={pa_id}")
+    if username == "expert01":
+        assert page.status_code == 403
+        return
+    assert 'action="/admin/preassessment/conclude/"' not in page.text
+    from tests.conftest import csrf_from
+
+    r = client.post("/admin/preassessment/conclude/", data={
+        "csrf_token": csrf_from(page.text), "id": pa_id, "conclusion": "support", "action": "final"})
+    assert r.status_code == 403
+    assert get_pa(app, pa_id).conclusion is None
