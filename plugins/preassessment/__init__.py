@@ -92,3 +92,10 @@ def jixiao_preassessment_conclusions(year, item_ids):
     from plugins.preassessment.contracts import conclusions
 
     return conclusions(year, item_ids)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.preassessment.jobs import register
+
+    register(scheduler)

@@ -150,3 +150,29 @@ def test_expert_independence_also_holds_with_tokens(app, login, world, token_for
     assert client.get(f"/api/v1/preassessment-reviews/{r2}", headers=headers).status_code == 404
     body = client.get(f"/api/v1/preassessment-reviews/{r1}", headers=headers).get_json()
     assert body["panel"] is None and f"秘密意见{world.tag}" not in str(body)
+
+
+def test_missing_pre_assessments_and_pending_reviews_are_reminded_once_a_day(app, login, world):
+    from datetime import datetime
+
+    from sqlalchemy import delete
+
+    from core.models import Notification, User
+    from core.scheduler import run_job
+
+    key_panel(app, login, world, experts=("expert03",))
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Notification.id)))
+    run_job(app, "preassessment-reminders", when=datetime(2025, 10, 8, 8, 40))
+    run_job(app, "preassessment-reminders", when=datetime(2025, 10, 8, 9, 40))
+    with app.app_context():
+        notes = db.session.scalars(select(Notification).where(Notification.id > 0).order_by(
+            Notification.id.desc()).limit(db.session.scalar(
+                select(func.count(Notification.id))) - before)).all()
+        unit = db.session.scalar(select(User.id).where(User.username == "unit0101"))
+        expert = db.session.scalar(select(User.id).where(User.username == "expert03"))
+        mine = [n for n in notes if n.user_id == unit]
+        assert len(mine) == 1 and "事前绩效评估" in mine[0].title
+        assert [n for n in notes if n.user_id == expert and "评分" in n.title]
+        db.session.execute(delete(Notification).where(Notification.id.in_([n.id for n in notes])))
+        db.session.commit()
