@@ -44,8 +44,7 @@ def jixiao_permissions():
 
 @hookimpl
 def jixiao_score_method(method):
-    from plugins.preassessment.rules import POINTS_METHOD
-    from plugins.preassessment.service import points_method
+    from plugins.preassessment.rules import POINTS_METHOD, points_method
 
     return points_method if method == POINTS_METHOD else None
 

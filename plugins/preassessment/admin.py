@@ -195,8 +195,7 @@ class PreassessmentView(ScopedModelView):
             status=service.STATUS_LABELS[service.status_of(pa)], editable=editable,
             actions=actions, action_labels=ACTION_LABELS, label=enum_label,
             history=service.WORKFLOW.history(pa), evidence=evidence_of(pa.id),
-            decide=decide, experts=experts, panel=service.panel_of(pa.id) if decide or
-            pa.final_at else None, reviews=pa.reviews if decide else [],
+            decide=decide, experts=experts, reviews=pa.reviews if decide else [],
             suggested=service.suggested(pa), conclusions=CONCLUSION_LABELS,
             engagements=service.engagements_for(pa), is_open=is_open,
             can_upload=is_open and can(current_user, "preassessment.edit"),

@@ -18,15 +18,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.scoring import Band, Indicator, ScoringRules
+from flask_babel import lazy_gettext as _l
+
+from core.scoring import (
+    Band,
+    Indicator,
+    MethodCall,
+    MethodResult,
+    Problem,
+    ScoringError,
+    ScoringRules,
+    check_sheet,
+)
 
 SUPPORT, ADJUST, REJECT = "support", "adjust", "reject"
-#: The five dimensions of the bureau's report format, in order.
-DIMENSIONS = ("立项必要性", "投入经济性", "绩效目标合理性", "实施方案可行性", "筹资合规性")
 #: Exempt kinds reviewed by a specialist department through its own approval.
 EXEMPT_KINDS = ("capital_construction", "information_technology", "urban_maintenance",
                 "industrial_policy")
 POINTS_METHOD = "preassessment_points"
+
+
+def points_method(call: MethodCall) -> MethodResult:
+    """Points given directly by the assessor: 0 to the indicator's weight, ≤ 2 places."""
+    points = call.number("points", minimum=0, maximum=call.weight)
+    if not call.problems and points != points.quantize(Decimal("0.01")):
+        call.problems.append(Problem("points", _l("At most two decimal places are allowed.")))
+    call.check()
+    return MethodResult(points, f"{points}")
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,13 @@ class PreassessmentRules:
     #: from this many experts on, the highest and lowest total are dropped
     trim_from: int = 5
 
+    def __post_init__(self) -> None:
+        """Bands must cover 0–100 and the sheet's weights must add up to 100."""
+        problems = check_sheet(self.sheet_tree({}), self.scoring_rules(),
+                               lambda name: points_method if name == POINTS_METHOD else None)
+        if problems:
+            raise ScoringError(problems)
+
     def scoring_rules(self) -> ScoringRules:
         """The core scoring rules of this version (validates the bands)."""
         return ScoringRules(code=self.code, valid_from=self.valid_from, bands=self.bands,
@@ -74,11 +99,6 @@ class PreassessmentRules:
                 Indicator(i.name, i.weight, POINTS_METHOD, {"points": points.get(i.path)})
                 for i in self.sheet if i.dimension == dimension]))
         return Indicator(root, children=groups)
-
-    def needs(self, kind: str, amount: Decimal, is_new: bool, changed: bool,
-              extended: bool) -> bool:
-        return kind in self.item_kinds and amount >= self.threshold and \
-            (is_new or changed or extended)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "valid_from": self.valid_from,

@@ -21,9 +21,6 @@ from core.scope import unscoped
 from core.scores import save_score
 from core.scoring import (
     Indicator,
-    MethodCall,
-    MethodResult,
-    Problem,
     ScoreTrace,
     ScoringError,
     hook_resolver,
@@ -68,15 +65,6 @@ class PreassessmentError(ValueError):
 
 
 # --- the scoring method of the sheets -------------------------------------------------
-
-def points_method(call: MethodCall) -> MethodResult:
-    """Points given directly by the assessor: 0 to the indicator's weight, ≤ 2 places."""
-    points = call.number("points", minimum=0, maximum=call.weight)
-    if not call.problems and points != points.quantize(Decimal("0.01")):
-        call.problems.append(Problem("points", _l("At most two decimal places are allowed.")))
-    call.check()
-    return MethodResult(points, f"{points}")
-
 
 def resolver():
     return hook_resolver(current_app)

@@ -93,3 +93,20 @@ def test_the_create_form_refuses_an_exempt_item_without_the_opinion(app, login, 
             Preassessment.budget_item_id == world.mid))
         assert pa is not None and pa.org_unit_id == pa.budget_item.org_unit_id
     assert get_pa(app, pa.id).reviewing_department == "区数据局"
+
+
+def test_configured_rules_are_checked_when_loaded():
+    import pytest
+
+    from core.scoring import ScoringError
+    from plugins.preassessment.rules import DEFAULT_RULES, PreassessmentRules
+
+    base = DEFAULT_RULES.to_dict()
+    with pytest.raises(ScoringError, match="90"):  # the sheet adds up to 90, not 100
+        PreassessmentRules.from_dict({**base, "sheet": base["sheet"][:-1]})
+    with pytest.raises(ScoringError):  # a gap between 60 and 70
+        PreassessmentRules.from_dict({**base, "bands": [["reject", "0", "60"],
+                                                        ["adjust", "70", "80"],
+                                                        ["support", "80", "100"]]})
+    again = PreassessmentRules.from_dict(base)
+    assert again == DEFAULT_RULES
