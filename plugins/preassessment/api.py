@@ -106,6 +106,16 @@ class ReviewInput(Schema):
         "description": "Submit (final: an expert scores once)"})
 
 
+class SelfAssessmentInput(Schema):
+    scores = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True, metadata={
+        "description": "Points by indicator path, as decimal strings (never floats); blanks "
+                       "are allowed in a draft"})
+    comments = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    summary = fields.String(load_default="")
+    submit = fields.Boolean(load_default=False, metadata={
+        "description": "Submit to the finance bureau (every indicator needs a score)"})
+
+
 @blp.route("/preassessments")
 @blp.arguments(PreassessmentArgs, location="query")
 @blp.response(200, page_schema(PreassessmentSchema))
@@ -125,6 +135,26 @@ def list_preassessments(args):
 def get_preassessment(preassessment_id: int):
     """One pre-assessment with its self-assessment sheet, panel (when complete) and conclusion."""
     return get_or_404(Preassessment, preassessment_id)
+
+
+@blp.route("/preassessments/<int:preassessment_id>/self-assessment", methods=["PUT"])
+@blp.arguments(SelfAssessmentInput)
+@blp.response(200, PreassessmentDetailSchema)
+@blp.alt_response(422, description="Every problem; nothing was written")
+@requires("preassessment.edit")
+def put_self_assessment(data, preassessment_id: int):
+    """The department's self-assessment: save a draft, or submit it (scored and stored)."""
+    pa = get_or_404(Preassessment, preassessment_id)
+    try:
+        service.save_self(pa, data["scores"], data["comments"], data["summary"])
+        if data["submit"]:
+            service.transition(pa, "submit", current_user)
+    except service.PreassessmentError as exc:
+        db.session.rollback()
+        return error_response(422, "validation_error", _("The self-assessment was not saved."),
+                              {"scores": exc.problems})
+    db.session.commit()
+    return pa
 
 
 @blp.route("/preassessment-reviews")

@@ -176,3 +176,25 @@ def test_missing_pre_assessments_and_pending_reviews_are_reminded_once_a_day(app
         assert [n for n in notes if n.user_id == expert and "评分" in n.title]
         db.session.execute(delete(Notification).where(Notification.id.in_([n.id for n in notes])))
         db.session.commit()
+
+
+def test_departments_self_assess_through_the_api(app, login, world, token_for):
+    pa_id = make_pa(app, world.mid)
+    client = app.test_client()
+    headers = token_for("unit0101")
+    sheet = client.get(f"/api/v1/preassessments/{pa_id}", headers=headers).get_json()
+    paths = [f"{line['dimension']}/{line['name']}" for line in sheet["self_assessment"]]
+    bad = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment", headers=headers,
+                     json={"scores": {**dict(zip(paths, GOOD, strict=True)), paths[0]: "10.5"},
+                           "submit": True})
+    assert bad.status_code == 422 and paths[0] in str(bad.get_json()["details"])
+    ok = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment", headers=headers,
+                    json={"scores": dict(zip(paths, GOOD, strict=True)), "summary": "说明",
+                          "submit": True})
+    assert ok.status_code == 200 and ok.get_json()["self_score"] == "86.00"
+    again = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment", headers=headers,
+                       json={"scores": {}})
+    assert again.status_code == 422
+    other = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment",
+                       headers=token_for("dept02"), json={"scores": {}})
+    assert other.status_code == 404
