@@ -123,8 +123,8 @@ def _key_panels(session, rng, pool, rules, experts, finance, wanted: int) -> Non
             review = ExpertReview(preassessment_id=pa.id, user_id=expert.id, scores={})
             session.add(review)
             reviews.append(review)
-            if still_scoring and k > 0:
-                continue  # the first expert has submitted; the others are still scoring
+            if still_scoring and k != 1:
+                continue  # one expert has submitted; expert01 and the others are still scoring
             scores = _points(rng, rules, rng.choice([0.62, 0.75, 0.82, 0.9]))
             trace = service.compute(rules, scores, "专家评分")
             review.scores, review.total = scores, trace.total
