@@ -20,7 +20,7 @@ from core.admin.display import enum_label
 from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
 from core.forms import add_field_error
-from core.models import Attachment, BudgetItem, FiscalYear, State, User
+from core.models import Attachment, BudgetItem, FiscalYear, Role, State, User
 from core.permissions import can
 from core.scope import unscoped
 from core.workflow import ACTION_LABELS
@@ -38,7 +38,7 @@ EVIDENCE = "preassessment"  # attachments: evidence of the self-assessment, revi
 
 LABELS = {
     "budget_item": _l("Budget item"), "fiscal_year": _l("Fiscal year"), "state": _l("State"),
-    "status": _l("Status"), "substantially_changed": _l("Substantially changed"),
+    "status": _l("Assessment status"), "substantially_changed": _l("Substantially changed"),
     "change_note": _l("What changed"), "extends_expiring_policy": _l("Expiring policy to extend"),
     "exempt_kind": _l("Exempt kind"), "reviewing_department": _l("Reviewing department"),
     "review_opinion": _l("Reviewing department's opinion"),
@@ -46,7 +46,7 @@ LABELS = {
     "is_key": _l("Key pre-assessment"), "panel_score": _l("Panel score"),
     "conclusion": _l("Conclusion"), "recommended_amount": _l("Recommended amount (yuan)"),
     "summary": _l("Summary"), "final_at": _l("Final"), "expert": _l("Expert"),
-    "total": _l("Total score"), "submitted_at": _l("Submitted"), "opinion": _l("Opinion"),
+    "total": _l("Total score"), "submitted_at": _l("Submitted at"), "opinion": _l("Opinion"),
     "item": _l("Budget item"), "budget_item.code": _l("Item code"),
     "budget_item.name": _l("Item name"), "fiscal_year.year": _l("Fiscal year"),
     "rules_code": _l("Rule version"),
@@ -188,8 +188,9 @@ class PreassessmentView(ScopedModelView):
         if decide and pa.is_key and is_open and not pa.panel_complete:
             taken = {r.user_id for r in pa.reviews}
             experts = [u for u in db.session.scalars(
-                select(User).join(User.role).where(User.active).order_by(User.username))
-                if u.role_name == service.EXPERT_ROLE and u.id not in taken]
+                select(User).join(Role, Role.id == User.role_id)
+                .where(User.active, Role.name == service.EXPERT_ROLE).order_by(User.username))
+                if u.id not in taken]
         return self.render(
             "preassessment/assessment.html", pa=pa, item=pa.budget_item, rules=rules,
             status=service.STATUS_LABELS[service.status_of(pa)], editable=editable,

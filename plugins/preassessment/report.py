@@ -122,7 +122,7 @@ def budget_lines(year: int) -> tuple[list[BudgetLine], dict[str, Decimal]]:
 
 def budget_xlsx(lines: list[BudgetLine], year: int):
     columns = [ExportColumn(_("Item code")), ExportColumn(_("Item name"), 40),
-               ExportColumn(_("Org unit"), 30), ExportColumn(_("Status")),
+               ExportColumn(_("Org unit"), 30), ExportColumn(_("Assessment status")),
                ExportColumn(_("Conclusion")), ExportColumn(_("Requested amount (yuan)")),
                ExportColumn(_("Recommended amount (yuan)")), ExportColumn(_("Difference (yuan)"))]
     rows = ([ln.item.code, ln.item.name, ln.item.org_unit.name,

@@ -64,7 +64,7 @@ class PreassessmentError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
-# --- the scoring method of the sheets -------------------------------------------------
+# --- scoring the sheets ---------------------------------------------------------------
 
 def resolver():
     return hook_resolver(current_app)
@@ -91,7 +91,12 @@ def _problem_text(problem) -> str:
 def clean_points(rules: PreassessmentRules, raw: Mapping[str, Any], *,
                  complete: bool) -> dict[str, str]:
     """Checked points by indicator path (blanks left out unless ``complete``)."""
-    problems, out = [], {}
+    problems: list[Any] = []
+    out: dict[str, str] = {}
+    known = {ind.path for ind in rules.sheet}
+    for path in raw:
+        if path not in known:
+            problems.append(_l("Unknown indicator “%(path)s”.", path=path))
     for ind in rules.sheet:
         value = raw.get(ind.path)
         value = value.strip() if isinstance(value, str) else value

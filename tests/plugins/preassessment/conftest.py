@@ -170,3 +170,22 @@ def token_for(app):
         return {"Authorization": f"Bearer {plaintext}"}
 
     return make
+
+
+@pytest.fixture
+def extra_expert(app, world):
+    """One more expert account (expert05's password is changed by another test); the
+    audit log keeps referring to it, so it is switched off rather than deleted."""
+    from core.models import Role
+
+    name = f"pa_expert_{world.tag.lower()}"
+    with app.app_context():
+        template = db.session.scalar(select(User).where(User.username == "expert01"))
+        role = db.session.scalar(select(Role).where(Role.name == "expert"))
+        db.session.add(User(username=name, full_name=f"临时专家{world.tag}", role_id=role.id,
+                            password_hash=template.password_hash, session_token="x" * 16))
+        db.session.commit()
+    yield name
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == name)).active = False
+        db.session.commit()

@@ -184,6 +184,9 @@ def test_departments_self_assess_through_the_api(app, login, world, token_for):
     headers = token_for("unit0101")
     sheet = client.get(f"/api/v1/preassessments/{pa_id}", headers=headers).get_json()
     paths = [f"{line['dimension']}/{line['name']}" for line in sheet["self_assessment"]]
+    unknown = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment", headers=headers,
+                         json={"scores": {"立项必要性/不存在": "5"}})
+    assert unknown.status_code == 422 and "立项必要性/不存在" in str(unknown.get_json())
     bad = client.put(f"/api/v1/preassessments/{pa_id}/self-assessment", headers=headers,
                      json={"scores": {**dict(zip(paths, GOOD, strict=True)), paths[0]: "10.5"},
                            "submit": True})

@@ -151,14 +151,15 @@ def test_scores_outside_the_range_are_refused_for_experts(app, login, world):
         assert review.submitted_at is None and review.scores == {}
 
 
-def test_five_experts_give_a_trimmed_mean_with_the_trace_stored(app, login, world):
+def test_five_experts_give_a_trimmed_mean_with_the_trace_stored(app, login, world,
+                                                                extra_expert):
     from core.scores import latest_score
     from plugins.preassessment.models import Preassessment
 
-    names = ("expert01", "expert02", "expert03", "expert04", "expert05")
+    names = ("expert01", "expert02", "expert03", "expert04", extra_expert)
     pa_id = key_panel(app, login, world, experts=names)
-    totals = {"expert01": ["5"] * 10, "expert02": ["7"] * 10, "expert03": ["8"] * 10,
-              "expert04": ["9"] * 10, "expert05": ["10"] * 10}
+    totals = dict(zip(names, (["5"] * 10, ["7"] * 10, ["8"] * 10, ["9"] * 10, ["10"] * 10),
+                      strict=True))
     for name in names:
         expert_scores(login(name), review_of(app, pa_id, name), totals[name])
     pa = get_pa(app, pa_id)
