@@ -398,7 +398,11 @@ class KeySelectionPage(ScopedPage):
                 abort(404)
             try:
                 pa = service.for_item(item)
-                service.set_key(pa, request.form.get("selected") == "1")
+                if "attention" in request.form:
+                    service.check_open(pa)
+                    pa.high_attention = request.form["attention"] == "1"
+                else:
+                    service.set_key(pa, request.form.get("selected") == "1")
                 db.session.commit()
                 flash(_("The selection was saved."), "success")
             except service.PreassessmentError as exc:

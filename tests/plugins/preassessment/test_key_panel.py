@@ -26,19 +26,24 @@ HIGH = ["9.5"] * 10  # 95.00
 
 
 def test_candidates_are_ranked_by_attention_then_amount(app, login, world):
-    make_pa(app, world.old, substantially_changed=True, change_note="内容调整",
-            high_attention=True)
     with app.app_context():
         from core.models import BudgetItem
 
-        db.session.get(BudgetItem, world.old).amount = Decimal("6000000.00")
+        rows = db.session.scalars(select(BudgetItem).where(BudgetItem.id.in_(
+            [world.big, world.old]))).all()
+        for row in rows:  # above every demo item, so the order among ours shows
+            row.amount += Decimal("900000000.00")
         db.session.commit()
         big, old, mid = world.code(world.big), world.code(world.old), world.code(world.mid)
-    page = login("finance").get("/admin/preassessment-key/?year=2026").text
-    assert f'data-item="{old}"' in page and f'data-item="{big}"' in page
+    make_pa(app, world.old, substantially_changed=True, change_note="内容调整")
+    fin = login("finance")
+    page = fin.get("/admin/preassessment-key/?year=2026").text
     assert f'data-item="{mid}"' not in page  # below 5,000,000
-    assert page.index(f'data-item="{old}"') < page.index(f'data-item="{big}"') or \
-        "重点" in page  # attention first (other demo items may carry attention too)
+    assert page.index(f'data-item="{big}"') < page.index(f'data-item="{old}"')  # by amount
+    post(fin, "/admin/preassessment-key/", "/admin/preassessment-key/",
+         {"item_id": world.old, "attention": "1"})
+    page = fin.get("/admin/preassessment-key/?year=2026").text
+    assert page.index(f'data-item="{old}"') < page.index(f'data-item="{big}"')  # attention
 
 
 def test_items_below_the_key_threshold_cannot_be_selected(app, login, world):
