@@ -115,7 +115,7 @@ def _key_panels(session, rng, pool, rules, experts, finance, wanted: int) -> Non
     chosen = pool[:wanted]
     for n, pa in enumerate(chosen):
         pa.is_key = True
-        size = min(len(experts), rng.choice([3, 5, 5]))
+        size = min(len(experts), 5 if n % 2 == 0 else 3)  # trimmed mean, plain mean
         panel = [experts[0], *rng.sample(experts[1:], size - 1)]
         still_scoring = n == len(chosen) - 1
         reviews = []
