@@ -10,6 +10,8 @@ in the caller's session and so under the caller's row scope.
   budget items, with their indicators (monitoring, evaluation, disclosure use them);
 - agencies → ``engagements``: agency engagements (委托) with team, logged effort
   and deliverables (agency fees and agency scoring use them);
+- preassessment → ``preassessment_conclusions``: the pre-assessment (事前绩效评估)
+  conclusion and recommended amount of budget items (budget preparation uses them);
 - evaluation → ``evaluation_results``: final evaluation results (评价结果) with score
   and grade (catalogue and disclosure use them; the same ``EvaluationResult`` is
   passed to ``jixiao_evaluation_finalized``).
@@ -113,6 +115,24 @@ class EvaluationResult:
     summary: str = ""
 
 
+@dataclass(frozen=True)
+class PreassessmentConclusion:
+    """The pre-assessment result of one budget item, as budget preparation sees it."""
+
+    budget_item_id: int
+    preassessment_id: int
+    fiscal_year: int
+    #: "support" (予以支持), "adjust" (调整后支持), "reject" (不予支持), or "exempt"
+    #: (reviewed by a specialist department: the requested amount stands)
+    conclusion: str
+    requested_amount: Decimal
+    recommended_amount: Decimal
+    #: the panel score of a key pre-assessment, else the self-assessment score
+    score: Decimal | None
+    is_key: bool
+    final_at: datetime | None
+
+
 def _hook():
     return current_app.extensions["jixiao_plugins"].hook
 
@@ -159,3 +179,12 @@ def evaluation_results(year: int | None = None, item_ids: list[int] | None = Non
     for answer in _hook().jixiao_evaluation_results(year=year, item_ids=item_ids, kinds=kinds):
         found.extend(answer or ())
     return found
+
+
+def preassessment_conclusions(year: int | None = None,
+                              item_ids: list[int] | None = None) -> dict[int, PreassessmentConclusion]:
+    """Pre-assessment results by budget item id, for a budget year and/or some items."""
+    merged: dict[int, PreassessmentConclusion] = {}
+    for answer in _hook().jixiao_preassessment_conclusions(year=year, item_ids=item_ids):
+        merged.update(answer or {})
+    return merged

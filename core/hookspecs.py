@@ -237,6 +237,17 @@ def jixiao_dashboard_widgets(user):
 
 # [preassessment]
 
+@hookspec
+def jixiao_preassessment_conclusions(year, item_ids):
+    """Pre-assessment results as ``{budget_item_id: core.contracts.PreassessmentConclusion}``.
+
+    Final conclusions (予以支持 / 调整后支持 / 不予支持 with the recommended
+    amount) and items assessed by a specialist department. ``year`` (a budget
+    year) and ``item_ids`` narrow the answer when not None. Answered by the
+    preassessment plugin under the caller's row scope; budget preparation reads
+    it through ``core.contracts.preassessment_conclusions``.
+    """
+
 
 # [monitoring]
 

@@ -1,0 +1,100 @@
+"""Pre-assessment plugin: 事前绩效评估 of new major policies and key projects.
+
+Finds the items that need a pre-assessment, takes the department's
+self-assessment (scored on a configurable indicator sheet with the core
+scoring engine), lets the finance bureau pick key items for an independent
+expert panel, records the conclusion with the recommended amount for next
+year's budget, and writes the report. Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import STAFF, Permission, crud
+from core.plugins import hookimpl
+
+FIN = ("finance_admin",)
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("PREASSESSMENT_RULE_VERSIONS", [])
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.preassessment import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("preassessment", "Pre-assessments", view=(*STAFF, "viewer"), edit=STAFF),
+        Permission("preassessment.decide", "Pre-assessments: key selection, expert panels "
+                   "and conclusions", FIN),
+        Permission("preassessment_report.view", "Pre-assessments: trigger list and budget "
+                   "recommendations", (*STAFF, "viewer")),
+        # reviews are created by the bureau's panel page and scored by the expert
+        *crud("preassessment_review", "Expert reviews", view=(*FIN, "expert"), edit=()),
+        Permission("preassessment_review.score", "Expert reviews: score as a panel expert",
+                   ("expert",)),
+    ]
+
+
+@hookimpl
+def jixiao_score_method(method):
+    from plugins.preassessment.rules import POINTS_METHOD, points_method
+
+    return points_method if method == POINTS_METHOD else None
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.preassessment.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    # only to put plugins/preassessment/templates on the template path
+    app.register_blueprint(Blueprint("preassessment_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.preassessment.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.preassessment.demo import seed_preassessments
+
+    seed_preassessments(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.preassessment.widgets import preassessment_widgets
+
+    return preassessment_widgets(user)
+
+
+@hookimpl
+def jixiao_preassessment_conclusions(year, item_ids):
+    from plugins.preassessment.contracts import conclusions
+
+    return conclusions(year, item_ids)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.preassessment.jobs import register
+
+    register(scheduler)
