@@ -10,12 +10,11 @@ and reason, and only a clean file is written. Lights are recomputed after.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.excel import (
+    CellError,
     Column,
     ExportColumn,
     ExportSheet,
@@ -50,29 +49,40 @@ def import_spending(upload, rnd: MonitoringRound) -> int:
         .join(BudgetItem, BudgetItem.id == MonitoringRecord.budget_item_id)
         .where(MonitoringRecord.round_id == rnd.id))}
     seen: set[str] = set()
+    letters = result.columns.get(SHEET, {})
 
-    def apply(session, row) -> None:
+    def check(row) -> tuple[object, str] | None:
+        """Why this row cannot be written (message, column header), or None."""
         record = records.get(row["code"])
         if record is None:
-            raise RowError(_l("Item %(code)s is not in this round (or not yours).",
-                              code=row["code"]), column=CODE)
+            return _l("Item %(code)s is not in this round (or not yours).",
+                      code=row["code"]), CODE
         if row["code"] in seen:
-            raise RowError(_l("Item %(code)s appears twice.", code=row["code"]), column=CODE)
+            return _l("Item %(code)s appears twice.", code=row["code"]), CODE
         seen.add(row["code"])
         if State(record.state or State.DRAFT) not in service.EDITABLE:
-            raise RowError(_l("The record of %(code)s is submitted and cannot be changed.",
-                              code=row["code"]), column=CODE)
-        problems = service.set_spent(record, row["spent"], row.get("note"))
-        if problems:
-            raise RowError(problems[0].message,
-                           column=NOTE if problems[0].field == "over_budget_note" else SPENT)
+            return _l("The record of %(code)s is submitted and cannot be changed.",
+                      code=row["code"]), CODE
+        if row["spent"] > record.budget and not (row.get("note") or "").strip():
+            return _l("%(spent)s yuan is above the budget of %(budget)s yuan: explain why.",
+                      spent=row["spent"], budget=record.budget), NOTE
+        return None
 
-    try:
-        count = commit_all_or_nothing(db.session, result, apply, commit=False)
-    except ImportRejected as exc:
-        letters = result.columns.get(SHEET, {})
-        raise ImportRejected([replace(e, column_letter=e.column_letter or letters.get(
-            e.column_header)) for e in exc.errors]) from None
+    errors = list(result.errors)
+    for row in result.rows:  # every row is checked, also when some cells were refused
+        problem = check(row)
+        if problem is not None:
+            errors.append(CellError(SHEET, row.row, letters.get(problem[1]), problem[1],
+                                    problem[0]))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: (e.row or 0, e.column_letter or "")))
+
+    def apply(session, row) -> None:
+        problems = service.set_spent(records[row["code"]], row["spent"], row.get("note"))
+        if problems:  # checked above; kept so that a rule added to set_spent is never skipped
+            raise RowError(problems[0].message, column=SPENT)
+
+    count = commit_all_or_nothing(db.session, result, apply, commit=False)
     service.refresh_lights(rnd.id, [records[c].id for c in seen])
     db.session.commit()
     return count

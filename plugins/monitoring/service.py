@@ -138,8 +138,10 @@ def open_round(rnd: MonitoringRound) -> int:
     db.session.execute(insert(IndicatorProgress).from_select(
         ["record_id", "org_unit_id", "indicator_id", "position", "level1", "level2", "name",
          "comparator", "target_value", "unit"],
+        # the targets plugin stores its comparator enum by name (GE …): copy the value (ge …)
         select(rec.id, src.c.org_unit_id, src.c.indicator_id, src.c.position, src.c.level1,
-               src.c.level2, src.c.name, src.c.comparator, src.c.target_value, src.c.unit)
+               src.c.level2, src.c.name, func.lower(src.c.comparator), src.c.target_value,
+               src.c.unit)
         .join(src, and_(rec.budget_item_id == src.c.budget_item_id, rec.round_id == rnd.id))
         .where(rec.id > last_id)))
     rnd.record_count = (rnd.record_count or 0) + added
