@@ -72,7 +72,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_monitoring_record_budget_item_id'), ['budget_item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_record_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_record_round_id'), ['round_id'], unique=False)
-        batch_op.create_index('ix_monitoring_record_round_light', ['round_id', 'light'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_record_state'), ['state'], unique=False)
 
     op.create_table('corrective_decision',
@@ -147,7 +146,6 @@ def downgrade():
     op.drop_table('corrective_decision')
     with op.batch_alter_table('monitoring_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_monitoring_record_state'))
-        batch_op.drop_index('ix_monitoring_record_round_light')
         batch_op.drop_index(batch_op.f('ix_monitoring_record_round_id'))
         batch_op.drop_index(batch_op.f('ix_monitoring_record_org_unit_id'))
         batch_op.drop_index(batch_op.f('ix_monitoring_record_budget_item_id'))

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     SmallInteger,
@@ -138,8 +137,8 @@ class MonitoringRecord(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin,
     """One budget item's report in one round: spending and target progress (双监控)."""
 
     __tablename__ = "monitoring_record"
-    __table_args__ = (UniqueConstraint("round_id", "budget_item_id"),
-                      Index("ix_monitoring_record_round_light", "round_id", "light"))
+    #: ``light`` is not indexed, so that recomputing it is a cheap (HOT) update on PostgreSQL
+    __table_args__ = (UniqueConstraint("round_id", "budget_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(

@@ -157,28 +157,34 @@ def close_round(rnd: MonitoringRound) -> None:
 # --- lights ------------------------------------------------------------------------------
 
 def refresh_lights(round_id: int, record_ids: Sequence[int] | None = None) -> None:
-    """Recompute the indicator deviation and the light of the round's records in one UPDATE."""
+    """Recompute the indicator deviation and the light of the round's records: one
+    ``UPDATE … FROM`` an aggregate of their indicators (one pass, no per-row subqueries)."""
     limits = rules.thresholds()
     rec = MonitoringRecord.__table__.c
     ind = IndicatorProgress.__table__.c
-    worst = (select(func.max(ind.progress_deviation)).where(ind.record_id == rec.id)
-             .scalar_subquery())
-    missed = exists().where(ind.record_id == rec.id, or_(
-        ind.forecast_deviation > 0, ind.likelihood == Likelihood.IMPOSSIBLE))
+    own = MonitoringRecord.__table__.alias("own")
+    scope = [own.c.round_id == round_id]
+    if record_ids is not None:
+        scope.append(own.c.id.in_(list(record_ids)))
+    agg = (select(ind.record_id.label("record_id"),
+                  func.max(ind.progress_deviation).label("worst"),
+                  func.max(case((or_(ind.forecast_deviation > 0,
+                                     ind.likelihood == Likelihood.IMPOSSIBLE), 1),
+                                else_=0)).label("missed"))
+           .join(own, own.c.id == ind.record_id).where(*scope)
+           .group_by(ind.record_id).subquery("agg"))
     spend = func.coalesce(rec.spending_deviation, 0)
-    worst0 = func.coalesce(worst, 0)
+    worst = func.coalesce(agg.c.worst, 0)
     light = case(
         (rec.spent.is_(None), int(Light.PENDING)),
-        (or_(missed, spend >= limits.spending_red, worst0 >= limits.indicator_red),
+        (or_(agg.c.missed == 1, spend >= limits.spending_red, worst >= limits.indicator_red),
          int(Light.RED)),
-        (or_(spend >= limits.spending_yellow, worst0 >= limits.indicator_yellow),
+        (or_(spend >= limits.spending_yellow, worst >= limits.indicator_yellow),
          int(Light.YELLOW)),
         else_=int(Light.GREEN))
-    stmt = (update(MonitoringRecord.__table__).where(rec.round_id == round_id)
-            .values(indicator_deviation=worst, light=light))
-    if record_ids is not None:
-        stmt = stmt.where(rec.id.in_(list(record_ids)))
-    db.session.execute(stmt)
+    db.session.execute(update(MonitoringRecord.__table__)
+                       .where(rec.id == agg.c.record_id)
+                       .values(indicator_deviation=agg.c.worst, light=light))
     for obj in db.session.identity_map.values():
         if isinstance(obj, MonitoringRecord) and obj.round_id == round_id:
             db.session.expire(obj, ["indicator_deviation", "light"])
