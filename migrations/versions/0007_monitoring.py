@@ -71,8 +71,11 @@ def upgrade():
     with op.batch_alter_table('monitoring_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_monitoring_record_budget_item_id'), ['budget_item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_record_org_unit_id'), ['org_unit_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_monitoring_record_round_id'), ['round_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_monitoring_record_state'), ['state'], unique=False)
+
+    if op.get_bind().dialect.name == "postgresql":
+        # free space in each page: recomputing the lights is then a HOT update
+        op.execute("ALTER TABLE monitoring_record SET (fillfactor = 70)")
 
     op.create_table('corrective_decision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -146,7 +149,6 @@ def downgrade():
     op.drop_table('corrective_decision')
     with op.batch_alter_table('monitoring_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_monitoring_record_state'))
-        batch_op.drop_index(batch_op.f('ix_monitoring_record_round_id'))
         batch_op.drop_index(batch_op.f('ix_monitoring_record_org_unit_id'))
         batch_op.drop_index(batch_op.f('ix_monitoring_record_budget_item_id'))
 

@@ -137,12 +137,13 @@ class MonitoringRecord(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin,
     """One budget item's report in one round: spending and target progress (双监控)."""
 
     __tablename__ = "monitoring_record"
-    #: ``light`` is not indexed, so that recomputing it is a cheap (HOT) update on PostgreSQL
+    #: ``light`` and the figures are not indexed (and on PostgreSQL the table keeps free
+    #: space in each page, see the migration), so recomputing lights is a cheap HOT update;
+    #: the unique constraint serves lookups by round
     __table_args__ = (UniqueConstraint("round_id", "budget_item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(
-        ForeignKey("monitoring_round.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("monitoring_round.id", ondelete="CASCADE"))
     budget_item_id: Mapped[int] = mapped_column(
         ForeignKey("budget_item.id", ondelete="CASCADE"), index=True)
     sheet_id: Mapped[int] = mapped_column(Integer)  # the approved target sheet (targets plugin)
