@@ -130,10 +130,13 @@ def open_round(rnd: MonitoringRound) -> int:
              .join(BudgetItem, BudgetItem.id == src.c.budget_item_id)
              .where(~in_round)
              .group_by(src.c.budget_item_id, src.c.sheet_id, src.c.org_unit_id, BudgetItem.amount))
-    added = db.session.execute(insert(MonitoringRecord).from_select(
+    db.session.execute(insert(MonitoringRecord).from_select(
         ["round_id", "budget_item_id", "sheet_id", "org_unit_id", "budget", "expected_rate",
          "light", "state", "review_level", "version", "created_at", "updated_at"],
-        items)).rowcount
+        items))
+    # (the ORM INSERT … SELECT reports no rowcount on PostgreSQL: count what is new)
+    added = db.session.scalar(select(func.count()).where(
+        MonitoringRecord.round_id == rnd.id, MonitoringRecord.id > last_id))
     rec = MonitoringRecord.__table__.c
     db.session.execute(insert(IndicatorProgress).from_select(
         ["record_id", "org_unit_id", "indicator_id", "position", "level1", "level2", "name",
