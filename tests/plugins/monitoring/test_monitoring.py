@@ -484,6 +484,30 @@ def test_dashboard_cards_and_charts(login):
     assert "绩效运行监控" in client.get("/admin/monitoringround/").text
 
 
+def test_a_department_sees_only_its_own_lights(app):
+    from flask_login import login_user
+
+    from plugins.monitoring.widgets import latest_round, summary
+
+    counts = {}
+    for name in ("finance", "dept01"):
+        with app.test_request_context():
+            login_user(user(name))
+            rnd = latest_round()
+            counts[name] = sum(summary(rnd).lights.values())
+            expected = db.session.scalar(select(func.count(MonitoringRecord.id)).where(
+                MonitoringRecord.round_id == rnd.id))  # through the same row scope
+        with app.app_context():
+            org = user(name).org_unit
+            everything = db.session.scalar(select(func.count(MonitoringRecord.id)).join(
+                BudgetItem).where(MonitoringRecord.round_id == rnd.id,
+                                  BudgetItem.code.contains(f"-{org.code}")))
+        assert counts[name] == expected
+        if name == "dept01":
+            assert counts[name] == everything > 0
+    assert counts["finance"] > counts["dept01"]
+
+
 def test_app_works_with_the_plugin_disabled(make_app):
     from tests.conftest import do_login
 
