@@ -124,9 +124,10 @@ def open_round(rnd: MonitoringRound) -> int:
     last_id = db.session.scalar(select(func.coalesce(func.max(MonitoringRecord.id), 0)))
     in_round = exists().where(MonitoringRecord.round_id == rnd.id,
                               MonitoringRecord.budget_item_id == src.c.budget_item_id)
+    draft = literal(State.DRAFT, MonitoringRecord.__table__.c.state.type)
     items = (select(literal(rnd.id), src.c.budget_item_id, src.c.sheet_id, src.c.org_unit_id,
-                    BudgetItem.amount, literal(expected), literal(int(Light.PENDING)),
-                    literal(State.DRAFT, MonitoringRecord.__table__.c.state.type), literal(0), literal(1), literal(now), literal(now))
+                    BudgetItem.amount, literal(expected), literal(int(Light.PENDING)), draft,
+                    literal(0), literal(1), literal(now), literal(now))
              .join(BudgetItem, BudgetItem.id == src.c.budget_item_id)
              .where(~in_round)
              .group_by(src.c.budget_item_id, src.c.sheet_id, src.c.org_unit_id, BudgetItem.amount))
