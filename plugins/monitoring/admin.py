@@ -19,12 +19,14 @@ from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
 from core.forms import add_field_error
 from core.models import BudgetItem, FiscalYear, State
+from core.models.workflow import STATE_LABELS
 from core.permissions import can
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
 from plugins.monitoring import charts, excel_io, rules, service
 from plugins.monitoring.coverage import coverage
 from plugins.monitoring.models import (
     ACTION_LABELS,
+    COMPARATOR_SIGNS,
     LIGHT_COLOURS,
     LIGHT_LABELS,
     LIKELIHOOD_LABELS,
@@ -204,7 +206,8 @@ class MonitoringRecordView(ScopedModelView):
         return self.render(
             "monitoring/record.html", record=record, actions=actions, editable=editable,
             state_label=enum_label(record.state), light=light_badge(record.light),
-            reasons=REASON_LABELS, likelihoods=LIKELIHOOD_LABELS,
+            reasons=REASON_LABELS, likelihoods=LIKELIHOOD_LABELS, signs=COMPARATOR_SIGNS,
+            state_labels=STATE_LABELS,
             action_labels=WORKFLOW_ACTIONS, decision_labels=ACTION_LABELS,
             history=service.RECORD_WORKFLOW.history(record), decisions=decisions,
             decision_actions={d.id: service.DECISION_WORKFLOW.allowed_actions(d, current_user)

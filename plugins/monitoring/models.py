@@ -90,6 +90,11 @@ LIKELIHOOD_LABELS = {Likelihood.CERTAIN: _l("Certain"), Likelihood.POSSIBLE: _l(
                      Likelihood.IMPOSSIBLE: _l("Impossible")}
 
 
+#: how the copied comparator of an indicator reads
+COMPARATOR_SIGNS = {"ge": "≥", "le": "≤", "eq": "=", "range": _l("Range"),
+                    "qualitative": _l("Qualitative")}
+
+
 class DecisionAction(enum.StrEnum):
     """What the finance bureau decides on a red item (纠偏措施)."""
 
