@@ -38,9 +38,12 @@ def jixiao_register_models():
 def jixiao_permissions():
     return [
         *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FIN),
+        # records are made by opening a round and go with it; decisions are made on the
+        # record page of a red item
         *crud("monitoring_record", "Monitoring records", view=(*STAFF, "viewer"), edit=STAFF,
-              create=FIN, delete=FIN),
-        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FIN),
+              create=(), delete=()),
+        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FIN,
+              create=()),
         Permission("monitoring_report.view", "Monitoring coverage: view",
                    ("finance_admin", "dept_admin", "viewer")),
     ]

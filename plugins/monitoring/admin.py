@@ -96,6 +96,14 @@ class MonitoringRoundView(ScopedModelView):
             db.session.flush()
             service.open_round(model)
 
+    def on_model_delete(self, model):
+        if db.session.scalar(select(MonitoringRecord.id).where(
+                MonitoringRecord.round_id == model.id,
+                (MonitoringRecord.spent.is_not(None)) | (MonitoringRecord.state != State.DRAFT))
+                .limit(1)):
+            raise ValueError(_("Reports were entered in this round: close it instead of "
+                               "deleting it."))
+
     def _round(self) -> MonitoringRound:
         rnd = self.get_one(request.values.get("id", ""))
         if rnd is None:
@@ -343,6 +351,9 @@ class CorrectiveDecisionView(ScopedModelView):
     def on_model_change(self, form, model, is_created):
         if State(model.state or State.DRAFT) not in service.EDITABLE:
             raise ValueError(_("The decision is submitted or approved and cannot be changed."))
+
+    def on_model_delete(self, model):
+        self.on_model_change(None, model, False)
 
 
 class CoveragePage(ScopedPage):

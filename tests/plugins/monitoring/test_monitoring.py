@@ -96,6 +96,20 @@ def test_finance_opens_a_round_in_the_admin_and_departments_cannot(app, login):
     assert login("dept01").get("/admin/monitoringround/new/").status_code in (302, 403)
 
 
+def test_a_round_with_reports_cannot_be_deleted(app, login):
+    client = login("finance")
+    with app.app_context():
+        rnd = db.session.scalar(select(MonitoringRound).where(
+            MonitoringRound.cutoff == date(2026, 7, 31)))
+    page = client.get("/admin/monitoringround/")
+    r = client.post("/admin/monitoringround/delete/", data={
+        "csrf_token": csrf_from(page.text), "id": str(rnd.id)}, follow_redirects=True)
+    assert "关闭批次而不是删除" in r.text
+    with app.app_context():
+        assert db.session.get(MonitoringRound, rnd.id) is not None
+    assert login("unit0101").get("/admin/monitoringrecord/new/").status_code in (302, 403)
+
+
 # --- reports and lights --------------------------------------------------------------------
 
 def test_report_gives_rates_deviations_and_a_light(app, world):
