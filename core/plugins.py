@@ -20,6 +20,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "targets": "plugins.targets",
     "agencies": "plugins.agencies",
     "preassessment": "plugins.preassessment",
+    "monitoring": "plugins.monitoring",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

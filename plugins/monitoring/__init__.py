@@ -1,0 +1,94 @@
+"""Monitoring plugin: execution monitoring (绩效运行监控, "双监控").
+
+The finance bureau opens a round for a cut-off date; every budget item with
+approved targets (read through ``core.contracts``) gets a record in which its
+unit reports spending to date and the progress of each target indicator.
+Warning lights, corrective decisions on red items, coverage, an Excel import
+of spending and dashboard charts follow. Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import STAFF, Permission, crud
+from core.plugins import hookimpl
+
+FIN = ("finance_admin",)
+
+
+@hookimpl
+def jixiao_config(config):
+    from plugins.monitoring.rules import DEFAULT_LIGHTS
+
+    config.setdefault("MONITORING_LIGHTS", dict(DEFAULT_LIGHTS))
+    #: rounds the scheduler opens: on "open" (MM-DD) of the open fiscal year, for the
+    #: period "start" – "cutoff", reports due on "due" (the national August round)
+    config.setdefault("MONITORING_SCHEDULE", [
+        {"open": "08-01", "start": "01-01", "cutoff": "07-31", "due": "08-31"}])
+    config.setdefault("MONITORING_REMINDER_DAYS", [7, 1])
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.monitoring import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FIN),
+        # records are made by opening a round and go with it; decisions are made on the
+        # record page of a red item
+        *crud("monitoring_record", "Monitoring records", view=(*STAFF, "viewer"), edit=STAFF,
+              create=(), delete=()),
+        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FIN,
+              create=()),
+        Permission("monitoring_report.view", "Monitoring coverage: view",
+                   ("finance_admin", "dept_admin", "viewer")),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.monitoring.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    # only to put plugins/monitoring/templates on the template path
+    app.register_blueprint(Blueprint("monitoring_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.monitoring.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.monitoring.jobs import register
+
+    register(scheduler)
+
+
+@hookimpl(trylast=True)
+def jixiao_seed_demo(session, rng, scale):
+    # after the targets plugin: rounds are opened on its approved targets
+    from plugins.monitoring.demo import seed_monitoring
+
+    seed_monitoring(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.monitoring.widgets import monitoring_widgets
+
+    return monitoring_widgets(user)

@@ -1,0 +1,85 @@
+"""Dashboard cards: the latest round's lights and spending progress per department.
+
+Queries run under the row scope: a department sees its own records, the
+finance bureau the district's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from core.dashboard import Widget
+from core.extensions import db
+from core.models import OrgUnit
+from core.permissions import can
+from plugins.monitoring import charts, rules
+from plugins.monitoring.coverage import top_org
+from plugins.monitoring.models import Light, MonitoringRecord, MonitoringRound
+
+
+@dataclass
+class RoundSummary:
+    round: MonitoringRound
+    lights: dict[int, int]
+    #: (department, execution rate, expected rate), furthest behind first
+    progress: list[tuple[str, Decimal, Decimal]]
+
+
+def latest_round() -> MonitoringRound | None:
+    return db.session.scalars(select(MonitoringRound).order_by(
+        MonitoringRound.cutoff.desc(), MonitoringRound.id.desc()).limit(1)).first()
+
+
+def summary(rnd: MonitoringRound) -> RoundSummary:
+    lights = {int(light): n for light, n in db.session.execute(
+        select(MonitoringRecord.light, func.count(MonitoringRecord.id))
+        .where(MonitoringRecord.round_id == rnd.id).group_by(MonitoringRecord.light))}
+    orgs = {o.id: o for o in db.session.scalars(select(OrgUnit))}
+    sums: dict[int, list[Decimal]] = {}
+    for org_id, spent, budget in db.session.execute(
+            select(MonitoringRecord.org_unit_id, func.sum(MonitoringRecord.spent),
+                   func.sum(MonitoringRecord.budget))
+            .where(MonitoringRecord.round_id == rnd.id, MonitoringRecord.spent.is_not(None))
+            .group_by(MonitoringRecord.org_unit_id)):
+        org = orgs.get(org_id)
+        if org is None:
+            continue
+        top = top_org(org, orgs)
+        acc = sums.setdefault(top.id, [Decimal(0), Decimal(0)])
+        acc[0] += Decimal(spent or 0)
+        acc[1] += Decimal(budget or 0)
+    expected = rules.expected_rate(rnd.period_start, rnd.cutoff)
+    progress = [(orgs[org_id].name, rules.execution_rate(spent, budget) or Decimal(0), expected)
+                for org_id, (spent, budget) in sums.items()]
+    progress.sort(key=lambda line: (line[1] - line[2], line[0]))
+    return RoundSummary(rnd, lights, progress)
+
+
+def monitoring_widgets(user) -> list[Widget]:
+    if not can(user, "monitoring_record.view"):
+        return []
+    rnd = latest_round()
+    if rnd is None:
+        return []
+    data = summary(rnd)
+    limits = rules.thresholds()
+    link = url_for("monitoringrecord.index_view")
+    cards = [Widget(
+        _("Warning lights: %(round)s", round=rnd.name),
+        _("%(red)s red · %(yellow)s yellow", red=data.lights.get(Light.RED, 0),
+          yellow=data.lights.get(Light.YELLOW, 0)),
+        charts.light_chart(data.lights), link=link, order=30,
+        tone="danger" if data.lights.get(Light.RED) else "success")]
+    if data.progress:
+        cards.append(Widget(
+            _("Spending progress against time"),
+            _("time elapsed %(rate)s%%", rate=data.progress[0][2]),
+            charts.progress_chart(data.progress[:8], limits.spending_yellow,
+                                  limits.spending_red),
+            link=url_for("monitoringdashboard.index"), order=31, tone="info"))
+    return cards
