@@ -19,6 +19,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
     "targets": "plugins.targets",
     "agencies": "plugins.agencies",
+    "catalogue": "plugins.catalogue",
+    "disclosure": "plugins.disclosure",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})
