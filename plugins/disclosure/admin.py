@@ -100,7 +100,9 @@ class PublicationView(ScopedModelView):
         if not is_created and not service.is_editable(model):
             raise ValueError(_("The publication is under review or published and cannot be "
                                "changed."))
-        for name, value in service.placement(model.budget_item, model.result).items():
+        with db.session.no_autoflush:  # the new row is incomplete until placed
+            place = service.placement(model.budget_item, model.result)
+        for name, value in place.items():
             setattr(model, name, value)
         if is_created:
             model.state, model.review_level = State.DRAFT, 0
