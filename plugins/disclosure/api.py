@@ -60,7 +60,8 @@ class YearArgs(PageArgs):
 
 
 class CheckArgs(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    year = fields.Integer(validate=validate.Range(2000, 2100), metadata={
+        "description": "The fiscal year (default: the current one)"})
 
 
 class CheckLineSchema(Schema):
@@ -123,5 +124,8 @@ def list_results(args):
 @requires("disclosure_check.view")
 def disclosure_check(args):
     """Per department: the share of project expenditure covered by published results."""
-    lines, threshold = service.check(args["year"])
-    return {"year": args["year"], "threshold": str(threshold), "departments": lines}
+    from core.widgets import current_year
+
+    year = args.get("year") or getattr(current_year(), "year", None)
+    lines, threshold = service.check(year) if year else ([], None)
+    return {"year": year, "threshold": str(threshold or ""), "departments": lines}
