@@ -70,6 +70,12 @@ class CatalogueView(ScopedModelView):
         model.cycle_years, model.rules_code = rules.cycle_years, rules.code
         model.state, model.review_level = State.DRAFT, 0
 
+    def after_model_change(self, form, model, is_created):
+        if is_created:  # the rules propose its items at once
+            added = service.propose(model)
+            db.session.commit()
+            flash(_("%(n)s items were proposed by the rules.", n=added), "success")
+
     def on_model_delete(self, model):
         if not service.is_editable(model):
             raise ValueError(_("The catalogue is under review or approved and cannot be "
@@ -211,7 +217,7 @@ class CoverageReportPage(ScopedPage):
         if raw and not raw.isdigit():
             abort(400)
         query = select(Catalogue).join(OrgUnit, OrgUnit.id == Catalogue.org_unit_id) \
-            .order_by(Catalogue.cycle_start.desc(), OrgUnit.code)
+            .options(planner.WITH_ENTRIES).order_by(Catalogue.cycle_start.desc(), OrgUnit.code)
         if raw:
             query = query.where(Catalogue.cycle_start == int(raw))
         reports = [planner.report(c, this_year()) for c in db.session.scalars(query)]

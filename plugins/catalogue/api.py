@@ -65,7 +65,7 @@ class EntryArgs(PageArgs):
 @requires("catalogue.view")
 def list_catalogues(args):
     """The catalogues the caller may see, with coverage figures."""
-    stmt = select(Catalogue).order_by(Catalogue.id)
+    stmt = select(Catalogue).options(planner.WITH_ENTRIES).order_by(Catalogue.id)
     if args.get("year"):
         stmt = stmt.where(Catalogue.cycle_start == args["year"])
     return paginate(stmt, args)

@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy.orm import selectinload
+
 from plugins.catalogue.models import Catalogue, CatalogueEntry
+
+#: load options for reporting on many catalogues at once
+WITH_ENTRIES = selectinload(Catalogue.entries).selectinload(CatalogueEntry.coverage)
 
 ZERO = Decimal("0.00")
 

@@ -19,8 +19,9 @@ def catalogue_widgets(user) -> list[Widget]:
     if not can(user, "catalogue_report.view"):
         return []
     this_year = date.today().year
-    catalogues = db.session.scalars(select(Catalogue).where(
-        Catalogue.cycle_start <= this_year, Catalogue.cycle_start + Catalogue.cycle_years > this_year))
+    catalogues = db.session.scalars(select(Catalogue).options(planner.WITH_ENTRIES).where(
+        Catalogue.cycle_start <= this_year,
+        Catalogue.cycle_start + Catalogue.cycle_years > this_year))
     entries = covered = at_risk = 0
     for catalogue in catalogues:
         r = planner.report(catalogue, this_year)

@@ -73,7 +73,6 @@ def test_report_shows_due_done_overdue_and_at_risk():
 def test_a_finalized_key_evaluation_updates_coverage_by_itself(app, login, world):
     client = login(world.user)
     cid = create_catalogue(client, world)
-    post(client, "/admin/catalogue/propose/", cid)
     big, key = world.items["BIG"], world.items["KEY"]
     finalize(app, result([big], org_unit_id=world.unit_id))
     # a self-evaluation does not count, nor one outside the cycle
@@ -98,7 +97,6 @@ def test_plan_button_catches_up_with_earlier_evaluations_and_plans(app, login, w
                                                                    evaluations):
     client = login(world.user)
     cid = create_catalogue(client, world)
-    post(client, "/admin/catalogue/propose/", cid)
     # evaluated before the item was listed: only the contract knows
     evaluations.results.append(result([world.items["EDGE"]], org_unit_id=world.unit_id,
                                       year=YEAR))
@@ -150,7 +148,6 @@ def test_overdue_items_are_reported_at_risk(app, login, world):
 def test_api_lists_catalogues_with_coverage_in_scope(app, login, world):
     client = login(world.user)
     cid = create_catalogue(client, world)
-    post(client, "/admin/catalogue/propose/", cid)
     body = client.get(f"/api/v1/catalogues/{cid}").get_json()
     assert body["coverage"]["entries"] == 3 and body["coverage"]["amount"] == "23000000.00"
     listed = client.get(f"/api/v1/catalogue-entries?catalogue_id={cid}").get_json()
@@ -161,8 +158,7 @@ def test_api_lists_catalogues_with_coverage_in_scope(app, login, world):
 
 def test_dashboard_card(app, login, world):
     client = login(world.user)
-    cid = create_catalogue(client, world)
-    post(client, "/admin/catalogue/propose/", cid)
+    create_catalogue(client, world)
     home = client.get("/admin/")
     assert home.status_code == 200
     assert "0 / 3" in home.text
