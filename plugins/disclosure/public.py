@@ -74,6 +74,7 @@ def year_page(year: int):
     rows = db.session.execute(opendata.published(
         select(OrgUnit.code, OrgUnit.name, Publication.kind, func.count(Publication.id))
         .join(OrgUnit, OrgUnit.id == Publication.department_id)
+        .where(OrgUnit.kind.in_(OWNER_KINDS))
         .group_by(OrgUnit.code, OrgUnit.name, Publication.kind)
         .order_by(OrgUnit.code), year).execution_options(**UNSCOPED)).all()
     departments: dict[str, dict] = {}

@@ -90,3 +90,5 @@ def test_api_lists_publications_and_results_in_scope(app, login, world, stages):
     assert body["items"][0]["state"] == "draft" and body["items"][0]["title"] is None
     assert dept.get("/api/v1/publications?kind=nonsense").status_code == 422
     assert dept.get("/api/v1/disclosure-results").status_code == 200
+    home = dept.get("/admin/").text
+    assert f"{YEAR} 年度信息公开" in home and "0 / 1" in home  # the dashboard card
