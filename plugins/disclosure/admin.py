@@ -10,9 +10,11 @@ from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.admin.base import ScopedModelView, ScopedPage
+from core.admin.display import enum_label
 from core.extensions import db
 from core.forms import add_field_error
 from core.models import FiscalYear, ItemKind, State
@@ -22,6 +24,7 @@ from plugins.disclosure import service
 from plugins.disclosure.models import (
     EVALUATION_KIND_LABELS,
     GRADE_LABELS,
+    KIND_LABELS,
     Publication,
     PublicationKind,
     StoredResult,
@@ -69,7 +72,8 @@ class PublicationView(ScopedModelView):
                      "summary": _l("Summary"), "budget_item": _l("Budget item"),
                      "result": _l("Evaluation result")}
     column_formatters = {
-        "subject": lambda v, c, m, n: str(m),
+        "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".review", id=m.id), str(m)),
         "department": lambda v, c, m, n: m.department.name if m.department else "",
         "grade": lambda v, c, m, n: str(GRADE_LABELS.get(m.grade, m.grade or "")),
     }
@@ -142,6 +146,41 @@ class PublicationView(ScopedModelView):
     @action("reopen", _l("Withdraw from the public pages (reopen)"))
     def action_reopen(self, ids):
         self._transition_all(ids, "reopen")
+
+    def _publication(self) -> Publication:
+        pub = self.get_one(request.values.get("id", ""))
+        if pub is None:
+            abort(404)
+        return pub
+
+    @expose("/review/")
+    def review(self):
+        """What approving would publish (the preview), and the review actions."""
+        pub = self._publication()
+        actions = service.WORKFLOW.allowed_actions(pub, current_user)
+        if not can(current_user, "publication.edit"):
+            actions = [a for a in actions if a != "submit"]
+        return self.render("disclosure/review.html", pub=pub, preview=service.preview(pub),
+                           actions=actions, action_labels=ACTION_LABELS,
+                           kind_labels=KIND_LABELS, grade_labels=GRADE_LABELS,
+                           state_label=enum_label(pub.state),
+                           history=service.WORKFLOW.history(pub))
+
+    @expose("/workflow/", methods=("POST",))
+    def workflow(self):
+        pub = self._publication()
+        action = request.form.get("action", "")
+        if action == "submit" and not can(current_user, "publication.edit"):
+            abort(403)
+        try:
+            service.WORKFLOW.transition(pub, action, current_user,
+                                        request.form.get("comment", ""))
+            db.session.commit()
+            flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)), "success")
+        except WorkflowError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for(".review", id=pub.id))
 
     @expose("/prepare/", methods=("POST",))
     def prepare(self):

@@ -162,6 +162,14 @@ def snapshot(pub: Publication) -> None:
     pub.published_at = utcnow()
 
 
+def preview(pub: Publication):
+    """What approving ``pub`` would publish now: the item's approved targets
+    (``core.contracts.ItemTargets``, None when there are none) or the stored result."""
+    if pub.kind in TARGET_KINDS:
+        return approved_targets(item_ids=[pub.budget_item_id]).get(pub.budget_item_id)
+    return pub.result
+
+
 def clear(pub: Publication) -> None:
     db.session.execute(delete(PublishedIndicator).where(
         PublishedIndicator.publication_id == pub.id))

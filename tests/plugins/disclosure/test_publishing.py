@@ -183,3 +183,35 @@ def test_app_works_with_the_plugin_disabled(make_app):
     paths = c.get("/api/v1/openapi.json").get_json()["paths"]
     assert not any("publication" in p or "disclosure" in p for p in paths)
     assert c.get("/api/v1/budget-items").status_code == 200
+
+
+def test_reviewer_previews_returns_with_a_comment_then_publishes(app, client, login, world,
+                                                                 stages):
+    stages.approve_targets(world.items["B"], world.unit_id, "乙项目目标预览")
+    finance = login("finance")
+    prepare(finance)
+    pub = publications(app, world)["item_targets:B"]
+    dept = login(world.user)
+    act(dept, "submit", [pub])
+    page = finance.get(f"/admin/publication/review/?id={pub}")
+    assert page.status_code == 200 and "乙项目目标预览" in page.text  # the preview
+    form = {"csrf_token": csrf_from(page.text), "action": "return"}
+    finance.post(f"/admin/publication/workflow/?id={pub}", data=form)
+    with app.app_context():  # a return needs a comment
+        from plugins.disclosure.models import Publication
+
+        assert db.session.get(Publication, pub).state == "submitted"
+    r = finance.post(f"/admin/publication/workflow/?id={pub}",
+                     data={**form, "comment": "请补充满意度调查口径"}, follow_redirects=True)
+    assert "请补充满意度调查口径" in r.text  # in the history, for staff
+    act(dept, "submit", [pub])
+    finance.post(f"/admin/publication/workflow/?id={pub}",
+                 data={**form, "action": "approve", "comment": "同意公开"})
+    text = client.get(f"/disclosure/{YEAR}/{world.dept_code}/").text
+    assert "乙项目目标预览" in text
+    assert "请补充满意度调查口径" not in text and "同意公开" not in text
+    other = login(world.other_user)
+    assert other.get(f"/admin/publication/review/?id={pub}").status_code == 404
+    token = csrf_from(other.get("/admin/publication/").text)
+    assert other.post(f"/admin/publication/workflow/?id={pub}",
+                      data={"csrf_token": token, "action": "reopen"}).status_code == 404
