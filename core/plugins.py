@@ -21,6 +21,8 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "agencies": "plugins.agencies",
     "preassessment": "plugins.preassessment",
     "monitoring": "plugins.monitoring",
+    "catalogue": "plugins.catalogue",
+    "disclosure": "plugins.disclosure",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

@@ -1,0 +1,83 @@
+"""Catalogue plugin: the key evaluation catalogue (重点绩效评价目录) of each department.
+
+Recurring projects of 10,000,000 yuan or more and key-task items are proposed by
+the rules, the department adds wide-reaching, high-impact items, confirms, and
+the finance bureau approves. A 5-year coverage plan gives every entry a year for
+its department key evaluation; coverage updates when an evaluation is finalized
+(``jixiao_evaluation_finalized``). Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import Permission, crud
+from core.plugins import hookimpl
+
+OWNERS = ("finance_admin", "dept_admin")
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("CATALOGUE_RULE_VERSIONS", [])
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.catalogue import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("catalogue", "Key evaluation catalogues", view=(*OWNERS, "viewer"), edit=OWNERS),
+        *crud("catalogue_entry", "Catalogue items", view=(*OWNERS, "unit_user", "viewer"),
+              edit=OWNERS),
+        Permission("catalogue_report.view", "Catalogue coverage report: view",
+                   (*OWNERS, "viewer")),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.catalogue.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    # only to put plugins/catalogue/templates on the template path
+    app.register_blueprint(Blueprint("catalogue_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.catalogue.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_evaluation_finalized(evaluation):
+    from plugins.catalogue.service import record_coverage
+
+    record_coverage(evaluation)
+
+
+@hookimpl(trylast=True)
+def jixiao_seed_demo(session, rng, scale):
+    # after the other stages' demo data, so coverage finds their evaluations
+    from plugins.catalogue.demo import seed_catalogues
+
+    seed_catalogues(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.catalogue.widgets import catalogue_widgets
+
+    return catalogue_widgets(user)
