@@ -19,6 +19,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
     "targets": "plugins.targets",
     "agencies": "plugins.agencies",
+    "agency_fees": "plugins.agency_fees",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})
