@@ -179,7 +179,7 @@ def parse_inputs(data: Any, rules: FeeRules) -> QuoteInputs:
     try:
         amount = parse_money(data.get("evaluated_amount") or "0")
     except MoneyError as exc:
-        errors["evaluated_amount"] = f"{_l('Evaluated amount')}: {exc}"
+        errors["evaluated_amount"] = str(_l("Evaluated amount: %(problem)s", problem=exc))
         amount = ZERO
     staff: dict[str, Decimal] = {}
     raw_staff = data.get("staff_days") or {}

@@ -15,7 +15,12 @@ from core.api import PREFIX
 ROLES = ["finance", "dept01", "unit0101", "town01", "expert01", "agency01", "viewer", None]
 
 #: API paths whose model cannot be told from the path (``/things/<int:id>`` → table ``thing``).
-ROUTE_MODELS: dict[str, str] = {}
+ROUTE_MODELS: dict[str, str] = {
+    "/api/v1/fees/schedules": "fee_schedule",
+    "/api/v1/fees/schedules/<int:schedule_id>": "fee_schedule",
+    "/api/v1/fees/quotes": "fee_quote",
+    "/api/v1/fees/quotes/<int:quote_id>": "fee_quote",
+}
 
 DOCS_BLUEPRINT = "api-docs"
 
