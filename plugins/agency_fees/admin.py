@@ -58,7 +58,7 @@ class FeeScheduleView(ScopedModelView):
     column_searchable_list = ("code", "name")
     column_filters = ("status", "code")
     column_default_sort = [("code", False), ("revision", True)]
-    form_columns = ("code", "name", "valid_from", "valid_to", "note")
+    form_columns = ("code", "name", "valid_from", "valid_to", "note", "rules_text")
     form_extra_fields = {"rules_text": TextAreaField(_l("Rules (JSON)"),
                                                      render_kw={"rows": 24})}
     column_labels = LABELS
@@ -274,8 +274,8 @@ class FeeQuoteView(ScopedModelView):
             flash(str(exc), "error")
         return redirect(url_for(".sheet", id=row.id))
 
-    @expose("/new/", methods=("GET", "POST"))
-    def new(self):
+    @expose("/calculate/", methods=("GET", "POST"))
+    def calculate(self):
         """The quote form: compute and print a quote sheet, or store it for an engagement."""
         if not can(current_user, "fee.quote"):
             abort(403)
@@ -364,7 +364,7 @@ def register(admin, db) -> None:
                                 endpoint="fee_quote"))
     admin.add_view(FeeScheduleView(FeeSchedule, name=_l("Fee schedules"), category=CATEGORY,
                                    endpoint="fee_schedule"))
-    admin.add_link(PermissionLink(name=_l("Fee calculation"), endpoint="fee_quote.new",
+    admin.add_link(PermissionLink(name=_l("Fee calculation"), endpoint="fee_quote.calculate",
                                   category=CATEGORY, permission="fee.quote"))
     admin.add_link(PermissionLink(name=_l("Reconciliation"), endpoint="fee_quote.reconciliation",
                                   category=CATEGORY, permission="fee_quote.view"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, error_response, get_or_404, requires
@@ -38,15 +38,17 @@ class ScheduleSchema(Schema):
 
 
 class ScheduleInput(Schema):
+    """A schedule as exported (id, revision and status are ignored: imports are drafts)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
     code = fields.Raw(required=True)
     name = fields.Raw(required=True)
     valid_from = fields.Raw(required=True, metadata={"description": "YYYY-MM-DD"})
     valid_to = fields.Raw(load_default=None)
     note = fields.Raw(load_default="")
     rules = fields.Raw(required=True, metadata={"description": "The rule data"})
-    revision = fields.Raw(load_default=None, metadata={
-        "description": "Ignored: a new draft gets the next revision of its code"})
-    status = fields.Raw(load_default=None, metadata={"description": "Ignored: always a draft"})
 
 
 class QuoteInput(Schema):
