@@ -91,8 +91,9 @@ def engagements(app):
         db.session.flush()
         ids = [make_engagement(agency_id, [p.id for p in people], [item.id], org_code=org,
                                tag=tag, n=n).id for n, org in enumerate(("D01", "D02"))]
+        staff = [p.id for p in people]
         db.session.commit()
-    yield {"ids": ids, "staff": [p.id for p in people], "agency_id": agency_id, "tag": tag}
+    yield {"ids": ids, "staff": staff, "agency_id": agency_id, "tag": tag}
     with app.app_context():
         from plugins.agency_fees.models import FeeQuote
 
