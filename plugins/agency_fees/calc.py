@@ -1,14 +1,15 @@
 """Fee quotes (服务费测算): inputs, lines with their formulas, and the built-in methods.
 
-A calculation method is a function ``(rules, inputs) -> list[FeeLine]`` found
+A calculation method is a function ``(rules, inputs, explain) -> list[FeeLine]`` found
 through the ``jixiao_fee_method(method)`` hook; the two built-in ones,
 ``standard`` (effort, experts and direct costs, coefficients, management fee,
 tax, minimum, sliding scale as a cap) and ``sliding_scale`` (the fee is the
 sliding scale applied band by band, 分档累进), are this plugin's answers to the
 same hook. Every line's amount is rounded to the fen (ROUND_HALF_UP) at the
 end of the line, and later lines use the rounded amounts. A line keeps its
-numbers (``args``); its label and formula are text made only when shown, so
-that quoting 1,000 engagements for a what-if costs little more than the sums.
+numbers (``args``); its label and formula are text made only when shown. With
+``explain=False`` a method returns the total line alone: the what-if over a
+year's quotes needs only totals, and then costs little more than the sums.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ LINE_TEXT = {
     "subtotal": (_l("Subtotal"), "%(parts)s"),
     "management": (_l("Management fee"), "%(subtotal)s × %(pct)s%%"),
     "tax": (_l("Tax"), "(%(subtotal)s + %(management)s) × %(pct)s%%"),
-    "band": (_l("Sliding scale band %(n)s"), "%(formula)s"),
+    "band": (_l("Sliding scale band %(n)s"), "(%(top)s - %(lower)s) × %(rate)s%%"),
+    "band_fixed": (_l("Sliding scale band %(n)s"), "%(fixed)s"),
     "scaled": (_l("Sliding scale after complexity coefficients (%(kind)s, %(stage)s)"),
                "%(scale)s × %(kind_coef)s × %(stage_coef)s"),
     "minimum": (_l("Minimum fee applies"), "max(%(fee)s, %(minimum)s)"),
@@ -57,9 +59,22 @@ LINE_TEXT = {
 }
 
 
-@dataclass(frozen=True)
+def _total_formula(args: dict[str, Any]) -> str:
+    text = str(args["fee"])
+    if args.get("minimum") is not None:
+        text = f"max({text}, {args['minimum']})"
+    if args.get("cap") is not None:
+        text = f"min({text}, {args['cap']})"
+    return text
+
+
+@dataclass(slots=True)
 class FeeLine:
-    """One line of a quote: a code, its numbers and the amount in yuan (to the fen)."""
+    """One line of a quote: a code, its numbers and the amount in yuan (to the fen).
+
+    ``args`` hold the numbers; a tuple in them (the parts of a sum) is shown joined
+    with " + ". Treat a line as read-only.
+    """
 
     code: str
     amount: Decimal
@@ -77,11 +92,16 @@ class FeeLine:
 
     @property
     def formula(self) -> str:
-        return LINE_TEXT[self.code][1] % self.args + f" = {self.amount}"
+        args = {k: " + ".join(map(str, v)) if isinstance(v, tuple) else v
+                for k, v in self.args.items()}
+        if self.code == "total" and "formula" not in args:
+            args["formula"] = _total_formula(args)
+        return LINE_TEXT[self.code][1] % args + f" = {self.amount}"
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "amount": str(self.amount),
-                "args": {k: str(v) for k, v in self.args.items()}}
+                "args": {k: " + ".join(map(str, v)) if isinstance(v, tuple) else
+                         (None if v is None else str(v)) for k, v in self.args.items()}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FeeLine:
@@ -96,7 +116,7 @@ class InputError(ValueError):
         self.errors = errors
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ExpertInput:
     title: str
     days: Decimal  # in half-day steps: 1.5 = one full day and one half day
@@ -104,13 +124,13 @@ class ExpertInput:
     remote_reviews: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CostInput:
     label: str
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class QuoteInputs:
     """What a quote is computed from (stored with the quote, so it can be recomputed)."""
 
@@ -259,112 +279,140 @@ def expert_units(rules: FeeRules, days: Decimal) -> Decimal:
     """Day-rate units for one expert: full rate up to the reduced day, then the reduced
     share; a trailing half day is the half-day share of that day's rate."""
     whole = int(days)
-    later = rules.expert_later_day_pct / HUNDRED
     full_days = min(whole, rules.expert_later_from_day - 1)
-    units = Decimal(full_days) + Decimal(whole - full_days) * later
+    units = full_days + (whole - full_days) * rules.later_share
     if days != whole:
-        day_share = later if whole + 1 >= rules.expert_later_from_day else Decimal(1)
-        units += rules.expert_half_day_pct / HUNDRED * day_share
+        units += rules.half_share * (rules.later_share
+                                     if whole + 1 >= rules.expert_later_from_day else 1)
     return units
+
+
+def _bands(rules: FeeRules, amount: Decimal):
+    """(number, band, top of the part in it, amount) of each band the amount reaches."""
+    for n, band in enumerate(rules.bands, start=1):
+        if amount <= band.lower and not (n == 1 and band.fixed is not None):
+            return
+        if band.fixed is not None:
+            yield n, band, None, band.fixed
+            continue
+        top = amount if band.upper is None or amount < band.upper else band.upper
+        yield n, band, top, fen((top - band.lower) * band.rate_pct / HUNDRED)
+
+
+def scale_amount(rules: FeeRules, amount: Decimal) -> Decimal:
+    """The sliding scale (分档累进) for ``amount``: the sum of its band lines."""
+    total = ZERO
+    for _n, _band, _top, value in _bands(rules, amount):
+        total += value
+    return total
 
 
 def scale_lines(rules: FeeRules, amount: Decimal) -> list[FeeLine]:
     """The sliding scale band by band: a fixed fee or rate × the part of the amount in it."""
-    lines = []
-    for n, band in enumerate(rules.bands, start=1):
-        if amount <= band.lower and not (n == 1 and band.fixed is not None):
-            break
-        if band.fixed is not None:
-            lines.append(FeeLine("band", band.fixed, {"n": n, "formula": band.fixed}))
-            continue
-        top = amount if band.upper is None or amount < band.upper else band.upper
-        part = top - band.lower
-        value = fen(part * band.rate_pct / HUNDRED)
-        lines.append(FeeLine("band", value, {
-            "n": n, "formula": f"({top} - {band.lower}) × {band.rate_pct}%"}))
-    return lines
-
-
-def _coefficient_line(rules: FeeRules, inputs: QuoteInputs, code: str, base: Decimal,
-                      key: str) -> FeeLine:
-    kind_coef = rules.kind_coefficients[inputs.object_kind]
-    stage_coef = rules.stage_coefficients[inputs.stage]
-    return FeeLine(code, fen(base * kind_coef * stage_coef), {
-        key: base, "kind": inputs.object_kind, "stage": inputs.stage,
-        "kind_coef": kind_coef, "stage_coef": stage_coef})
+    return [FeeLine("band_fixed", value, {"n": n, "fixed": value}) if top is None else
+            FeeLine("band", value, {"n": n, "top": top, "lower": band.lower,
+                                    "rate": band.rate_pct})
+            for n, band, top, value in _bands(rules, amount)]
 
 
 def _finish(rules: FeeRules, fee: Decimal, lines: list[FeeLine], cap: Decimal | None,
-            ) -> list[FeeLine]:
-    steps = [str(fee)]
+            explain: bool = True) -> list[FeeLine]:
+    total = {"fee": fee, "minimum": None, "cap": None}
     if fee < rules.minimum_fee:
-        lines.append(FeeLine("minimum", rules.minimum_fee, {"fee": fee,
-                                                             "minimum": rules.minimum_fee}))
-        fee = rules.minimum_fee
-        steps = [f"max({steps[0]}, {rules.minimum_fee})"]
+        if explain:
+            lines.append(FeeLine("minimum", rules.minimum_fee,
+                                 {"fee": fee, "minimum": rules.minimum_fee}))
+        total["minimum"] = fee = rules.minimum_fee
     if cap is not None and fee > cap:
-        lines.append(FeeLine("cap", cap, {"fee": fee, "cap": cap}))
-        steps = [f"min({steps[0]}, {cap})"]
-        fee = cap
-    lines.append(FeeLine("total", fee, {"formula": steps[0]}))
+        if explain:
+            lines.append(FeeLine("cap", cap, {"fee": fee, "cap": cap}))
+        total["cap"] = fee = cap
+    lines.append(FeeLine("total", fee, total))
     return lines
 
 
-def standard(rules: FeeRules, inputs: QuoteInputs) -> list[FeeLine]:
+def standard(rules: FeeRules, inputs: QuoteInputs, explain: bool = True) -> list[FeeLine]:
     """Effort + experts, × coefficients, + direct costs, + management fee, + tax; then the
-    minimum fee and (when the scale is a cap) the sliding scale as the upper limit."""
+    minimum fee and (when the scale is a cap) the sliding scale as the upper limit.
+
+    ``explain=False`` (the what-if over a year's quotes) skips every line but the total.
+    """
     lines: list[FeeLine] = []
+    add = lines.append
+    labour = ZERO
+    parts = []
     for grade, days in inputs.staff_days.items():
         rate = rules.staff_day_rates[grade]
-        lines.append(FeeLine("staff", fen(days * rate), {"grade": grade, "days": days,
-                                                          "rate": rate}))
-    remote_share = rules.remote_review_pct / HUNDRED
+        amount = (days * rate).quantize(FEN, ROUND_HALF_UP)
+        labour += amount
+        if explain:
+            parts.append(amount)
+            add(FeeLine("staff", amount, {"grade": grade, "days": days, "rate": rate}))
     for e in inputs.experts:
         rate = rules.expert_day_rates[e.title]
         if e.days:
             units = expert_units(rules, e.days)
-            lines.append(FeeLine("expert", fen(rate * units * e.count), {
-                "title": e.title, "rate": rate, "units": units, "count": e.count}))
+            amount = (rate * units * e.count).quantize(FEN, ROUND_HALF_UP)
+            labour += amount
+            if explain:
+                parts.append(amount)
+                add(FeeLine("expert", amount, {"title": e.title, "rate": rate,
+                                               "units": units, "count": e.count}))
         if e.remote_reviews:
-            lines.append(FeeLine("remote", fen(rate * remote_share * e.remote_reviews * e.count),
-                                 {"title": e.title, "rate": rate, "pct": rules.remote_review_pct,
-                                  "times": e.remote_reviews, "count": e.count}))
-    labour = sum((line.amount for line in lines), ZERO)
-    if lines:
-        lines.append(FeeLine("labour", labour, {"parts": " + ".join(
-            str(line.amount) for line in lines)}))
-    adjusted = _coefficient_line(rules, inputs, "coefficient", labour, "labour")
-    lines.append(adjusted)
-    costs = []
+            amount = (rate * rules.remote_share * e.remote_reviews * e.count).quantize(
+                FEN, ROUND_HALF_UP)
+            labour += amount
+            if explain:
+                parts.append(amount)
+                add(FeeLine("remote", amount, {"title": e.title, "rate": rate,
+                                               "pct": rules.remote_review_pct,
+                                               "times": e.remote_reviews, "count": e.count}))
+    if parts:
+        add(FeeLine("labour", labour, {"parts": tuple(parts)}))
+    kind_coef = rules.kind_coefficients[inputs.object_kind]
+    stage_coef = rules.stage_coefficients[inputs.stage]
+    subtotal = (labour * kind_coef * stage_coef).quantize(FEN, ROUND_HALF_UP)
+    parts = [subtotal]
+    if explain:
+        add(FeeLine("coefficient", subtotal, {
+            "labour": labour, "kind": inputs.object_kind, "stage": inputs.stage,
+            "kind_coef": kind_coef, "stage_coef": stage_coef}))
     if inputs.survey_samples:
-        costs.append(FeeLine("survey", fen(inputs.survey_samples * rules.survey_per_sample),
-                             {"samples": inputs.survey_samples,
-                              "rate": rules.survey_per_sample}))
-    costs.extend(FeeLine("direct", c.amount, {"label": c.label, "amount": c.amount})
-                 for c in inputs.direct_costs)
-    lines.extend(costs)
-    subtotal = adjusted.amount + sum((c.amount for c in costs), ZERO)
-    lines.append(FeeLine("subtotal", subtotal, {"parts": " + ".join(
-        str(x.amount) for x in (adjusted, *costs))}))
-    management = fen(subtotal * rules.management_pct / HUNDRED)
-    lines.append(FeeLine("management", management, {"subtotal": subtotal,
-                                                    "pct": rules.management_pct}))
-    tax = fen((subtotal + management) * rules.tax_pct / HUNDRED)
-    lines.append(FeeLine("tax", tax, {"subtotal": subtotal, "management": management,
-                                      "pct": rules.tax_pct}))
-    cap = None
-    if rules.scale_use == "cap":
-        cap = sum((b.amount for b in scale_lines(rules, inputs.evaluated_amount)), ZERO)
-    return _finish(rules, subtotal + management + tax, lines, cap)
+        amount = (inputs.survey_samples * rules.survey_per_sample).quantize(FEN, ROUND_HALF_UP)
+        subtotal += amount
+        if explain:
+            parts.append(amount)
+            add(FeeLine("survey", amount, {"samples": inputs.survey_samples,
+                                           "rate": rules.survey_per_sample}))
+    for c in inputs.direct_costs:
+        subtotal += c.amount
+        if explain:
+            parts.append(c.amount)
+            add(FeeLine("direct", c.amount, {"label": c.label, "amount": c.amount}))
+    management = (subtotal * rules.management_rate).quantize(FEN, ROUND_HALF_UP)
+    tax = ((subtotal + management) * rules.tax_rate).quantize(FEN, ROUND_HALF_UP)
+    if explain:
+        add(FeeLine("subtotal", subtotal, {"parts": tuple(parts)}))
+        add(FeeLine("management", management, {"subtotal": subtotal,
+                                               "pct": rules.management_pct}))
+        add(FeeLine("tax", tax, {"subtotal": subtotal, "management": management,
+                                 "pct": rules.tax_pct}))
+    cap = scale_amount(rules, inputs.evaluated_amount) if rules.scale_use == "cap" else None
+    return _finish(rules, subtotal + management + tax, lines, cap, explain)
 
 
-def sliding_scale(rules: FeeRules, inputs: QuoteInputs) -> list[FeeLine]:
+def sliding_scale(rules: FeeRules, inputs: QuoteInputs, explain: bool = True,
+                  ) -> list[FeeLine]:
     """The sliding scale as the fee, × complexity coefficients, at least the minimum fee."""
     lines = scale_lines(rules, inputs.evaluated_amount)
     scale = sum((line.amount for line in lines), ZERO)
-    scaled = _coefficient_line(rules, inputs, "scaled", scale, "scale")
-    lines.append(scaled)
-    return _finish(rules, scaled.amount, lines, None)
+    kind_coef = rules.kind_coefficients[inputs.object_kind]
+    stage_coef = rules.stage_coefficients[inputs.stage]
+    scaled = (scale * kind_coef * stage_coef).quantize(FEN, ROUND_HALF_UP)
+    lines.append(FeeLine("scaled", scaled, {
+        "scale": scale, "kind": inputs.object_kind, "stage": inputs.stage,
+        "kind_coef": kind_coef, "stage_coef": stage_coef}))
+    return _finish(rules, scaled, lines if explain else [], None, explain)
 
 
 BUILTIN = {"standard": standard, "sliding_scale": sliding_scale}

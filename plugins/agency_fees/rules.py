@@ -11,7 +11,7 @@ Excel sheet and for the side-by-side comparison of two versions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -69,6 +69,12 @@ class FeeRules:
     scale_tolerance_pct: Decimal
     bands: tuple[Band, ...]
     contract_tolerance_pct: Decimal
+    #: the percentages as fractions, worked out once (quoting 1,000 engagements uses them)
+    half_share: Decimal = Decimal(0)
+    later_share: Decimal = Decimal(0)
+    remote_share: Decimal = Decimal(0)
+    management_rate: Decimal = Decimal(0)
+    tax_rate: Decimal = Decimal(0)
 
 
 #: the defaults a new schedule starts from (DOMAIN.md "Service fees"; all configurable)
@@ -290,6 +296,10 @@ def parse_rules(data: Any, known_method: Callable[[str], bool] = BUILTIN_METHODS
         contract_tolerance_pct=_decimal(get("contract_tolerance_pct"), "contract_tolerance_pct",
                                         errors, maximum=Decimal(1000)),
     )
+    rules = replace(rules, half_share=rules.expert_half_day_pct / 100,
+                    later_share=rules.expert_later_day_pct / 100,
+                    remote_share=rules.remote_review_pct / 100,
+                    management_rate=rules.management_pct / 100, tax_rate=rules.tax_pct / 100)
     if method == "sliding_scale" and not rules.bands and "scale.bands" not in errors:
         errors["scale.bands"] = str(_l("The sliding-scale method needs at least one band."))
     if method == "standard" and not (rules.staff_day_rates or rules.expert_day_rates):

@@ -28,7 +28,7 @@ from plugins.agency_fees.calc import (
     fen,
     inputs_from_json,
     parse_inputs,
-    scale_lines,
+    scale_amount,
 )
 from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
 from plugins.agency_fees.rules import STAGES, FeeRules, RulesError, parse_rules, to_json
@@ -78,7 +78,7 @@ def compute(rules: FeeRules, inputs: QuoteInputs, calculator=None) -> Quote:
     total = lines[-1].amount
     scale = None
     if rules.bands:
-        scale = sum((b.amount for b in scale_lines(rules, inputs.evaluated_amount)), ZERO)
+        scale = scale_amount(rules, inputs.evaluated_amount)
     deviation, outside = None, False
     if rules.scale_use == "check" and scale:
         deviation = fen((total - scale) / scale * HUNDRED)
@@ -314,10 +314,12 @@ def what_if(rules: FeeRules, year: int) -> WhatIf:
     rows, problems = [], []
     per_agency: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     old_total = new_total = ZERO
-    for q in db.session.scalars(select(FeeQuote).where(FeeQuote.year == year)
-                                .order_by(FeeQuote.agency_name, FeeQuote.engagement_code)):
+    for q in db.session.execute(
+            select(FeeQuote.engagement_code, FeeQuote.engagement_title, FeeQuote.agency_name,
+                   FeeQuote.total, FeeQuote.inputs).where(FeeQuote.year == year)
+            .order_by(FeeQuote.agency_name, FeeQuote.engagement_code)):
         try:
-            new = compute(rules, inputs_from_json(q.inputs), calculator).total
+            new = calculator(rules, inputs_from_json(q.inputs), explain=False)[-1].amount
         except KeyError as exc:
             problems.append(str(_l("%(code)s cannot be recomputed: %(name)s is not in the "
                                    "draft.", code=q.engagement_code, name=exc.args[0])))

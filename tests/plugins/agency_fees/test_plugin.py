@@ -48,7 +48,7 @@ def test_the_dashboard_card_and_the_menu(app, login):
     assert "/admin/fee_quote/calculate/" not in login("viewer").get("/admin/").text
 
 
-def flat_fee(rules, inputs):
+def flat_fee(rules, inputs, explain=True):
     """A bureau's own method: a flat fee per staff day, whatever the grade."""
     from plugins.agency_fees.calc import FeeLine
 
