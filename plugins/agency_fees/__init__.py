@@ -35,8 +35,10 @@ def jixiao_permissions():
     return [
         *crud("fee_schedule", "Fee schedules", view=(*COMMISSIONERS, "viewer"), edit=FIN),
         Permission("fee_schedule.activate", "Fee schedules: activate", FIN),
-        *crud("fee_quote", "Engagement quotes", view=(*COMMISSIONERS, "viewer"),
-              edit=COMMISSIONERS),
+        # a stored quote is a record: made (and redone) on the quote page or through the
+        # API, never edited as a row
+        *crud("fee_quote", "Engagement quotes", view=(*COMMISSIONERS, "viewer"), edit=(),
+              create=COMMISSIONERS),
         Permission("fee.quote", "Fee calculation", COMMISSIONERS),
     ]
 
