@@ -201,7 +201,9 @@ class FeeScheduleView(ScopedModelView):
         """Old vs new fees of a year's stored quotes under a draft's rules; saves nothing."""
         schedule = self._schedule()
         years = service.quote_years()
-        year = request.values.get("year", type=int) or (years[0] if years else date.today().year)
+        last = date.today().year - 1
+        year = request.values.get("year", type=int) or \
+            (last if last in years or not years else years[0])
         text = request.form.get("rules_text") or json.dumps(schedule.rules, ensure_ascii=False,
                                                             indent=2)
         result, errors = None, {}

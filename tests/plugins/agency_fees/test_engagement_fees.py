@@ -184,3 +184,26 @@ def test_reconciliation_shows_the_gap_and_flags_overbilling(app, login, code, ma
         assert row["flagged"]
     page = login("dept01").get("/admin/fee_quote/reconciliation/?year=2026")
     assert page.status_code == 200 and "计费远高于登记工作量" in page.text
+
+
+def test_a_stored_quote_is_reproduced_exactly_from_its_schedule_version(
+        app, login, code, make_schedule, engagements):
+    from plugins.agency_fees import service
+    from plugins.agency_fees.calc import inputs_from_json
+    from plugins.agency_fees.models import FeeSchedule
+
+    make_schedule()
+    eid = engagements["ids"][0]
+    api_post(login("finance"), f"/api/v1/fees/engagements/{eid}/quote",
+             {**NEAR, "schedule_code": code, "direct_costs": [{"label": "差旅费",
+                                                               "amount": "333.33"}]})
+    make_schedule(rules(tax_pct="3"), active=False, valid_from=date(2025, 1, 1))
+    stored = quote_of(app, eid)
+    with app.app_context():
+        schedule = db.session.get(FeeSchedule, stored.schedule_id)
+        again = service.compute(service.rules_of(schedule), inputs_from_json(stored.inputs))
+        assert again.total == stored.total
+        assert [ln.to_json() for ln in again.lines] == stored.lines
+    sheet = login("viewer").get(f"/admin/fee_quote/sheet/?id={stored.id}")
+    assert sheet.status_code == 200 and "333.33 = 333.33" in sheet.text
+    assert f"{code} r1" in sheet.text
