@@ -25,7 +25,12 @@ from core.permissions import can
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.agency_fees import excel_io, service
 from plugins.agency_fees.calc import InputError, parse_inputs
-from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
+from plugins.agency_fees.models import (
+    SCHEDULE_STATUS_LABELS,
+    FeeQuote,
+    FeeSchedule,
+    ScheduleStatus,
+)
 from plugins.agency_fees.rules import (
     DEFAULTS,
     OBJECT_KIND_LABELS,
@@ -129,7 +134,8 @@ class FeeScheduleView(ScopedModelView):
                                     .order_by(FeeSchedule.code, FeeSchedule.revision)).all()
         return self.render("agency_fees/schedule.html", schedule=schedule,
                            rows=[(k, field_label(k), v) for k, v in flatten(schedule.rules)],
-                           others=others, can_activate=schedule.status == ScheduleStatus.DRAFT
+                           others=others, status_label=SCHEDULE_STATUS_LABELS[schedule.status],
+                           can_activate=schedule.status == ScheduleStatus.DRAFT
                            and can(current_user, "fee_schedule.activate"))
 
     @expose("/activate/", methods=("POST",))

@@ -70,6 +70,7 @@ class QuoteInput(Schema):
 
 
 class EngagementQuoteInput(QuoteInput):
+    engagement_id = fields.Integer(required=True)
     stage = fields.Raw(load_default=None, metadata={"description": "Default: the engagement's"})
     evaluated_amount = fields.Raw(load_default=None, metadata={
         "description": "Default: the engagement's evaluated amount"})
@@ -180,14 +181,14 @@ def quote(data):
     return service.quote_json(schedule, inputs, service.compute(rules, inputs))
 
 
-@blp.route("/engagements/<int:engagement_id>/quote", methods=["POST"])
+@blp.route("/quotes", methods=["POST"])
 @blp.arguments(EngagementQuoteInput)
 @blp.response(201, StoredQuoteSchema)
 @blp.alt_response(422, description="Every problem, by field; nothing was written")
 @requires("fee_quote.create")
-def quote_engagement(data, engagement_id: int):
-    """Store the quote of an engagement and compare its contract amount with it."""
-    eng = service.engagement(engagement_id)
+def quote_engagement(data):
+    """Store (or redo) the quote of an engagement and compare its contract amount with it."""
+    eng = service.engagement(data["engagement_id"])
     if eng is None:
         return error_response(404, "not_found", _("Not found."))
     schedule = service.schedule_for(data.get("schedule_code"), data.get("on") or eng.start_on)

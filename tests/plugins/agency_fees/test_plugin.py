@@ -31,14 +31,14 @@ def test_the_plugin_works_without_the_agencies_plugin(app, make_app, make_schedu
     r = api_post(c, "/api/v1/fees/quote", {"schedule_code": code, "stage": "evaluation",
                                            "staff_days": {"senior": "10"}})
     assert r.status_code == 200
-    assert api_post(c, "/api/v1/fees/engagements/1/quote",
-                    {"schedule_code": code}).status_code == 404
+    assert api_post(c, "/api/v1/fees/quotes",
+                    {"engagement_id": 1, "schedule_code": code}).status_code == 404
 
 
 def test_the_api_is_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    assert {"/api/v1/fees/quote", "/api/v1/fees/schedules",
-            "/api/v1/fees/engagements/{engagement_id}/quote"} <= set(paths)
+    assert {"/api/v1/fees/quote", "/api/v1/fees/schedules", "/api/v1/fees/quotes"} <= set(paths)
+    assert "post" in paths["/api/v1/fees/quotes"]
 
 
 def test_the_dashboard_card_and_the_menu(app, login):
