@@ -199,3 +199,17 @@ def test_a_stored_quote_is_reproduced_exactly_from_its_schedule_version(
     sheet = login("viewer").get(f"/admin/fee_quote/sheet/?id={stored.id}")
     assert sheet.status_code == 200 and "333.33 = 333.33" in sheet.text
     assert f"{code} r1" in sheet.text
+
+
+def test_quote_sheets_follow_the_row_scope(app, login, code, make_schedule, engagements):
+    make_schedule()
+    d01, d02 = engagements["ids"]
+    fin = login("finance")
+    ids = [api_post(fin, "/api/v1/fees/quotes", {"engagement_id": eid, **NEAR,
+                                                 "schedule_code": code}).get_json()["id"]
+           for eid in (d01, d02)]
+    dept = login("dept01")
+    assert dept.get(f"/admin/fee_quote/sheet/?id={ids[0]}").status_code == 200
+    assert dept.get(f"/admin/fee_quote/sheet/?id={ids[1]}").status_code == 404
+    assert dept.get(f"/api/v1/fees/quotes/{ids[1]}").status_code == 404
+    assert login("agency01").get(f"/admin/fee_quote/sheet/?id={ids[0]}").status_code == 403

@@ -154,3 +154,21 @@ def test_two_versions_side_by_side(app, login, make_schedule):
     r = login("viewer").get(f"/admin/fee_schedule/compare/?a={a}&b={b}")
     assert r.status_code == 200
     assert r.text.count("jixiao-changed") == 1 and "tax_pct" in r.text
+
+
+def test_a_json_file_is_imported_in_the_admin_and_a_schedule_without_rates_refused(
+        app, login, code, make_schedule):
+    c = login("finance")
+    page = c.get("/admin/fee_schedule/import/")
+    doc = {"code": code, "name": "无费率", "valid_from": "2027-01-01",
+           "rules": rules(staff_day_rates={}, expert_day_rates={})}
+    r = c.post("/admin/fee_schedule/import/", data={
+        "csrf_token": csrf_from(page.text),
+        "file": (io.BytesIO(json.dumps(doc).encode()), "s.json")})
+    assert r.status_code == 200 and "没有费率" in r.text
+    assert count_schedules(app, code) == 0
+    doc["rules"] = RULES
+    r = c.post("/admin/fee_schedule/import/", data={
+        "csrf_token": csrf_from(page.text),
+        "file": (io.BytesIO(json.dumps(doc).encode()), "s.json")})
+    assert r.status_code == 302 and count_schedules(app, code) == 1
