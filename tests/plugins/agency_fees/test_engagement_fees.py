@@ -28,7 +28,8 @@ def test_a_quote_within_tolerance_is_stored_with_inputs_and_version(
         app, login, code, make_schedule, engagements):
     make_schedule(rules(scale={"use": None, "bands": []}))
     eid = engagements["ids"][0]
-    r = api_post(login("dept01"), "/api/v1/fees/quotes", {"engagement_id": eid, **NEAR, "schedule_code": code})
+    r = api_post(login("dept01"), "/api/v1/fees/quotes", {"engagement_id": eid,
+                 **NEAR, "schedule_code": code})
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
     assert body["schedule"] == f"{code} r1" and body["needs_approval"] is False
@@ -37,7 +38,8 @@ def test_a_quote_within_tolerance_is_stored_with_inputs_and_version(
     assert body["contract_amount"] == "150000.00"
     assert body["total"] == "153678.80" and body["deviation_pct"] == "-2.39"
     stored = quote_of(app, eid)
-    assert stored.total == Decimal(body["total"]) and stored.inputs["staff_days"]["junior"] == "40.5"
+    assert stored.total == Decimal(body["total"])
+    assert stored.inputs["staff_days"]["junior"] == "40.5"
 
 
 def test_a_deviation_needs_a_reason_and_finance_approval(app, login, code, make_schedule,
@@ -47,7 +49,8 @@ def test_a_deviation_needs_a_reason_and_finance_approval(app, login, code, make_
     make_schedule()
     eid = engagements["ids"][0]
     dept = login("dept01")
-    body = api_post(dept, "/api/v1/fees/quotes", {"engagement_id": eid, "schedule_code": code, "staff_days": {"senior": "5"}}).get_json()
+    body = api_post(dept, "/api/v1/fees/quotes", {"engagement_id": eid,
+                    "schedule_code": code, "staff_days": {"senior": "5"}}).get_json()
     assert body["needs_approval"] is True and Decimal(body["deviation_pct"]) > 10
     qid = body["id"]
     sheet = dept.get(f"/admin/fee_quote/sheet/?id={qid}")
@@ -83,7 +86,8 @@ def test_the_sliding_scale_cross_check_also_counts(app, login, code, make_schedu
     # contract close to the quote, but the scale (3,000,000 → 40,000) is far below
     make_schedule(rules(contract_tolerance_pct="100"))
     eid = engagements["ids"][0]
-    body = api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": eid, **NEAR, "schedule_code": code}).get_json()
+    body = api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": eid,
+                    **NEAR, "schedule_code": code}).get_json()
     assert body["scale_fee"] == "40000.00"
     assert Decimal(body["scale_deviation_pct"]) == Decimal("275.00")
     assert body["needs_approval"] is True
@@ -95,14 +99,17 @@ def test_engagements_out_of_scope_cannot_be_quoted_and_lists_are_scoped(
     d01, d02 = engagements["ids"]
     fin = login("finance")
     for eid in (d01, d02):
-        assert api_post(fin, "/api/v1/fees/quotes", {"engagement_id": eid, **NEAR, "schedule_code": code}).status_code == 201
+        assert api_post(fin, "/api/v1/fees/quotes", {"engagement_id": eid,
+                        **NEAR, "schedule_code": code}).status_code == 201
     dept = login("dept01")
-    assert api_post(dept, "/api/v1/fees/quotes", {"engagement_id": d02, **NEAR, "schedule_code": code}).status_code == 404
+    assert api_post(dept, "/api/v1/fees/quotes", {"engagement_id": d02,
+                    **NEAR, "schedule_code": code}).status_code == 404
     seen = {q["engagement_id"] for q in dept.get("/api/v1/fees/quotes?per_page=200")
             .get_json()["items"]}
     assert d01 in seen and d02 not in seen
     assert login("agency01").get("/api/v1/fees/quotes").status_code == 403
-    assert api_post(login("viewer"), "/api/v1/fees/quotes", {"engagement_id": d01, "schedule_code": code}).status_code == 403
+    assert api_post(login("viewer"), "/api/v1/fees/quotes", {"engagement_id": d01,
+                    "schedule_code": code}).status_code == 403
 
 
 def test_what_if_recomputes_last_years_quotes_and_saves_nothing(
@@ -157,7 +164,8 @@ def test_reconciliation_shows_the_gap_and_flags_overbilling(app, login, code, ma
     make_schedule()
     d01, _d02 = engagements["ids"]
     senior, middle, _junior = engagements["staff"]
-    api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": d01, **NEAR, "schedule_code": code})
+    api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": d01,
+             **NEAR, "schedule_code": code})
     with app.app_context():
         eng = db.session.get(Engagement, d01)
         for staff_id, hours in ((senior, "16.00"), (middle, "8.00")):
@@ -187,7 +195,8 @@ def test_a_stored_quote_is_reproduced_exactly_from_its_schedule_version(
 
     make_schedule()
     eid = engagements["ids"][0]
-    api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": eid, **NEAR, "schedule_code": code, "direct_costs": [{"label": "差旅费",
+    api_post(login("finance"), "/api/v1/fees/quotes", {"engagement_id": eid,
+             **NEAR, "schedule_code": code, "direct_costs": [{"label": "差旅费",
                                                                "amount": "333.33"}]})
     make_schedule(rules(tax_pct="3"), active=False, valid_from=date(2025, 1, 1))
     stored = quote_of(app, eid)
