@@ -125,8 +125,17 @@ def jixiao_score_method(method):
 
 
 @hookspec(firstresult=True)
-def jixiao_fee_method(schedule):
-    """Return a fee calculator for a fee schedule kind, or None."""
+def jixiao_fee_method(method):
+    """The fee calculator of a fee schedule's calculation ``method`` name, or None.
+
+    Called by the agency fees plugin whenever it checks or applies a schedule
+    whose rules name ``method``. Return a function ``(rules, inputs, explain=True)
+    -> lines`` (``plugins.agency_fees.calc``: ``FeeRules``, ``QuoteInputs``, a list
+    of ``FeeLine`` whose last line is the total, each rounded to the fen; with
+    ``explain=False`` only the total line is needed) for a name you provide, else
+    None. The built-in ``standard`` and ``sliding_scale`` methods answer with
+    ``trylast``, so a bureau's plugin can replace them.
+    """
 
 
 @hookspec

@@ -23,6 +23,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "monitoring": "plugins.monitoring",
     "catalogue": "plugins.catalogue",
     "disclosure": "plugins.disclosure",
+    "agency_fees": "plugins.agency_fees",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

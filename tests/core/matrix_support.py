@@ -24,6 +24,10 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "/api/v1/engagements/<int:engagement_id>/deliverables/<int:attachment_id>":
         "tests/plugins/agencies/test_deliverables.py::"
         "test_deliverables_through_the_api_with_a_personal_token",
+    "/api/v1/fees/schedules": "fee_schedule",
+    "/api/v1/fees/schedules/<int:schedule_id>": "fee_schedule",
+    "/api/v1/fees/quotes": "fee_quote",
+    "/api/v1/fees/quotes/<int:quote_id>": "fee_quote",
 }
 
 DOCS_BLUEPRINT = "api-docs"

@@ -1,0 +1,86 @@
+"""Agency fees plugin: fee schedules (收费标准), service-fee calculation (服务费用测算),
+engagement quotes with finance approval of deviations, what-if and reconciliation.
+
+Engagements are read through ``core.contracts.engagements`` (the agencies
+plugin answers); without it the plugin still loads and shows no engagements.
+Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import Permission, crud
+from core.plugins import hookimpl
+
+FIN = ("finance_admin",)
+COMMISSIONERS = ("finance_admin", "dept_admin")
+
+
+@hookimpl
+def jixiao_config(config):
+    #: hours of logged work that make one person-day (reconciliation)
+    config.setdefault("FEE_HOURS_PER_DAY", 8)
+    #: quoted person-days above logged ones by more than this per cent are flagged
+    config.setdefault("FEE_OVERBILLING_PCT", 50)
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.agency_fees import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("fee_schedule", "Fee schedules", view=(*COMMISSIONERS, "viewer"), edit=FIN),
+        Permission("fee_schedule.activate", "Fee schedules: activate", FIN),
+        # a stored quote is a record: made (and redone) on the quote page or through the
+        # API, never edited as a row
+        *crud("fee_quote", "Engagement quotes", view=(*COMMISSIONERS, "viewer"), edit=(),
+              create=COMMISSIONERS),
+        Permission("fee.quote", "Fee calculation", COMMISSIONERS),
+    ]
+
+
+@hookimpl(trylast=True)
+def jixiao_fee_method(method):
+    from plugins.agency_fees.calc import BUILTIN
+
+    return BUILTIN.get(method)
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.agency_fees.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    app.register_blueprint(Blueprint("agency_fees_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.agency_fees.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl(trylast=True)
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.agency_fees.demo import seed_fees
+
+    seed_fees(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.agency_fees.widgets import fee_widgets
+
+    return fee_widgets(user)
