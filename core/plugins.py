@@ -19,6 +19,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
     "targets": "plugins.targets",
     "agencies": "plugins.agencies",
+    "agency_scoring": "plugins.agency_scoring",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})
