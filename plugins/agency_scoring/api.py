@@ -175,6 +175,25 @@ def get_assessment(assessment_id: int):
     return get_or_404(Assessment, assessment_id)
 
 
+class OpenInput(Schema):
+    engagement_id = fields.Integer(required=True)
+
+
+@blp.route("/agency-assessments", methods=["POST"])
+@blp.arguments(OpenInput)
+@blp.response(201, AssessmentDetailSchema)
+@blp.alt_response(422, description="Not closed, unknown or already assessed; nothing written")
+@requires("agency_assessment.score")
+def open_assessment(data):
+    """Open the assessment of a closed engagement (closing one opens it by itself)."""
+    try:
+        assessment = service.open_for(data["engagement_id"])
+    except service.AssessmentError as exc:
+        return _refused(exc, _("The assessment was not opened."))
+    db.session.commit()
+    return assessment
+
+
 def _score(assessment_id: int, data: dict, who: str):
     assessment = get_or_404(Assessment, assessment_id)
     try:

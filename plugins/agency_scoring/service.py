@@ -104,6 +104,23 @@ def open_assessment(engagement_id: int) -> Assessment | None:
         return assessment
 
 
+def open_for(engagement_id: int) -> Assessment:
+    """Open the assessment of an engagement the caller may see (e.g. one closed before
+    this plugin was enabled); refused unless it is closed and not yet assessed."""
+    views = contracts.engagements(ids=[engagement_id])
+    if not views:
+        _fail("engagement_id", _("Unknown engagement."))
+    if views[0].closed_at is None:
+        _fail("engagement_id", _("Engagement %(code)s is not closed; it can be assessed once "
+                                 "it is closed.", code=views[0].code))
+    with unscoped() as session:
+        if session.scalar(select(Assessment.id).where(
+                Assessment.engagement_id == engagement_id)) is not None:
+            _fail("engagement_id", _("Engagement %(code)s already has an assessment.",
+                                     code=views[0].code))
+    return open_assessment(engagement_id)
+
+
 def rules_of(assessment: Assessment) -> AgencyScoringRules:
     return find_rules(assessment.rule_code)
 
