@@ -15,7 +15,9 @@ from core.api import PREFIX
 ROLES = ["finance", "dept01", "unit0101", "town01", "expert01", "agency01", "viewer", None]
 
 #: API paths whose model cannot be told from the path (``/things/<int:id>`` → table ``thing``).
-ROUTE_MODELS: dict[str, str] = {}
+ROUTE_MODELS: dict[str, str] = {
+    "/api/v1/agencies/<int:agency_id>/eligibility": "agency",
+}
 
 DOCS_BLUEPRINT = "api-docs"
 

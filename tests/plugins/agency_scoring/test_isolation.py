@@ -86,3 +86,13 @@ def test_each_side_sees_only_its_own_rows(app, engagements, login, token_for):
 def test_an_agency_cannot_write_restrictions(app, login):
     r = login("agency01").get("/admin/agency_restriction/new/")
     assert r.status_code in (302, 403)
+
+
+def test_the_pages_are_in_chinese_and_in_the_admin_menu(app, login):
+    finance = login("finance")
+    home = finance.get("/admin/").text
+    assert "第三方机构考核" in home and "考核概览" in home
+    page = finance.get("/admin/agency_scoring_overview/")
+    assert page.status_code == 200
+    assert "等级分布" in page.text and "受限机构" in page.text
+    assert "jixiao-chart" in page.text
