@@ -186,5 +186,5 @@ def rules_for_year(year: int) -> AgencyScoringRules:
     return chosen
 
 
-def find_rules(code: str) -> AgencyScoringRules:
-    return next((v for v in _configured() if v.code == code), None) or rules_for_year(9999)
+def find_rules(code: str) -> AgencyScoringRules | None:
+    return next((v for v in _configured() if v.code == code), None)

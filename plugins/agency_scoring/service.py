@@ -122,7 +122,8 @@ def open_for(engagement_id: int) -> Assessment:
 
 
 def rules_of(assessment: Assessment) -> AgencyScoringRules:
-    return find_rules(assessment.rule_code)
+    """The version the assessment was opened under (the year's, if it is no longer configured)."""
+    return find_rules(assessment.rule_code) or rules_for_year(assessment.year)
 
 
 def suggested_inputs(assessment: Assessment, items: tuple[SheetItem, ...]) -> dict[str, dict]:
@@ -222,8 +223,9 @@ def score_sheet(rules: AgencyScoringRules, items: tuple[SheetItem, ...], name: s
         return score(sheet_tree(name, items, inputs), rules.scoring, hook_resolver(current_app))
     except ScoringError as exc:
         found: dict[str, list[str]] = {}
-        for p in exc.problems:
-            found.setdefault(p.path or "sheet", []).append(str(p.message))
+        for p in exc.problems:  # the engine's path ends with the input's name
+            path = next((i.path for i in items if (p.path or "").startswith(i.path)), "sheet")
+            found.setdefault(path, []).append(str(p.message))
         raise AssessmentError(found) from None
 
 
@@ -248,7 +250,8 @@ def record_score(assessment: Assessment, who: str, raw: dict[str, Any], vetoes: 
                  user) -> None:
     """The commissioning party's (``PARTY``) or the bureau's spot-check (``SPOT``) score.
 
-    Each is given once; a veto item excludes the agency (and adds a credit record).
+    Each is given once; indicators with portal evidence that the scorer leaves out
+    are scored from it; a veto item excludes the agency (and adds a credit record).
     """
     rules = rules_of(assessment)
     if who == PARTY and assessment.party_total is not None:
@@ -263,6 +266,8 @@ def record_score(assessment: Assessment, who: str, raw: dict[str, Any], vetoes: 
         _fail("assessment", _("The %(year)s rating of this agency is published; its "
                               "assessments can no longer change.", year=assessment.year))
     items = rules.sheet if who == PARTY else rules.spot_sheet
+    # timeliness and staffing are scored from the portal's records unless the scorer says otherwise
+    raw = {**suggested_inputs(assessment, items), **raw}
     trace = score_sheet(rules, items, "考核" if who == PARTY else "抽查", raw, vetoes)
     record = save_score(db.session, assessment, trace, purpose=PURPOSES[who],
                         org_unit_id=assessment.org_unit_id, user=user)

@@ -211,3 +211,33 @@ def test_a_form_without_csrf_token_is_refused(app, engagements, login):
     assert r.status_code in (400, 302)
     with app.app_context():
         assert assessment_of(eid).party_total is None
+
+
+def test_timeliness_and_staffing_are_scored_from_the_portal_records(app, engagements,
+                                                                    token_for):
+    eid = engagements.ids[0]
+    with app.app_context():
+        log_and_deliver(eid, engagements.staff_ids[0][0], datetime(2026, 10, 6, 9, 0))
+        db.session.commit()
+        close(eid)
+        aid = assessment_of(eid).id
+    scores = {k: v for k, v in FULL.items()
+              if k not in ("时效性/按期提交成果", "人员配备/团队与合同一致")}
+    r = app.test_client().post(f"{API}/{aid}/score", headers=token_for("dept01"),
+                               json={"scores": scores})
+    assert r.status_code == 200, r.get_json()
+    lines = {line["path"]: line for line in r.get_json()["scores"][0]["lines"]}
+    assert lines["时效性/按期提交成果"]["points"] == "9.00"  # 6 days late
+    assert lines["人员配备/团队与合同一致"]["points"] == "5.00"  # 1 of 2 logged work
+    assert r.get_json()["score"] == "89.00"
+
+
+def test_an_engine_problem_is_named_by_indicator(app, engagements, token_for):
+    eid = engagements.ids[0]
+    with app.app_context():
+        close(eid)
+        aid = assessment_of(eid).id
+    r = app.test_client().post(f"{API}/{aid}/score", headers=token_for("dept01"), json={
+        "scores": _with("人员配备/团队与合同一致", target="0", actual="0")})
+    assert r.status_code == 422
+    assert "人员配备/团队与合同一致" in r.get_json()["details"]
