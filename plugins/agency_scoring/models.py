@@ -10,7 +10,8 @@ Row scope (``core.scope``):
 - an agency user (``Principal.agency_id``) sees only their own agency's rows;
 - assessments and appeals: everybody else sees those commissioned by their org
   subtree (the finance bureau sees all);
-- ratings and restrictions are about agencies, not org units: staff see them all.
+- ratings and restrictions are about agencies, not org units: staff see them all
+  (an agency sees its own rating once published).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
     select,
 )
@@ -204,7 +206,8 @@ class Appeal(CommissionedSide, VersionedMixin, TimestampMixin, db.Model):
 
 class Rating(AgencySide, VersionedMixin, TimestampMixin, db.Model):
     """An agency's annual rating (年度评级): the amount-weighted mean of its engagement
-    scores, less the spot-check and violation deductions, as a grade and a rank."""
+    scores, less the spot-check and violation deductions, as a grade and a rank.
+    An agency sees its own rating once it is published."""
 
     __tablename__ = "agency_rating"
     __table_args__ = (UniqueConstraint("agency_id", "year"),)
@@ -224,6 +227,11 @@ class Rating(AgencySide, VersionedMixin, TimestampMixin, db.Model):
     rank: Mapped[int] = mapped_column(Integer)
     status: Mapped[RatingStatus] = mapped_column(_enum(RatingStatus), default=RatingStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @classmethod
+    def scope_criteria(cls, principal):
+        own = AgencySide.scope_criteria.__func__(cls, principal)
+        return None if own is None else and_(own, cls.status == RatingStatus.PUBLISHED)
 
     def __str__(self) -> str:
         return f"{self.agency_name} {self.year}"

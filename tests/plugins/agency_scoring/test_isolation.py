@@ -18,7 +18,7 @@ def _ids(client, path: str) -> set[int]:
 
 
 def test_each_side_sees_only_its_own_rows(app, engagements, login, token_for):
-    from plugins.agency_scoring.models import Rating, Restriction, RestrictionKind
+    from plugins.agency_scoring.models import Rating, RatingStatus, Restriction, RestrictionKind
 
     with app.app_context():
         for eid in engagements.ids:
@@ -36,16 +36,21 @@ def test_each_side_sees_only_its_own_rows(app, engagements, login, token_for):
         a1, a2 = engagements.agency_ids
         ratings = [Rating(agency_id=a, agency_name=f"机构{a}", year=2099, rule_code="agency-2021",
                           engagements=1, amount=0, weighted_mean=90, spot_deduction=0,
-                          violation_deduction=0, score=90, grade="excellent", rank=i + 1)
+                          violation_deduction=0, score=90, grade="excellent", rank=i + 1,
+                          status=RatingStatus.PUBLISHED)
                    for i, a in enumerate((a1, a2))]
+        draft = Rating(agency_id=a1, agency_name="机构", year=2098, rule_code="agency-2021",
+                       engagements=1, amount=0, weighted_mean=90, spot_deduction=0,
+                       violation_deduction=0, score=90, grade="excellent", rank=1)
         restrictions = [Restriction(agency_id=a, agency_name=f"机构{a}",
                                     kind=RestrictionKind.WARNING, reason="隔离测试",
                                     start_on=date.today(),
                                     end_on=date.today() + timedelta(days=1))
                         for a in (a1, a2)]
-        db.session.add_all(ratings + restrictions)
+        db.session.add_all([*ratings, draft, *restrictions])
         db.session.commit()
         rating_ids = [r.id for r in ratings]
+        draft_id = draft.id
         restriction_ids = [r.id for r in restrictions]
 
     agency1, agency2 = login("agency01"), login("agency02")
@@ -67,7 +72,8 @@ def test_each_side_sees_only_its_own_rows(app, engagements, login, token_for):
     r1, r2 = rating_ids
     assert r1 in _ids(agency1, "/api/v1/agency-ratings") and \
         r2 not in _ids(agency1, "/api/v1/agency-ratings")
-    assert {r1, r2} <= _ids(dept2, "/api/v1/agency-ratings")
+    assert draft_id not in _ids(agency1, "/api/v1/agency-ratings")  # not published yet
+    assert {r1, r2, draft_id} <= _ids(dept2, "/api/v1/agency-ratings")
     assert agency1.get(f"/api/v1/agency-ratings/{r2}").status_code == 404
     s1, s2 = restriction_ids
     assert s1 in _ids(agency1, "/api/v1/agency-restrictions") and \
