@@ -46,7 +46,7 @@ LABELS = {
     "weighted_mean": _l("Weighted mean"), "spot_deduction": _l("Spot-check deduction"),
     "violation_deduction": _l("Violation deduction"), "rank": _l("Rank"),
     "agency_id": _l("Agency id"), "staff_id": _l("Staff id"), "staff_name": _l("Staff member"),
-    "kind": _l("Kind"), "start_on": _l("From"), "end_on_r": _l("Until"),
+    "kind": _l("Kind"), "start_on": _l("From"),
 }
 
 

@@ -38,5 +38,4 @@ def overview(year: int | None = None) -> dict[str, Any]:
     expiring = [r for r in active if r.end_on and r.end_on <= today + timedelta(EXPIRING_DAYS)]
     years = list(db.session.scalars(select(Rating.year).distinct().order_by(Rating.year.desc())))
     return {"year": year, "years": years, "ratings": ratings, "distribution": distribution,
-            "restricted": active, "expiring": expiring, "expiring_days": EXPIRING_DAYS,
-            "published": any(r.status == "published" for r in ratings)}
+            "restricted": active, "expiring": expiring, "expiring_days": EXPIRING_DAYS}
