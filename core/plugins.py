@@ -24,6 +24,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "catalogue": "plugins.catalogue",
     "disclosure": "plugins.disclosure",
     "agency_fees": "plugins.agency_fees",
+    "agency_scoring": "plugins.agency_scoring",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

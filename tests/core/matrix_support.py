@@ -28,6 +28,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "/api/v1/fees/schedules/<int:schedule_id>": "fee_schedule",
     "/api/v1/fees/quotes": "fee_quote",
     "/api/v1/fees/quotes/<int:quote_id>": "fee_quote",
+    "/api/v1/agencies/<int:agency_id>/eligibility": "agency",
 }
 
 DOCS_BLUEPRINT = "api-docs"

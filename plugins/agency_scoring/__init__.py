@@ -1,0 +1,98 @@
+"""Agency scoring plugin: assessment of third-party agencies (第三方机构考核).
+
+Every closed engagement gets an assessment for its commissioning party
+(``jixiao_engagement_closed``); the finance bureau may spot-check (抽查) the
+report; agencies may appeal (申诉); the scores make an annual rating (年度评级)
+whose consequences decide eligibility, which the agencies plugin's approval
+check asks through ``jixiao_engagement_checks``. Reads engagements only through
+``core.contracts``; imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import Permission, crud
+from core.plugins import hookimpl
+
+FIN = ("finance_admin",)
+COMMISSIONERS = ("finance_admin", "dept_admin")
+AGENCY = ("agency_user",)
+READERS = (*COMMISSIONERS, "viewer", *AGENCY)
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("AGENCY_SCORING_RULE_VERSIONS", [])
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.agency_scoring import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    # lists are read-only in the admin; the work happens on the pages and API named below
+    return [
+        *crud("agency_assessment", "Agency assessments", view=READERS, edit=()),
+        Permission("agency_assessment.score", "Agency assessments: score as commissioning "
+                   "party", COMMISSIONERS),
+        Permission("agency_assessment.spot_check", "Agency assessments: spot-check", FIN),
+        *crud("agency_appeal", "Agency appeals", view=READERS, edit=()),
+        Permission("agency_appeal.file", "Agency appeals: file", AGENCY),
+        Permission("agency_appeal.decide", "Agency appeals: decide", FIN),
+        *crud("agency_rating", "Agency ratings", view=READERS, edit=()),
+        Permission("agency_rating.manage", "Agency ratings: compute and publish", FIN),
+        *crud("agency_restriction", "Agency restrictions", view=READERS, edit=FIN),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.agency_scoring.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    app.register_blueprint(Blueprint("agency_scoring_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.agency_scoring.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_engagement_closed(engagement):
+    from plugins.agency_scoring.service import open_assessment
+
+    open_assessment(engagement.id)
+
+
+@hookimpl
+def jixiao_engagement_checks(engagement):
+    from plugins.agency_scoring.rating import engagement_reasons
+
+    return engagement_reasons(engagement)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.agency_scoring.widgets import scoring_widgets
+
+    return scoring_widgets(user)
+
+
+@hookimpl(trylast=True)  # after the agencies plugin's engagements
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.agency_scoring.demo import seed_scoring
+
+    seed_scoring(session, rng, scale)
