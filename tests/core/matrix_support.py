@@ -17,6 +17,11 @@ ROLES = ["finance", "dept01", "unit0101", "town01", "expert01", "agency01", "vie
 #: API paths whose model cannot be told from the path (``/things/<int:id>`` → table ``thing``).
 ROUTE_MODELS: dict[str, str] = {
     "/api/v1/engagements/<int:engagement_id>/deliverables": "engagement",
+    "/api/v1/fees/schedules": "fee_schedule",
+    "/api/v1/fees/schedules/<int:schedule_id>": "fee_schedule",
+    "/api/v1/fees/quotes": "fee_quote",
+    "/api/v1/fees/quotes/<int:quote_id>": "fee_quote",
+    "/api/v1/agencies/<int:agency_id>/eligibility": "agency",
 }
 #: Routes with more than one id, which the matrix cannot fill in: each names the test
 #: that checks its permissions and scope instead (a new one must be added here).
@@ -24,11 +29,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "/api/v1/engagements/<int:engagement_id>/deliverables/<int:attachment_id>":
         "tests/plugins/agencies/test_deliverables.py::"
         "test_deliverables_through_the_api_with_a_personal_token",
-    "/api/v1/fees/schedules": "fee_schedule",
-    "/api/v1/fees/schedules/<int:schedule_id>": "fee_schedule",
-    "/api/v1/fees/quotes": "fee_quote",
-    "/api/v1/fees/quotes/<int:quote_id>": "fee_quote",
-    "/api/v1/agencies/<int:agency_id>/eligibility": "agency",
 }
 
 DOCS_BLUEPRINT = "api-docs"
