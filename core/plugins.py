@@ -19,6 +19,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "core": "core.builtin",
     "targets": "plugins.targets",
     "agencies": "plugins.agencies",
+    "evaluation": "plugins.evaluation",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"core"})

@@ -1,0 +1,108 @@
+"""Demo data: the self-evaluations of the closed year, most of them finished.
+
+Created from the approved targets the way finance does it (``create_for_year``),
+then about nine in ten units enter their actual values (most targets met, some
+missed with an explanation), the year is scored through the same path as the
+CLI, and four in five scored evaluations are finalized with their suggestion.
+Runs after the targets plugin's demo data (``trylast``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+
+from core.models import BudgetItem, FiscalYear, State, WorkflowEvent, utcnow
+from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
+from plugins.evaluation.rules import suggestion_for
+from plugins.evaluation.service import create_for_year, score_year
+
+REASONS = ["受疫情影响部分任务延后实施。", "项目招标流程延长，进度滞后。", "实际需求低于预期，按需调整。"]
+SUMMARIES = ["项目总体按计划实施，资金使用规范；建议进一步细化绩效指标。",
+             "部分产出指标未完成，建议加强进度管理，提高预算执行率。"]
+
+
+def seed_evaluations(session, rng, scale: str) -> None:
+    year = session.scalar(select(func.max(FiscalYear.year)).where(FiscalYear.status != "open"))
+    if year is None:
+        return
+    create_for_year(year)
+    evs = session.execute(select(SelfEvaluation.id, SelfEvaluation.budget, SelfEvaluation.version)
+                          .order_by(SelfEvaluation.id)).all()
+    lines = session.execute(select(SelfEvaluationLine.id, SelfEvaluationLine.evaluation_id,
+                                   SelfEvaluationLine.comparator,
+                                   SelfEvaluationLine.target_value)
+                            .order_by(SelfEvaluationLine.id)).all()
+    by_ev: dict[int, list] = {}
+    for line in lines:
+        by_ev.setdefault(line.evaluation_id, []).append(line)
+    ev_updates, line_updates = [], []
+    for ev_id, budget, version in evs:
+        if rng.random() > 0.9:
+            continue  # not entered yet
+        rate = Decimal(rng.randint(800, 1000)) / 1000
+        ev_updates.append({"id": ev_id, "spent": (budget * rate).quantize(Decimal("0.01")),
+                           "summary": rng.choice(SUMMARIES), "version": version})
+        for line in by_ev.get(ev_id, []):
+            missed = rng.random() < 0.15
+            values = {"id": line.id, "explanation": rng.choice(REASONS) if missed else ""}
+            if line.comparator == "qualitative":
+                values.update(grade="partly" if missed else "achieved",
+                              ratio=Decimal("0.70") if missed else Decimal("0.95"))
+            else:
+                target = Decimal(line.target_value)
+                actual = target * Decimal("0.8") if missed and line.comparator == "ge" else \
+                    target * Decimal("1.25") if missed else target
+                values["actual"] = str(actual.normalize() if actual == actual.to_integral()
+                                       else actual.quantize(Decimal("0.01")))
+            line_updates.append(values)
+    if ev_updates:
+        session.execute(update(SelfEvaluation), ev_updates)
+    if line_updates:
+        session.execute(update(SelfEvaluationLine), line_updates)
+    score_year(year)
+    _finalize_some(session, rng)
+    session.flush()
+
+
+def _finalize_some(session, rng) -> None:
+    now = utcnow()
+    rows = session.execute(select(SelfEvaluation.id, SelfEvaluation.org_unit_id,
+                                  SelfEvaluation.score, SelfEvaluation.grade,
+                                  SelfEvaluation.version, SelfEvaluation.budget_item_id,
+                                  FiscalYear.year)
+                           .join(FiscalYear, FiscalYear.id == SelfEvaluation.fiscal_year_id)
+                           .where(SelfEvaluation.score.is_not(None))
+                           .order_by(SelfEvaluation.id)).all()
+    titles = dict(session.execute(select(BudgetItem.id, BudgetItem.code + " " + BudgetItem.name)
+                                  .where(BudgetItem.id.in_([r.budget_item_id for r in rows]))
+                                  ).all()) if rows else {}
+    finals, suggestions, events = [], [], []
+    for r in rows:
+        roll = rng.random()
+        if roll < 0.8:
+            finals.append({"id": r.id, "state": State.APPROVED, "review_level": 1,
+                           "finalized_at": now, "version": r.version})
+            suggestions.append({"evaluation_kind": "self", "evaluation_id": r.id,
+                                "fiscal_year": r.year, "org_unit_id": r.org_unit_id,
+                                "title": titles[r.budget_item_id], "score": r.score,
+                                "grade": r.grade, "suggested": suggestion_for(r.grade),
+                                "decided": None, "note": "", "created_at": now,
+                                "updated_at": now})
+            steps = [("submit", "draft", "submitted", 0), ("approve", "submitted", "approved", 0)]
+        elif roll < 0.9:
+            finals.append({"id": r.id, "state": State.SUBMITTED, "review_level": 0,
+                           "version": r.version})
+            steps = [("submit", "draft", "submitted", 0)]
+        else:
+            continue
+        events += [{"object_type": "self_evaluation", "object_id": r.id, "action": a,
+                    "from_state": old, "to_state": new, "level": level, "user_id": None,
+                    "comment": "", "at": now} for a, old, new, level in steps]
+    if finals:
+        session.execute(update(SelfEvaluation), finals)
+    if suggestions:
+        session.execute(insert(ResultSuggestion), suggestions)
+    if events:
+        session.execute(insert(WorkflowEvent), events)
