@@ -29,7 +29,7 @@ from core.scoring import Problem, hook_resolver
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import LETTERS, execution_weight, rules_for_year, suggestion_for
-from plugins.evaluation.sheet import SheetError, SheetScore, score_sheet
+from plugins.evaluation.sheet import SheetError, SheetScore, plain, score_sheet
 from plugins.evaluation.weights import self_evaluation_weights
 
 #: unit → department; the department's approval finalizes the self-evaluation
@@ -141,15 +141,15 @@ def create_one(item: BudgetItem) -> SelfEvaluation:
 def line_data(line: Any) -> dict[str, Any]:
     return {"level1": line.level1, "level2": line.level2, "name": line.name,
             "comparator": line.comparator, "target": line.target_value, "unit": line.unit,
-            "weight": str(line.weight), "method": line.method, "actual": line.actual,
-            "grade": line.grade, "ratio": None if line.ratio is None else str(line.ratio)}
+            "weight": str(plain(line.weight)), "method": line.method, "actual": line.actual,
+            "grade": line.grade, "ratio": None if line.ratio is None else str(plain(line.ratio))}
 
 
 def sheet_data(ev: Any, lines: Iterable[Any]) -> dict[str, Any]:
     """A saved evaluation as the JSON body of ``POST /api/v1/scoring/self-evaluation``."""
     return {"rule_version": ev.rule_code, "budget": str(ev.budget),
             "spent": None if ev.spent is None else str(ev.spent),
-            "execution_weight": str(ev.execution_weight),
+            "execution_weight": str(plain(ev.execution_weight)),
             "indicators": [line_data(line) for line in lines]}
 
 

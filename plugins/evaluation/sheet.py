@@ -145,6 +145,12 @@ METHODS = {"budget_execution": budget_execution, "equal": equal}
 
 # --- reading the data -----------------------------------------------------------------
 
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros (30.00 → 30, 0.9000 → 0.9), so formulas read naturally."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
 def _number(value: Any, field: str, label: Any, problems: list[Problem], *,
             unit: str | None = None, minimum: Decimal | None = None,
             above: Decimal | None = None) -> Decimal | None:
@@ -226,7 +232,7 @@ def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
                         "the grade %(grade)s.", name=label, low=level.lower / HUNDRED,
                         high=level.upper / HUNDRED, grade=grade)))
                 elif ratio is not None:
-                    inputs["percent"] = ratio * HUNDRED
+                    inputs["percent"] = plain(ratio * HUNDRED)
     elif comparator is not None:
         target = _number(raw.get("target"), f"{where}.target",
                          _l("The target of “%(name)s”", name=label), problems, unit=unit)
