@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from core import contracts
 from core.extensions import db
@@ -44,7 +44,7 @@ def coverage(year: int) -> tuple[list[CoverageLine], CoverageLine]:
     if stmt is None:
         return [], total
     sub = stmt.subquery()
-    targeted = select(distinct(sub.c.budget_item_id)).scalar_subquery()
+    targeted = select(sub.c.budget_item_id)
     rows = db.session.execute(
         select(BudgetItem.org_unit_id, SelfEvaluation.finalized_at)
         .outerjoin(SelfEvaluation, SelfEvaluation.budget_item_id == BudgetItem.id)

@@ -9,7 +9,8 @@ change; finalizing makes the result-application suggestion and calls
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -290,6 +291,11 @@ def self_results(year: int | None, item_ids: list[int] | None) -> list[Evaluatio
         for ev, fy, code, name in db.session.execute(query)]
 
 
+def cache(resolver: Callable) -> Callable:
+    """The plugins' methods asked once per name for a whole run, not once per indicator."""
+    return lru_cache(maxsize=64)(resolver)
+
+
 # --- a whole year at once (the CLI and the benchmark) -----------------------------------------
 
 def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[Problem]]]]:
@@ -299,7 +305,7 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
     rows read and the results written in batches. Returns (scored, [(id, problems)]).
     Finalized evaluations keep their score.
     """
-    resolver = hook_resolver(current_app)
+    resolver = cache(hook_resolver(current_app))
     ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
     fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
     ids = list(db.session.scalars(select(ev_t.c.id).where(
