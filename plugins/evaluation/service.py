@@ -10,8 +10,8 @@ change; finalizing makes the result-application suggestion and calls
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
