@@ -2,7 +2,7 @@
 
 Revision ID: 0008_evaluation
 Revises: 0005_agencies
-Create Date: 2026-11-25 18:12:36.200143
+Create Date: 2026-11-25 18:23:01.075500
 
 """
 from alembic import op
@@ -43,6 +43,82 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_evaluation_suggestion_fiscal_year'), ['fiscal_year'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_suggestion_org_unit_id'), ['org_unit_id'], unique=False)
 
+    op.create_table('key_evaluation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('object_kind', sa.String(length=20), nullable=False),
+    sa.Column('fiscal_year_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('amount', core.money.Money(precision=18, scale=2), nullable=False),
+    sa.Column('after_period', sa.Boolean(), nullable=False),
+    sa.Column('rule_code', sa.String(length=60), nullable=False),
+    sa.Column('team_kind', sa.String(length=20), nullable=False),
+    sa.Column('team', sa.Text(), nullable=False),
+    sa.Column('engagement_id', sa.Integer(), nullable=True),
+    sa.Column('findings', sa.Text(), nullable=False),
+    sa.Column('problems', sa.Text(), nullable=False),
+    sa.Column('recommendations', sa.Text(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=True),
+    sa.Column('grade', sa.String(length=20), nullable=True),
+    sa.Column('finalized_at', sa.DateTime(), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['fiscal_year_id'], ['fiscal_year.id'], name=op.f('fk_key_evaluation_fiscal_year_id_fiscal_year')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_key_evaluation_org_unit_id_org_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_evaluation'))
+    )
+    with op.batch_alter_table('key_evaluation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_evaluation_finalized_at'), ['finalized_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_evaluation_fiscal_year_id'), ['fiscal_year_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_evaluation_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_evaluation_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('re_evaluation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fiscal_year_id', sa.Integer(), nullable=False),
+    sa.Column('sample_size', sa.Integer(), nullable=False),
+    sa.Column('accuracy', sa.Numeric(precision=5, scale=1), nullable=True),
+    sa.Column('finalized_at', sa.DateTime(), nullable=True),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['fiscal_year_id'], ['fiscal_year.id'], name=op.f('fk_re_evaluation_fiscal_year_id_fiscal_year')),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_re_evaluation_org_unit_id_org_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_re_evaluation')),
+    sa.UniqueConstraint('fiscal_year_id', 'org_unit_id', name=op.f('uq_re_evaluation_fiscal_year_id'))
+    )
+    with op.batch_alter_table('re_evaluation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_re_evaluation_fiscal_year_id'), ['fiscal_year_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_re_evaluation_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('key_evaluation_indicator',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('level1', sa.String(length=20), nullable=False),
+    sa.Column('level2', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('weight', sa.Numeric(precision=7, scale=2), nullable=False),
+    sa.Column('scores', sa.String(length=200), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['key_evaluation.id'], name=op.f('fk_key_evaluation_indicator_evaluation_id_key_evaluation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_key_evaluation_indicator_org_unit_id_org_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_evaluation_indicator')),
+    sa.UniqueConstraint('evaluation_id', 'position', name=op.f('uq_key_evaluation_indicator_evaluation_id'))
+    )
+    with op.batch_alter_table('key_evaluation_indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_evaluation_indicator_evaluation_id'), ['evaluation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_evaluation_indicator_org_unit_id'), ['org_unit_id'], unique=False)
+
+    op.create_table('key_evaluation_item',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('budget_item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['budget_item_id'], ['budget_item.id'], name=op.f('fk_key_evaluation_item_budget_item_id_budget_item'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['key_evaluation.id'], name=op.f('fk_key_evaluation_item_evaluation_id_key_evaluation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('evaluation_id', 'budget_item_id', name=op.f('pk_key_evaluation_item'))
+    )
     op.create_table('rectification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('suggestion_id', sa.Integer(), nullable=False),
@@ -100,6 +176,29 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_self_evaluation_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_self_evaluation_state'), ['state'], unique=False)
 
+    op.create_table('re_evaluation_sample',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('re_evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('self_evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('self_score', sa.Numeric(precision=7, scale=2), nullable=False),
+    sa.Column('self_grade', sa.String(length=20), nullable=False),
+    sa.Column('corrections', sa.JSON(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=True),
+    sa.Column('grade', sa.String(length=20), nullable=True),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('org_unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_re_evaluation_sample_org_unit_id_org_unit')),
+    sa.ForeignKeyConstraint(['re_evaluation_id'], ['re_evaluation.id'], name=op.f('fk_re_evaluation_sample_re_evaluation_id_re_evaluation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['self_evaluation_id'], ['self_evaluation.id'], name=op.f('fk_re_evaluation_sample_self_evaluation_id_self_evaluation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_re_evaluation_sample')),
+    sa.UniqueConstraint('re_evaluation_id', 'self_evaluation_id', name=op.f('uq_re_evaluation_sample_re_evaluation_id'))
+    )
+    with op.batch_alter_table('re_evaluation_sample', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_re_evaluation_sample_org_unit_id'), ['org_unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_re_evaluation_sample_re_evaluation_id'), ['re_evaluation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_re_evaluation_sample_self_evaluation_id'), ['self_evaluation_id'], unique=False)
+
     op.create_table('self_evaluation_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('evaluation_id', sa.Integer(), nullable=False),
@@ -136,6 +235,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_self_evaluation_line_evaluation_id'))
 
     op.drop_table('self_evaluation_line')
+    with op.batch_alter_table('re_evaluation_sample', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_re_evaluation_sample_self_evaluation_id'))
+        batch_op.drop_index(batch_op.f('ix_re_evaluation_sample_re_evaluation_id'))
+        batch_op.drop_index(batch_op.f('ix_re_evaluation_sample_org_unit_id'))
+
+    op.drop_table('re_evaluation_sample')
     with op.batch_alter_table('self_evaluation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_self_evaluation_state'))
         batch_op.drop_index(batch_op.f('ix_self_evaluation_org_unit_id'))
@@ -150,6 +255,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rectification_org_unit_id'))
 
     op.drop_table('rectification')
+    op.drop_table('key_evaluation_item')
+    with op.batch_alter_table('key_evaluation_indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_indicator_org_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_indicator_evaluation_id'))
+
+    op.drop_table('key_evaluation_indicator')
+    with op.batch_alter_table('re_evaluation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_re_evaluation_org_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_re_evaluation_fiscal_year_id'))
+
+    op.drop_table('re_evaluation')
+    with op.batch_alter_table('key_evaluation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_org_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_kind'))
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_fiscal_year_id'))
+        batch_op.drop_index(batch_op.f('ix_key_evaluation_finalized_at'))
+
+    op.drop_table('key_evaluation')
     with op.batch_alter_table('evaluation_suggestion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_suggestion_org_unit_id'))
         batch_op.drop_index(batch_op.f('ix_evaluation_suggestion_fiscal_year'))

@@ -1,4 +1,5 @@
-"""Evaluation plugin: self-evaluation (单位自评), result application (结果应用) and coverage.
+"""Evaluation plugin: self-evaluation (单位自评), key evaluations (重点评价), re-evaluation
+(再评价), result application (结果应用) and coverage.
 
 Every budget item with approved targets gets a self-evaluation, created in bulk
 from the targets (through ``core.contracts``, never the targets plugin itself);
@@ -20,6 +21,8 @@ def jixiao_config(config):
     config.setdefault("EVALUATION_RULE_VERSIONS", [])
     config.setdefault("EVALUATION_SUGGESTIONS", {})
     config.setdefault("EVALUATION_REEVAL_GAP", "10")
+    config.setdefault("EVALUATION_KEY_TEMPLATES", {})
+    config.setdefault("EVALUATION_KEY_MIN_RESULTS_SHARE", "60")
 
 
 @hookimpl
@@ -33,6 +36,10 @@ def jixiao_register_models():
 def jixiao_permissions():
     return [
         *crud("self_evaluation", "Self-evaluations", view=(*STAFF, "viewer"), edit=STAFF),
+        *crud("key_evaluation", "Key evaluations", view=(*STAFF, "viewer", "expert"),
+              edit=("finance_admin", "dept_admin")),
+        *crud("re_evaluation", "Re-evaluations", view=("finance_admin", "dept_admin", "viewer"),
+              edit=("finance_admin",)),
         *crud("evaluation_suggestion", "Result application",
               view=("finance_admin", "dept_admin", "viewer"), edit=("finance_admin",)),
         *crud("rectification", "Rectification tasks", view=(*STAFF, "viewer"),
@@ -95,8 +102,15 @@ def jixiao_dashboard_widgets(user):
 
 @hookimpl
 def jixiao_evaluation_results(year, item_ids, kinds):
+    from plugins.evaluation.key import key_results
+    from plugins.evaluation.reeval import re_results
     from plugins.evaluation.service import self_results
 
-    if kinds is not None and "self" not in kinds:
-        return []
-    return self_results(year, item_ids)
+    found = []
+    if kinds is None or "self" in kinds:
+        found += self_results(year, item_ids)
+    if kinds is None or {"department_key", "finance_key"} & set(kinds):
+        found += key_results(year, item_ids, kinds)
+    if kinds is None or "re_evaluation" in kinds:
+        found += re_results(year, item_ids)
+    return found

@@ -4,8 +4,9 @@ rectification tasks, coverage."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,24 +14,27 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from core import contracts
 from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
 from core.extensions import db
 from core.forms import add_field_error
-from core.models import FiscalYear, State, utcnow
+from core.models import FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
 from core.scores import latest_score, trace_of
 from core.scoring import grade_label
 from core.workflow import ACTION_LABELS
-from plugins.evaluation import service
+from plugins.evaluation import key, reeval, service
 from plugins.evaluation.coverage import coverage
 from plugins.evaluation.models import (
     OBJECT_KIND_LABELS,
+    KeyEvaluation,
     Rectification,
+    ReEvaluation,
     ResultSuggestion,
     SelfEvaluation,
 )
-from plugins.evaluation.rules import SUGGESTION_LABELS
+from plugins.evaluation.rules import SUGGESTION_LABELS, reeval_gap
 from plugins.evaluation.sheet import COMPARATOR_SIGNS, EXECUTION, ROOT
 
 CATEGORY = _l("Performance evaluation")
@@ -242,9 +246,247 @@ class CoveragePage(ScopedPage):
 def register(admin, db) -> None:
     admin.add_view(SelfEvaluationView(SelfEvaluation, db, name=_l("Self-evaluations"),
                                       category=CATEGORY, endpoint="selfevaluation"))
+    register_more(admin)
     admin.add_view(SuggestionView(ResultSuggestion, db, name=_l("Result application"),
                                   category=CATEGORY, endpoint="evaluationsuggestion"))
     admin.add_view(RectificationView(Rectification, db, name=_l("Rectification tasks"),
                                      category=CATEGORY, endpoint="rectification"))
     admin.add_view(CoveragePage(name=_l("Self-evaluation coverage"), category=CATEGORY,
                                 endpoint="evaluationcoverage", url="evaluation-coverage"))
+
+
+TEAM_LABELS = {"finance": _l("Finance staff"), "experts": _l("Experts"),
+               "agency": _l("Commissioned agency")}
+KIND_LABELS = {"department_key": _l("Department key evaluation"),
+               "finance_key": _l("Finance key evaluation")}
+
+
+class KeyEvaluationView(ScopedModelView):
+    """Key evaluations (重点评价): set up here, scored and reported on the sheet page."""
+
+    permission = "key_evaluation"
+    can_delete = False
+    column_list = ("title", "kind", "object_kind", "org_unit", "fiscal_year", "amount",
+                   "team_kind", "score", "grade", "finalized_at")
+    column_filters = ("kind", "object_kind", "fiscal_year.year", "grade")
+    column_searchable_list = ("title",)
+    column_default_sort = ("id", True)
+    form_columns = ("kind", "object_kind", "fiscal_year", "org_unit", "title", "items",
+                    "after_period", "team_kind", "team", "engagement_id", "findings",
+                    "problems", "recommendations")
+    form_choices = {"kind": list(KIND_LABELS.items()),
+                    "object_kind": list(OBJECT_KIND_LABELS.items()),
+                    "team_kind": list(TEAM_LABELS.items())}
+    form_ajax_refs = {"items": {"fields": ("code", "name"), "page_size": 20}}
+    column_labels = {
+        "title": _l("Title"), "kind": _l("Kind"), "object_kind": _l("Object"),
+        "org_unit": _l("Evaluated department or unit"), "fiscal_year": _l("Fiscal year"),
+        "amount": _l("Evaluated expenditure (yuan)"), "team_kind": _l("Evaluation team"),
+        "team": _l("Team members"), "engagement_id": _l("Agency engagement number"),
+        "items": _l("Budget items"), "after_period": _l("After the implementation period"),
+        "findings": _l("Findings"), "problems": _l("Problems"),
+        "recommendations": _l("Recommendations"), "score": _l("Score"), "grade": _l("Grade"),
+        "finalized_at": _l("Finalized"), "fiscal_year.year": _l("Fiscal year"),
+    }
+    column_formatters = {
+        "title": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".sheet_page", id=m.id), m.title),
+        "kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind),
+        "object_kind": lambda v, c, m, n: OBJECT_KIND_LABELS.get(m.object_kind, m.object_kind),
+        "team_kind": lambda v, c, m, n: TEAM_LABELS.get(m.team_kind, m.team_kind),
+        "grade": lambda v, c, m, n: _grade(m.grade),
+    }
+
+    def _may_run(self, kind: str) -> bool:
+        return current_user.role_name in (key.owner_role(kind), "finance_admin")
+
+    def check_form(self, form) -> bool:
+        kind = form.kind.data
+        if kind == "finance_key" and current_user.role_name != "finance_admin":
+            return add_field_error(form.kind, _l(
+                "Only the finance bureau runs finance key evaluations."))
+        probe = KeyEvaluation(kind=kind, object_kind=form.object_kind.data,
+                              team_kind=form.team_kind.data,
+                              engagement_id=form.engagement_id.data,
+                              fiscal_year_id=form.fiscal_year.data.id
+                              if form.fiscal_year.data else None)
+        ok = True
+        for problem in key.check_setup(probe, [i.id for i in form.items.data or []]):
+            ok = add_field_error(getattr(form, problem.path), problem.message)
+        return ok
+
+    def on_model_change(self, form, model, is_created):
+        key.check_open(model)
+        if is_created:
+            model.rule_code = ""
+            key.build_sheet(model)
+        else:
+            model.amount = sum((i.amount for i in model.items), model.amount * 0)
+
+    def _evaluation(self) -> KeyEvaluation:
+        ev = self.get_one(request.values.get("id", ""))
+        if ev is None:
+            abort(404)
+        return ev
+
+    @expose("/sheet/")
+    def sheet_page(self):
+        ev = self._evaluation()
+        record = latest_score(db.session, ev, key.PURPOSE)
+        nodes = dict(trace_of(record).lines()) if record is not None else {}
+        rows = [(ind, nodes.get(f"{ind.level1}/{ind.level2}/{ind.name}"))
+                for ind in ev.indicators]
+        editable = ev.finalized_at is None and can(current_user, "key_evaluation.edit") \
+            and self._may_run(ev.kind)
+        engagement = None
+        if ev.engagement_id:
+            found = contracts.engagements(ids=[ev.engagement_id])
+            engagement = found[0] if found else None
+        return self.render("evaluation/key_sheet.html", ev=ev, rows=rows, editable=editable,
+                           grade_label=_grade(ev.grade), kind_label=KIND_LABELS.get(ev.kind),
+                           team_label=TEAM_LABELS.get(ev.team_kind), engagement=engagement,
+                           object_label=OBJECT_KIND_LABELS.get(ev.object_kind))
+
+    @expose("/scores/", methods=("POST",))
+    def scores(self):
+        ev = self._evaluation()
+        if not can(current_user, "key_evaluation.edit") or not self._may_run(ev.kind):
+            abort(403)
+        values = {ind.id: {"weight": request.form.get(f"weight_{ind.id}"),
+                           "scores": request.form.get(f"scores_{ind.id}", "")}
+                  for ind in ev.indicators}
+        try:
+            key.save_sheet(ev, values)
+            db.session.commit()
+            flash(_("Saved."), "success")
+        except service.EvaluationError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(str(problem.message), "error")
+        return redirect(url_for(".sheet_page", id=ev.id))
+
+    @expose("/finalize/", methods=("POST",))
+    def finalize(self):
+        ev = self._evaluation()
+        if not can(current_user, "key_evaluation.edit") or not self._may_run(ev.kind):
+            abort(403)
+        try:
+            key.finalize(ev, current_user)
+            db.session.commit()
+            flash(_("The key evaluation is final."), "success")
+        except service.EvaluationError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(str(problem.message), "error")
+        return redirect(url_for(".sheet_page", id=ev.id))
+
+    @expose("/report/")
+    def report(self):
+        """The evaluation report: HTML, or a Word-compatible .doc with ``?format=doc``."""
+        ev = self._evaluation()
+        record = latest_score(db.session, ev, key.PURPOSE)
+        lines = trace_of(record).lines() if record is not None else []
+        html = render_template("evaluation/key_report.html", ev=ev, lines=lines,
+                               grade_label=_grade(ev.grade),
+                               kind_label=KIND_LABELS.get(ev.kind),
+                               team_label=TEAM_LABELS.get(ev.team_kind),
+                               object_label=OBJECT_KIND_LABELS.get(ev.object_kind))
+        if request.args.get("format") == "doc":
+            response = Response(html, mimetype="application/msword")
+            name = quote(f"{ev.title}绩效评价报告.doc")
+            response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+            return response
+        return html
+
+
+class ReEvaluationView(ScopedModelView):
+    """Re-evaluations (再评价): finance samples a department's self-evaluations and re-scores."""
+
+    permission = "re_evaluation"
+    can_edit = False
+    can_delete = False
+    column_list = ("org_unit", "fiscal_year", "sample_size", "flagged", "accuracy",
+                   "finalized_at")
+    column_default_sort = ("id", True)
+    form_columns = ("fiscal_year", "org_unit", "sample_size")
+    column_labels = {
+        "org_unit": _l("Department"), "fiscal_year": _l("Fiscal year"),
+        "sample_size": _l("Sample size"), "accuracy": _l("Accuracy (%)"),
+        "flagged": _l("Flagged differences"), "finalized_at": _l("Finished"),
+    }
+    column_formatters = {
+        "org_unit": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".compare_page", id=m.id), m.org_unit.name),
+        "flagged": lambda v, c, m, n: sum(1 for s in m.samples if s.flagged),
+    }
+
+    def check_form(self, form) -> bool:
+        org = form.org_unit.data
+        if org is not None and org.kind not in (OrgKind.DEPARTMENT, OrgKind.TOWN):
+            return add_field_error(form.org_unit, _l("Choose a department or a town."))
+        return True
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            reeval.draw_sample(model)
+
+    def _re(self) -> ReEvaluation:
+        re = self.get_one(request.values.get("id", ""))
+        if re is None:
+            abort(404)
+        return re
+
+    @expose("/compare/")
+    def compare_page(self):
+        """Self score vs re-evaluated score per item, the flags and the department's accuracy."""
+        re = self._re()
+        editable = re.finalized_at is None and can(current_user, "re_evaluation.edit")
+        return self.render("evaluation/reeval.html", re=re, editable=editable,
+                           gap=reeval_gap(), grade=_grade, signs=COMPARATOR_SIGNS)
+
+    @expose("/rescore/", methods=("POST",))
+    def rescore(self):
+        re = self._re()
+        if not can(current_user, "re_evaluation.edit"):
+            abort(403)
+        sample = next((s for s in re.samples
+                       if str(s.id) == request.form.get("sample_id", "")), None)
+        if sample is None:
+            abort(404)
+        lines = {}
+        for line in sample.self_evaluation.lines:
+            entered = {k: request.form.get(f"{k}_{line.position}")
+                       for k in ("actual", "grade", "ratio")}
+            lines[str(line.position)] = {k: v for k, v in entered.items() if v}
+        corrections = {"spent": request.form.get("spent", ""), "lines": lines}
+        try:
+            reeval.rescore(sample, corrections, request.form.get("note", ""), current_user)
+            db.session.commit()
+            flash(_("Re-scored."), "success")
+        except service.EvaluationError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(str(problem.message), "error")
+        return redirect(url_for(".compare_page", id=re.id))
+
+    @expose("/finish/", methods=("POST",))
+    def finish(self):
+        re = self._re()
+        if not can(current_user, "re_evaluation.edit"):
+            abort(403)
+        try:
+            reeval.finish(re, current_user)
+            db.session.commit()
+            flash(_("The re-evaluation is finished."), "success")
+        except service.EvaluationError as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                flash(str(problem.message), "error")
+        return redirect(url_for(".compare_page", id=re.id))
+
+
+def register_more(admin) -> None:
+    admin.add_view(KeyEvaluationView(KeyEvaluation, db, name=_l("Key evaluations"),
+                                     category=CATEGORY, endpoint="keyevaluation"))
+    admin.add_view(ReEvaluationView(ReEvaluation, db, name=_l("Re-evaluations"),
+                                    category=CATEGORY, endpoint="reevaluation"))

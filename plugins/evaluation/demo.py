@@ -1,4 +1,6 @@
-"""Demo data: the self-evaluations of the closed year, most of them finished.
+"""Demo data: the closed year's self-evaluations (most finished), the bureau's key
+evaluations (5 projects, 2 policies, 2 departments, as in 2021) and the
+re-evaluation of 3 departments.
 
 Created from the approved targets the way finance does it (``create_for_year``),
 then about nine in ten units enter their actual values (most targets met, some
@@ -64,6 +66,9 @@ def seed_evaluations(session, rng, scale: str) -> None:
     score_year(year)
     _finalize_some(session, rng)
     session.flush()
+    seed_key_evaluations(session, rng, year)
+    seed_re_evaluations(session, rng, year)
+    session.flush()
 
 
 def _finalize_some(session, rng) -> None:
@@ -106,3 +111,61 @@ def _finalize_some(session, rng) -> None:
         session.execute(insert(ResultSuggestion), suggestions)
     if events:
         session.execute(insert(WorkflowEvent), events)
+
+
+FINDINGS = "项目决策程序规范，资金管理总体合规，主要产出指标基本完成。"
+PROBLEMS = "部分绩效指标设置不够细化；资金支付进度前慢后快。"
+ADVICE = "细化绩效指标，加强预算执行进度管理；结合评价结果优化下年度预算安排。"
+
+
+def seed_key_evaluations(session, rng, year: int) -> None:
+    """The bureau's key evaluations of the closed year: 5 projects, 2 policies, 2 departments."""
+    from plugins.evaluation import key
+    from plugins.evaluation.models import KeyEvaluation
+
+    fy = session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    for kind, object_kind, count in (("project", "project", 5), ("policy", "policy", 2),
+                                     ("department_overall", "department", 2)):
+        items = session.scalars(select(BudgetItem).where(
+            BudgetItem.fiscal_year_id == fy.id, BudgetItem.kind == kind)
+            .order_by(BudgetItem.amount.desc()).limit(count)).all()
+        for item in items:
+            ev = KeyEvaluation(kind="finance_key", object_kind=object_kind, fiscal_year=fy,
+                               title=item.name, org_unit_id=item.org_unit_id, after_period=True,
+                               team_kind=rng.choice(["finance", "experts"]),
+                               team="财政局绩效科、评审专家", findings=FINDINGS, problems=PROBLEMS,
+                               recommendations=ADVICE, rule_code="")
+            ev.items = [item]
+            session.add(ev)
+            key.build_sheet(ev)
+            session.flush()
+            key.save_sheet(ev, {ind.id: {"scores": ", ".join(
+                str((ind.weight * Decimal(rng.randint(70, 100)) / 100).quantize(Decimal("0.1")))
+                for _ in range(3))} for ind in ev.indicators})
+            key.finalize(ev)
+
+
+def seed_re_evaluations(session, rng, year: int) -> None:
+    """Finance re-evaluates the self-evaluations of 3 departments (a sample of 3 each)."""
+    from core.models import OrgKind, OrgUnit
+    from plugins.evaluation import reeval
+    from plugins.evaluation.models import ReEvaluation
+
+    fy = session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    for dept in session.scalars(select(OrgUnit).where(OrgUnit.kind == OrgKind.DEPARTMENT)
+                                .order_by(OrgUnit.code).limit(3)):
+        re = ReEvaluation(fiscal_year=fy, org_unit=dept, sample_size=3)
+        try:
+            reeval.draw_sample(re)
+        except ValueError:
+            continue  # no finished self-evaluation to sample
+        session.add(re)
+        session.flush()
+        for sample in re.samples:
+            lines = {}
+            if rng.random() < 0.4:  # finance finds the first output overstated
+                first = sample.self_evaluation.lines[0]
+                if first.comparator != "qualitative" and first.actual:
+                    lines[str(first.position)] = {"actual": str(Decimal(first.actual) / 2)}
+            reeval.rescore(sample, {"lines": lines}, "抽查核实" if lines else "")
+        reeval.finish(re)

@@ -1,6 +1,7 @@
-"""Evaluation records: self-evaluations (单位自评) with their indicator lines, and the
-result application (结果应用) that follows a finalized evaluation: suggestions and
-rectification tasks (整改).
+"""Evaluation records: self-evaluations (单位自评) with their indicator lines, key
+evaluations (重点评价) with their 决策/过程/产出/效益 sheets, re-evaluations (再评价) of
+sampled self-evaluations, and the result application (结果应用) that follows a
+finalized evaluation: suggestions and rectification tasks (整改).
 
 A ``SelfEvaluation`` copies what it needs from the approved target sheet when it is
 created (target value, unit, comparator, method, weight), so a later change of
@@ -31,6 +32,7 @@ from core.models import (
     BudgetItem,
     FiscalYear,
     OrgScoped,
+    OrgUnit,
     TimestampMixin,
     VersionedMixin,
     WorkflowMixin,
@@ -152,3 +154,127 @@ class Rectification(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db
 
     def __str__(self) -> str:
         return self.problem[:60]
+
+
+class KeyEvaluation(OrgScoped, VersionedMixin, TimestampMixin, db.Model):
+    """A KeyEvaluation (部门/财政重点评价) of a project, a policy or a department's overall
+    expenditure, on the 决策 / 过程 / 产出 / 效益 framework.
+
+    ``org_unit_id`` is the department (or unit) evaluated; ``kind`` says who runs
+    it: the department (department_key) or the finance bureau (finance_key).
+    """
+
+    __tablename__ = "key_evaluation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    object_kind: Mapped[str] = mapped_column(String(20))
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    #: evaluated after the implementation period: outputs + outcomes need ≥ 60 % of the weight
+    after_period: Mapped[bool] = mapped_column(default=True)
+    rule_code: Mapped[str] = mapped_column(String(60))
+    #: finance (财政人员), experts (专家) or agency (第三方机构)
+    team_kind: Mapped[str] = mapped_column(String(20), default="finance")
+    team: Mapped[str] = mapped_column(Text, default="")
+    #: the agencies plugin's engagement when an agency is the evaluation team
+    engagement_id: Mapped[int | None] = mapped_column(Integer)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[Decimal | None] = mapped_column(POINTS)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+    fiscal_year: Mapped[FiscalYear] = relationship()
+    org_unit: Mapped[OrgUnit] = relationship()
+    items: Mapped[list[BudgetItem]] = relationship(secondary="key_evaluation_item")
+    indicators: Mapped[list[KeyIndicator]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan",
+        order_by="KeyIndicator.position")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+key_evaluation_item = db.Table(
+    "key_evaluation_item",
+    db.Column("evaluation_id", ForeignKey("key_evaluation.id", ondelete="CASCADE"),
+              primary_key=True),
+    db.Column("budget_item_id", ForeignKey("budget_item.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+
+class KeyIndicator(OrgScoped, db.Model):
+    """One indicator of a key evaluation's sheet, with the team's scores."""
+
+    __tablename__ = "key_evaluation_indicator"
+    __table_args__ = (UniqueConstraint("evaluation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("key_evaluation.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    level1: Mapped[str] = mapped_column(String(20))
+    level2: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    weight: Mapped[Decimal] = mapped_column(WEIGHT)
+    #: the team's scores (0–weight each) as text, e.g. "8, 9, 9.5"; their mean is the points
+    scores: Mapped[str] = mapped_column(String(200), default="")
+
+    evaluation: Mapped[KeyEvaluation] = relationship(back_populates="indicators")
+
+    def __str__(self) -> str:
+        return f"{self.level1}/{self.level2}/{self.name}"
+
+
+class ReEvaluation(OrgScoped, TimestampMixin, db.Model):
+    """A ReEvaluation (再评价) of one department's self-evaluations of a year by finance."""
+
+    __tablename__ = "re_evaluation"
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("fiscal_year.id"), index=True)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    #: share (%) of the sampled items whose self score held (no flagged difference)
+    accuracy: Mapped[Decimal | None] = mapped_column(Numeric(5, 1, asdecimal=True))
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    fiscal_year: Mapped[FiscalYear] = relationship()
+    org_unit: Mapped[OrgUnit] = relationship()
+    samples: Mapped[list[ReEvaluationSample]] = relationship(
+        back_populates="re_evaluation", cascade="all, delete-orphan",
+        order_by="ReEvaluationSample.id")
+
+    def __str__(self) -> str:
+        return f"#{self.id}"
+
+
+class ReEvaluationSample(OrgScoped, db.Model):
+    """One re-scored self-evaluation: finance's corrected values, both scores, the flag."""
+
+    __tablename__ = "re_evaluation_sample"
+    __table_args__ = (UniqueConstraint("re_evaluation_id", "self_evaluation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    re_evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("re_evaluation.id", ondelete="CASCADE"), index=True)
+    self_evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("self_evaluation.id", ondelete="CASCADE"), index=True)
+    self_score: Mapped[Decimal] = mapped_column(POINTS)
+    self_grade: Mapped[str] = mapped_column(String(20))
+    #: finance's corrections: {"spent": "…", "lines": {position: {"actual"|"grade"|"ratio": …}}}
+    corrections: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    score: Mapped[Decimal | None] = mapped_column(POINTS)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    flagged: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    re_evaluation: Mapped[ReEvaluation] = relationship(back_populates="samples")
+    self_evaluation: Mapped[SelfEvaluation] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.self_evaluation_id}"
