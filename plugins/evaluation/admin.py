@@ -22,7 +22,7 @@ from core.forms import add_field_error
 from core.models import FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
 from core.scores import latest_score, trace_of
-from core.scoring import grade_label
+from core.scoring import Problem, grade_label
 from core.workflow import ACTION_LABELS
 from plugins.evaluation import key, reeval, service
 from plugins.evaluation.coverage import coverage
@@ -63,8 +63,9 @@ def _grade(code: str | None) -> str:
 class SelfEvaluationView(ScopedModelView):
     permission = "self_evaluation"
     can_create = False
-    can_edit = False
     can_delete = False
+    #: the edit form holds the public summary only; values are entered on the score page
+    form_columns = ("summary",)
     simple_list_pager = True
     column_list = ("budget_item", "org_unit", "fiscal_year", "object_kind", "state", "spent",
                    "score", "grade", "finalized_at")
@@ -80,6 +81,7 @@ class SelfEvaluationView(ScopedModelView):
         "spent": _l("Spent (yuan)"), "score": _l("Score"), "grade": _l("Grade"),
         "finalized_at": _l("Finalized"), "fiscal_year.year": _l("Fiscal year"),
         "budget_item.code": _l("Item code"), "budget_item.name": _l("Item name"),
+        "summary": _l("Public summary (findings and recommendations)"),
     }
     column_formatters = {
         "budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
@@ -87,6 +89,9 @@ class SelfEvaluationView(ScopedModelView):
         "grade": lambda v, c, m, n: _grade(m.grade),
         "object_kind": lambda v, c, m, n: OBJECT_KIND_LABELS.get(m.object_kind, m.object_kind),
     }
+
+    def on_model_change(self, form, model, is_created):
+        service.check_editable(model)
 
     def _evaluation(self) -> SelfEvaluation:
         ev = self.get_one(request.values.get("id", ""))
@@ -403,7 +408,6 @@ class ReEvaluationView(ScopedModelView):
     """Re-evaluations (再评价): finance samples a department's self-evaluations and re-scores."""
 
     permission = "re_evaluation"
-    can_edit = False
     can_delete = False
     column_list = ("org_unit", "fiscal_year", "sample_size", "flagged", "accuracy",
                    "finalized_at")
@@ -427,8 +431,11 @@ class ReEvaluationView(ScopedModelView):
         return True
 
     def on_model_change(self, form, model, is_created):
-        if is_created:
-            reeval.draw_sample(model)
+        """A new sample for a new re-evaluation, or a changed size before any re-scoring."""
+        if model.finalized_at is not None or any(s.score is not None for s in model.samples):
+            raise service.EvaluationError(Problem("sample_size", _l(
+                "The sample cannot change once re-scoring has started.")))
+        reeval.draw_sample(model)
 
     def _re(self) -> ReEvaluation:
         re = self.get_one(request.values.get("id", ""))

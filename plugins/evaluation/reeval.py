@@ -60,6 +60,9 @@ def draw_sample(re: ReEvaluation) -> list[ReEvaluationSample]:
             "The sample size must be between 1 and %(max)s.", max=len(candidates))))
     chosen = random.Random(f"{year_id}-{org.id}").sample(
         candidates, re.sample_size)
+    if re.id is not None and re.samples:  # a new size: the old sample goes first
+        re.samples.clear()
+        db.session.flush()
     re.samples = [ReEvaluationSample(self_evaluation_id=c.id, self_score=c.score,
                                      self_grade=c.grade, corrections={}, org_unit_id=c.org_unit_id)
                   for c in sorted(chosen, key=lambda c: c.id)]

@@ -70,7 +70,7 @@ def test_the_sample_comes_from_the_departments_finished_self_evaluations(app, re
             [s.self_evaluation_id for s in re.samples]
         db.session.expunge_all()
         too_many = ReEvaluation(fiscal_year=re.fiscal_year, org_unit=dept, sample_size=10_000)
-        with pytest.raises(ValueError, match="sample size|样本"):
+        with pytest.raises(ValueError, match="sample size|抽查数量"):
             reeval.draw_sample(too_many)
         db.session.rollback()
 

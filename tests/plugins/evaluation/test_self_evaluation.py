@@ -78,7 +78,7 @@ def test_items_without_approved_targets_are_refused(app, target_item):
 
     item_id = target_item(approved=False)
     with app.app_context():
-        with pytest.raises(service.EvaluationError, match="no approved performance targets"):
+        with pytest.raises(service.EvaluationError, match="no approved performance targets|没有已批复的绩效目标"):
             service.create_one(db.session.get(BudgetItem, item_id))
         assert service.create_for_year(2025, [item_id]) == 0
         assert evaluation_of(item_id) is None
