@@ -24,7 +24,7 @@ from core.permissions import can
 from core.scores import latest_score, trace_of
 from core.scoring import Problem, grade_label
 from core.workflow import ACTION_LABELS
-from plugins.evaluation import key, reeval, service
+from plugins.evaluation import key, rectify, reeval, service
 from plugins.evaluation.coverage import coverage
 from plugins.evaluation.models import (
     OBJECT_KIND_LABELS,
@@ -208,33 +208,62 @@ class SuggestionView(ScopedModelView):
 
 
 class RectificationView(ScopedModelView):
-    """Rectification tasks (整改): owner, deadline, evidence; the department reports it done."""
+    """Rectification tasks (整改): owner, deadline, evidence; the department reports the task
+    done with its evidence, finance accepts it or sends it back (core workflow)."""
 
     permission = "rectification"
-    column_list = ("suggestion", "problem", "owner", "due_on", "done_at", "overdue")
+    column_list = ("suggestion", "problem", "owner", "due_on", "state", "done_at", "overdue")
+    column_filters = ("state", "due_on")
     column_default_sort = ("due_on", False)
-    form_columns = ("suggestion", "problem", "owner", "due_on", "evidence", "done_at")
+    form_columns = ("suggestion", "problem", "owner", "due_on", "evidence")
     form_ajax_refs = {"suggestion": {"fields": ("title",), "page_size": 20}}
     column_labels = {
         "suggestion": _l("Evaluation result"), "problem": _l("Problem to rectify"),
         "owner": _l("Owner"), "due_on": _l("Deadline"), "evidence": _l("Evidence"),
-        "done_at": _l("Done"), "overdue": _l("Overdue"),
+        "done_at": _l("Done"), "overdue": _l("Overdue"), "state": _l("State"),
     }
     column_formatters = {
-        "overdue": lambda v, c, m, n: _("Yes") if m.done_at is None and m.due_on is not None
-        and m.due_on < date.today() else "",
+        "problem": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".follow_up", id=m.id), m.problem),
+        "overdue": lambda v, c, m, n: _("Yes") if rectify.overdue(m) else "",
     }
-
-    def check_form(self, form) -> bool:
-        if form.done_at.data and not (form.evidence.data or "").strip():
-            return add_field_error(form.evidence, _l(
-                "Attach or describe the evidence before marking the task done."))
-        return True
 
     def on_model_change(self, form, model, is_created):
         model.org_unit_id = model.suggestion.org_unit_id
         if is_created:
             model.state, model.review_level = State.DRAFT, 0
+        rectify.check_editable(model)
+
+    def _task(self) -> Rectification:
+        task = self.get_one(request.values.get("id", ""))
+        if task is None:
+            abort(404)
+        return task
+
+    @expose("/follow-up/", methods=("GET", "POST"))
+    def follow_up(self):
+        task = self._task()
+        if request.method == "POST":
+            if not can(current_user, "rectification.edit"):
+                abort(403)
+            action = request.form.get("action", "")
+            try:
+                rectify.transition(task, action, current_user, request.form.get("comment", ""))
+                db.session.commit()
+                flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)),
+                      "success")
+            except service.EvaluationError as exc:
+                db.session.rollback()
+                for problem in exc.problems:
+                    flash(str(problem.message), "error")
+            return redirect(url_for(".follow_up", id=task.id))
+        actions = rectify.WORKFLOW.allowed_actions(task, current_user) \
+            if can(current_user, "rectification.edit") else []
+        return self.render("evaluation/rectification.html", task=task,
+                           actions=[a for a in actions if a != "reopen"],
+                           action_labels=ACTION_LABELS, state_label=enum_label(task.state),
+                           overdue=rectify.overdue(task),
+                           history=rectify.WORKFLOW.history(task))
 
 
 class CoveragePage(ScopedPage):

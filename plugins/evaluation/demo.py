@@ -68,6 +68,7 @@ def seed_evaluations(session, rng, scale: str) -> None:
     session.flush()
     seed_key_evaluations(session, rng, year)
     seed_re_evaluations(session, rng, year)
+    seed_rectifications(session, rng, year)
     session.flush()
 
 
@@ -169,3 +170,22 @@ def seed_re_evaluations(session, rng, year: int) -> None:
                     lines[str(first.position)] = {"actual": str(Decimal(first.actual) / 2)}
             reeval.rescore(sample, {"lines": lines}, "抽查核实" if lines else "")
         reeval.finish(re)
+
+
+def seed_rectifications(session, rng, year: int) -> None:
+    """Rectification tasks for the weaker results: some open, some reported done."""
+    from datetime import date
+
+    from plugins.evaluation.models import Rectification
+
+    weak = session.scalars(select(ResultSuggestion).where(
+        ResultSuggestion.fiscal_year == year, ResultSuggestion.grade.in_(("fair", "poor")))
+        .order_by(ResultSuggestion.id).limit(12)).all()
+    for n, suggestion in enumerate(weak):
+        done = n % 3 == 0
+        session.add(Rectification(
+            suggestion=suggestion, org_unit_id=suggestion.org_unit_id,
+            problem="部分绩效指标未完成，预算执行进度偏慢。", owner="项目负责人",
+            due_on=date(year + 1, 6, 30), evidence="整改报告及佐证材料" if done else "",
+            state=State.SUBMITTED if done else State.DRAFT, review_level=0,
+            done_at=utcnow() if done else None))
