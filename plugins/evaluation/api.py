@@ -15,7 +15,7 @@ from core.extensions import db
 from core.models import FiscalYear, State
 from core.scoring import hook_resolver
 from plugins.evaluation import service
-from plugins.evaluation.models import SelfEvaluation
+from plugins.evaluation.models import KeyEvaluation, ReEvaluation, SelfEvaluation
 from plugins.evaluation.sheet import SheetError, score_sheet
 
 blp = ApiBlueprint("evaluation_api", __name__, url_prefix="/api/v1",
@@ -206,3 +206,74 @@ def list_results(args):
         "org_unit_id": r.org_unit_id, "title": r.title, "budget_item_ids": list(r.budget_item_ids),
         "amount": str(r.amount), "score": str(r.score), "grade": r.grade,
         "finalized_at": r.finalized_at.isoformat(), "summary": r.summary} for r in found]}
+
+
+class KeyEvaluationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    object_kind = fields.String()
+    year = fields.Function(lambda e: e.fiscal_year.year)
+    org_unit_id = fields.Integer()
+    title = fields.String()
+    budget_item_ids = fields.Function(lambda e: sorted(i.id for i in e.items))
+    amount = fields.Function(lambda e: str(e.amount))
+    after_period = fields.Boolean()
+    team_kind = fields.String()
+    engagement_id = fields.Integer(allow_none=True)
+    score = fields.Function(lambda e: None if e.score is None else str(e.score))
+    grade = fields.String(allow_none=True)
+    finalized_at = fields.DateTime(allow_none=True)
+    indicators = fields.Function(lambda e: [
+        {"level1": i.level1, "level2": i.level2, "name": i.name, "weight": str(i.weight),
+         "scores": i.scores} for i in e.indicators])
+
+
+class YearArgs(PageArgs):
+    year = fields.Integer()
+
+
+@blp.route("/key-evaluations")
+@blp.arguments(YearArgs, location="query")
+@blp.response(200, page_schema(KeyEvaluationSchema))
+@requires("key_evaluation.view")
+def list_key_evaluations(args):
+    """Key evaluations (department and finance) the caller may see, with their sheets."""
+    stmt = select(KeyEvaluation).order_by(KeyEvaluation.id)
+    if args.get("year"):
+        stmt = stmt.join(FiscalYear, FiscalYear.id == KeyEvaluation.fiscal_year_id).where(
+            FiscalYear.year == args["year"])
+    return paginate(stmt, args)
+
+
+@blp.route("/key-evaluations/<int:evaluation_id>")
+@blp.response(200, KeyEvaluationSchema)
+@requires("key_evaluation.view")
+def get_key_evaluation(evaluation_id: int):
+    """One key evaluation with its 决策/过程/产出/效益 sheet and the team's scores."""
+    return get_or_404(KeyEvaluation, evaluation_id)
+
+
+class ReEvaluationSchema(Schema):
+    id = fields.Integer()
+    year = fields.Function(lambda r: r.fiscal_year.year)
+    org_unit_id = fields.Integer()
+    sample_size = fields.Integer()
+    accuracy = fields.Function(lambda r: None if r.accuracy is None else str(r.accuracy))
+    finalized_at = fields.DateTime(allow_none=True)
+    samples = fields.Function(lambda r: [
+        {"self_evaluation_id": s.self_evaluation_id, "self_score": str(s.self_score),
+         "self_grade": s.self_grade, "score": None if s.score is None else str(s.score),
+         "grade": s.grade, "flagged": s.flagged} for s in r.samples])
+
+
+@blp.route("/re-evaluations")
+@blp.arguments(YearArgs, location="query")
+@blp.response(200, page_schema(ReEvaluationSchema))
+@requires("re_evaluation.view")
+def list_re_evaluations(args):
+    """Re-evaluations per department: self vs re-evaluated score per sampled item, accuracy."""
+    stmt = select(ReEvaluation).order_by(ReEvaluation.id)
+    if args.get("year"):
+        stmt = stmt.join(FiscalYear, FiscalYear.id == ReEvaluation.fiscal_year_id).where(
+            FiscalYear.year == args["year"])
+    return paginate(stmt, args)

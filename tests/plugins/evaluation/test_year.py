@@ -127,3 +127,16 @@ def test_openapi_lists_the_scoring_endpoint(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "post" in paths["/api/v1/scoring/self-evaluation"]
     assert "/api/v1/self-evaluations/{evaluation_id}" in paths
+
+
+def test_key_and_re_evaluations_through_the_api(api_as):
+    fin = api_as("finance").get("/api/v1/key-evaluations?year=2025").get_json()
+    assert fin["total"] == 9  # the demo: 5 projects, 2 policies, 2 departments
+    assert {k["object_kind"] for k in fin["items"]} == {"project", "policy", "department"}
+    first = fin["items"][0]
+    assert sum(Decimal(i["weight"]) for i in first["indicators"]) == 100
+    dept = api_as("dept01").get("/api/v1/key-evaluations?year=2025").get_json()
+    assert dept["total"] < fin["total"]
+    res = api_as("finance").get("/api/v1/re-evaluations?year=2025").get_json()
+    assert res["items"] and all(r["accuracy"] is not None for r in res["items"])
+    assert api_as("unit0101").get("/api/v1/re-evaluations").status_code == 403
