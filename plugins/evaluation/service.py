@@ -39,6 +39,8 @@ EDITABLE = (State.DRAFT, State.RETURNED)
 PURPOSE = "self_evaluation"
 OBJECT_KINDS = {"project": "project", "policy": "policy", "department_overall": "department"}
 BATCH = 2000
+#: decimal places of a stored qualitative ratio (self_evaluation_line.ratio)
+RATIO_PLACES = 4
 
 
 class EvaluationError(ValueError):
@@ -192,6 +194,12 @@ def save_actuals(ev: SelfEvaluation, spent: Any, values: Mapping[int, Mapping[st
         result = score_sheet(data, resolver=hook_resolver(current_app))
     except SheetError as exc:
         raise EvaluationError(exc.problems) from None
+    for n, raw in enumerate(data["indicators"]):
+        ratio = raw.get("ratio")
+        if ratio not in (None, "") and Decimal(str(ratio)).as_tuple().exponent < -RATIO_PLACES:
+            raise EvaluationError(Problem(f"indicators.{n}.ratio", _l(
+                "The ratio of “%(name)s” may have at most %(places)s decimal places.",
+                name=raw["name"], places=RATIO_PLACES)))
     ev.spent = spent_amount
     for line, raw in zip(ev.lines, data["indicators"], strict=True):
         entered = values.get(line.id, {})

@@ -123,6 +123,7 @@ def test_the_saved_score_is_the_stateless_endpoints_score(app, login, api_as, ta
     ({"values": {**GOOD, "完成数量": "一百"}}, "完成数量"),
     ({"values": {**GOOD, "差错率": "5个"}}, "差错率"),
     ({"ratio": "0.5"}, "服务水平"),
+    ({"ratio": "0.85555"}, "服务水平"),
 ])
 def test_bad_actuals_are_refused_and_nothing_changes(app, login, target_item, change, message):
     item_id = target_item()
