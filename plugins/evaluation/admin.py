@@ -124,6 +124,10 @@ class SelfEvaluationView(ScopedModelView):
         ev = self._evaluation()
         if not can(current_user, "self_evaluation.edit"):
             abort(403)
+        if request.form.get("version", str(ev.version)) != str(ev.version):
+            flash(_("Someone else changed this record while you were editing it. Reload the "
+                    "page and apply your changes again."), "error")
+            return redirect(url_for(".score_page", id=ev.id))
         values = {}
         for line in ev.lines:
             entered = {"explanation": request.form.get(f"explanation_{line.id}", "")}

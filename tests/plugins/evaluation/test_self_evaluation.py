@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,9 @@ def _form(app, ev_id, page_html, spent="1900000.00", values=GOOD, grade="achieve
 
     data = {"csrf_token": csrf_from(page_html), "id": ev_id, "spent": spent,
             "summary": "按计划完成；建议提高满意度。"}
+    version = re.search(r'name="version" value="(\d+)"', page_html)
+    if version:
+        data["version"] = version.group(1)
     with app.app_context():
         for line in db.session.get(SelfEvaluation, ev_id).lines:
             if line.comparator == "qualitative":
@@ -98,6 +102,20 @@ def test_the_unit_enters_actuals_and_the_score_screen_shows_the_trace(app, login
         ev = evaluation_of(item_id)
         assert ev.score == Decimal("95.50") and ev.grade == "excellent"
         assert ev.spent == Decimal("1900000.00")
+
+
+def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    unit = login("unit0101")
+    page = unit.get(f"/admin/selfevaluation/score/?id={ev_id}")
+    stale = _form(app, ev_id, page.text)
+    _enter(app, unit, ev_id, values={**GOOD, "完成数量": "90"})
+    r = unit.post("/admin/selfevaluation/actuals/", data=stale, follow_redirects=True)
+    assert "他人修改" in r.text
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        assert [ln.actual for ln in ev.lines][0] == "90"
 
 
 def test_the_saved_score_is_the_stateless_endpoints_score(app, login, api_as, target_item):
@@ -230,7 +248,7 @@ def test_poor_results_suggest_a_cut_and_finance_decides(app, login, target_item)
     assert page.status_code == 200
     form = {"csrf_token": csrf_from(page.text), "decided": "rectify_first",
             "note": "整改后再安排预算"}
-    version = __import__("re").search(r'name="version"[^>]*value="(\d+)"', page.text)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page.text)
     if version:
         form["version"] = version.group(1)
     fin.post(f"/admin/evaluationsuggestion/edit/?id={sid}", data=form)
