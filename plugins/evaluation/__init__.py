@@ -80,6 +80,13 @@ def jixiao_cli(group):
 
 
 @hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.evaluation.jobs import register
+
+    register(scheduler)
+
+
+@hookimpl
 def jixiao_score_method(method):
     from plugins.evaluation.sheet import METHODS
 

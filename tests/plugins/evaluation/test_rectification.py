@@ -91,3 +91,30 @@ def test_an_accepted_task_cannot_be_edited(app, task):
             rectify.check_editable(t)
         assert not rectify.overdue(t)
         db.session.rollback()
+
+
+def test_overdue_tasks_are_reminded_once_a_day(app, task):
+    from datetime import datetime
+
+    from sqlalchemy import delete, func
+
+    from core.models import Notification, User
+    from core.scheduler import run_job
+
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Notification.id)))
+    run_job(app, "rectification-overdue", when=datetime(2026, 1, 5, 8, 40))
+    run_job(app, "rectification-overdue", when=datetime(2026, 1, 5, 9, 40))
+    with app.app_context():
+        notes = db.session.scalars(select(Notification).where(
+            Notification.title.like("%整改任务已逾期%"))).all()
+        assert notes and len(notes) == db.session.scalar(
+            select(func.count(Notification.id))) - before
+        from plugins.evaluation.models import Rectification
+
+        org = db.session.get(Rectification, task).org_unit_id
+        orgs = set(db.session.scalars(select(User.org_unit_id).where(
+            User.id.in_([n.user_id for n in notes]))))
+        assert org in orgs  # the users of the task's org unit were told
+        db.session.execute(delete(Notification).where(Notification.id.in_([n.id for n in notes])))
+        db.session.commit()
