@@ -277,3 +277,30 @@ def list_re_evaluations(args):
         stmt = stmt.join(FiscalYear, FiscalYear.id == ReEvaluation.fiscal_year_id).where(
             FiscalYear.year == args["year"])
     return paginate(stmt, args)
+
+
+class WorkflowInput(Schema):
+    action = fields.String(required=True, metadata={
+        "description": "submit (the unit), approve or return (the department; approval "
+                       "finalizes)"})
+    comment = fields.String(load_default="")
+
+
+@blp.route("/self-evaluations/<int:evaluation_id>/workflow", methods=["POST"])
+@blp.arguments(WorkflowInput)
+@blp.response(200, SelfEvaluationSchema)
+@blp.alt_response(422, description="Why the action was refused")
+@requires("self_evaluation.edit")
+def self_evaluation_workflow(data, evaluation_id: int):
+    """Submit, approve (finalizes: suggestion and ``jixiao_evaluation_finalized``) or return."""
+    ev = get_or_404(SelfEvaluation, evaluation_id)
+    try:
+        service.transition(ev, data["action"], current_user, data["comment"])
+        db.session.commit()
+    except service.EvaluationError as exc:
+        db.session.rollback()
+        details: dict[str, list[str]] = {}
+        for p in exc.problems:
+            details.setdefault(p.path or "action", []).append(str(p.message))
+        return error_response(422, "validation_error", _("The action was refused."), details)
+    return ev

@@ -282,3 +282,30 @@ def test_viewer_may_look_but_not_enter(app, login, target_item):
     page = viewer.get(f"/admin/selfevaluation/score/?id={ev_id}")
     r = viewer.post("/admin/selfevaluation/actuals/", data=_form(app, ev_id, page.text))
     assert r.status_code == 403
+
+
+def test_the_whole_cycle_through_the_api(app, api_as, target_item):
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        lines = [{"id": ln.id, "grade": "achieved", "ratio": "0.9", "explanation": "天气原因"}
+                 if ln.comparator == "qualitative" else
+                 {"id": ln.id, "actual": GOOD[ln.name], "explanation": "天气原因"}
+                 for ln in ev.lines]
+    unit, dept = api_as("unit0101"), api_as("dept01")
+    r = unit.post(f"/api/v1/self-evaluations/{ev_id}/actuals",
+                  json={"spent": 1900000.0, "lines": lines})
+    assert r.status_code == 422 and "spent" in r.get_json()["details"]  # a float
+    r = unit.post(f"/api/v1/self-evaluations/{ev_id}/actuals",
+                  json={"spent": "1900000.00", "lines": lines, "summary": "完成"})
+    assert r.status_code == 200 and r.get_json()["score"] == "95.50"
+    r = dept.post(f"/api/v1/self-evaluations/{ev_id}/workflow", json={"action": "approve"})
+    assert r.status_code == 422  # not submitted yet
+    assert unit.post(f"/api/v1/self-evaluations/{ev_id}/workflow",
+                     json={"action": "submit"}).status_code == 200
+    r = dept.post(f"/api/v1/self-evaluations/{ev_id}/workflow", json={"action": "approve"})
+    assert r.status_code == 200 and r.get_json()["finalized_at"]
+    r = unit.post(f"/api/v1/self-evaluations/{ev_id}/actuals",
+                  json={"spent": "1.00", "lines": lines})
+    assert r.status_code == 422
