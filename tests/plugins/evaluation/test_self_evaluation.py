@@ -110,9 +110,10 @@ def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
     unit = login("unit0101")
     page = unit.get(f"/admin/selfevaluation/score/?id={ev_id}")
     stale = _form(app, ev_id, page.text)
-    _enter(app, unit, ev_id, values={**GOOD, "完成数量": "90"})
+    first = _enter(app, unit, ev_id, values={**GOOD, "完成数量": "90"})
+    assert "已保存" in first.text
     r = unit.post("/admin/selfevaluation/actuals/", data=stale, follow_redirects=True)
-    assert "他人修改" in r.text
+    assert "刷新页面" in r.text  # someone else changed it: reload
     with app.app_context():
         ev = evaluation_of(item_id)
         assert [ln.actual for ln in ev.lines][0] == "90"
