@@ -4,6 +4,7 @@ rectification tasks, coverage."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -359,7 +360,7 @@ class KeyEvaluationView(ScopedModelView):
             model.rule_code = ""
             key.build_sheet(model)
         else:
-            model.amount = sum((i.amount for i in model.items), model.amount * 0)
+            model.amount = sum((i.amount for i in model.items), Decimal("0.00"))
 
     def _evaluation(self) -> KeyEvaluation:
         ev = self.get_one(request.values.get("id", ""))

@@ -238,3 +238,42 @@ def test_a_department_cannot_create_a_finance_key_evaluation(app, login):
     assert r.status_code == 200 and "财政重点评价" in r.text or "finance key" in r.text
     with app.app_context():
         assert db.session.query(KeyEvaluation).count() == before
+
+
+def test_finance_edits_findings_until_the_evaluation_is_final(app, login, key_eval):
+    import re
+
+    from plugins.evaluation import key
+    from plugins.evaluation.models import KeyEvaluation
+
+    ev_id = key_eval()
+    fin = login("finance")
+
+    def post(findings):
+        page = fin.get(f"/admin/keyevaluation/edit/?id={ev_id}")
+        assert page.status_code == 200
+        with app.app_context():
+            ev = db.session.get(KeyEvaluation, ev_id)
+            data = {"csrf_token": csrf_from(page.text), "kind": ev.kind,
+                    "object_kind": ev.object_kind, "fiscal_year": ev.fiscal_year_id,
+                    "org_unit": ev.org_unit_id, "title": ev.title,
+                    "items": ",".join(str(i.id) for i in ev.items), "after_period": "y",
+                    "team_kind": ev.team_kind, "team": ev.team, "engagement_id": "",
+                    "findings": findings, "problems": "问题", "recommendations": "建议"}
+        version = re.search(r'name="version"[^>]*value="(\d+)"', page.text)
+        if version:
+            data["version"] = version.group(1)
+        return fin.post(f"/admin/keyevaluation/edit/?id={ev_id}", data=data,
+                        follow_redirects=True)
+
+    post("资金使用规范")
+    with app.test_request_context():
+        ev = db.session.get(KeyEvaluation, ev_id)
+        assert ev.findings == "资金使用规范" and ev.amount == ev.items[0].amount
+        key.save_sheet(ev, _full_marks(ev))
+        key.finalize(ev)
+        db.session.commit()
+    r = post("改写结论")
+    assert "不能修改" in r.text
+    with app.app_context():
+        assert db.session.get(KeyEvaluation, ev_id).findings == "资金使用规范"
