@@ -21,6 +21,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "agencies": "plugins.agencies",
     "preassessment": "plugins.preassessment",
     "monitoring": "plugins.monitoring",
+    "evaluation": "plugins.evaluation",
     "catalogue": "plugins.catalogue",
     "disclosure": "plugins.disclosure",
     "agency_fees": "plugins.agency_fees",

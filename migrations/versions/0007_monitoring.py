@@ -1,7 +1,7 @@
 """monitoring
 
 Revision ID: 0007_monitoring
-Revises: 0005_agencies
+Revises: 0006_preassessment
 Create Date: 2026-11-25 18:13:16.218371
 
 """
@@ -13,7 +13,7 @@ import core.money
 
 # revision identifiers, used by Alembic.
 revision = '0007_monitoring'
-down_revision = '0005_agencies'
+down_revision = '0006_preassessment'
 branch_labels = None
 depends_on = None
 

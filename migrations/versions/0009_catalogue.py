@@ -1,7 +1,7 @@
 """catalogue: key evaluation catalogues, entries, coverage
 
 Revision ID: 0009_catalogue
-Revises: 0005_agencies
+Revises: 0008_evaluation
 Create Date: 2026-11-25 18:13:14.415966
 
 """
@@ -13,7 +13,7 @@ import core.money
 
 # revision identifiers, used by Alembic.
 revision = '0009_catalogue'
-down_revision = '0005_agencies'
+down_revision = '0008_evaluation'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """agency_fees
 
 Revision ID: 0011_agency_fees
-Revises: 0005_agencies
+Revises: 0010_disclosure
 Create Date: 2026-11-25 18:13:22
 
 """
@@ -13,7 +13,7 @@ import core.money
 
 # revision identifiers, used by Alembic.
 revision = '0011_agency_fees'
-down_revision = '0005_agencies'
+down_revision = '0010_disclosure'
 branch_labels = None
 depends_on = None
 

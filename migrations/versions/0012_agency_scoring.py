@@ -1,7 +1,7 @@
 """agency_scoring
 
 Revision ID: 0012_agency_scoring
-Revises: 0005_agencies
+Revises: 0011_agency_fees
 Create Date: 2026-11-25 18:12:11.462885
 
 """
@@ -13,7 +13,7 @@ import core.money
 
 # revision identifiers, used by Alembic.
 revision = '0012_agency_scoring'
-down_revision = '0005_agencies'
+down_revision = '0011_agency_fees'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,123 @@
+"""Evaluation plugin: self-evaluation (单位自评), key evaluations (重点评价), re-evaluation
+(再评价), result application (结果应用) and coverage.
+
+Every budget item with approved targets gets a self-evaluation, created in bulk
+from the targets (through ``core.contracts``, never the targets plugin itself);
+the unit enters the year's actual values, the core scoring engine scores them
+with the rule version's weights, the department's approval finalizes it. A
+finalized evaluation makes a suggestion by grade for finance to decide, and is
+announced through ``jixiao_evaluation_finalized``; ``jixiao_evaluation_results``
+answers the other plugins. Imports only the core.
+"""
+
+from __future__ import annotations
+
+from core.permissions import STAFF, Permission, crud
+from core.plugins import hookimpl
+
+
+@hookimpl
+def jixiao_config(config):
+    config.setdefault("EVALUATION_RULE_VERSIONS", [])
+    config.setdefault("EVALUATION_SUGGESTIONS", {})
+    config.setdefault("EVALUATION_REEVAL_GAP", "10")
+    config.setdefault("EVALUATION_KEY_TEMPLATES", {})
+    config.setdefault("EVALUATION_KEY_MIN_RESULTS_SHARE", "60")
+
+
+@hookimpl
+def jixiao_register_models():
+    from plugins.evaluation import models
+
+    return models
+
+
+@hookimpl
+def jixiao_permissions():
+    return [
+        *crud("self_evaluation", "Self-evaluations", view=(*STAFF, "viewer"), edit=STAFF),
+        *crud("key_evaluation", "Key evaluations", view=(*STAFF, "viewer", "expert"),
+              edit=("finance_admin", "dept_admin")),
+        *crud("re_evaluation", "Re-evaluations", view=("finance_admin", "dept_admin", "viewer"),
+              edit=("finance_admin",)),
+        *crud("evaluation_suggestion", "Result application",
+              view=("finance_admin", "dept_admin", "viewer"), edit=("finance_admin",)),
+        *crud("rectification", "Rectification tasks", view=(*STAFF, "viewer"),
+              edit=("finance_admin", "dept_admin")),
+        Permission("evaluation_report.view", "Self-evaluation coverage: view",
+                   ("finance_admin", "dept_admin", "viewer")),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.evaluation.admin import register
+
+    register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from flask import Blueprint
+
+    # only to put plugins/evaluation/templates on the template path
+    app.register_blueprint(Blueprint("evaluation_templates", __name__,
+                                     template_folder="templates"))
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.evaluation.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_cli(group):
+    from plugins.evaluation.cli import register
+
+    register(group)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.evaluation.jobs import register
+
+    register(scheduler)
+
+
+@hookimpl
+def jixiao_score_method(method):
+    from plugins.evaluation.sheet import METHODS
+
+    return METHODS.get(method)
+
+
+@hookimpl(trylast=True)
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.evaluation.demo import seed_evaluations
+
+    seed_evaluations(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.evaluation.widgets import evaluation_widgets
+
+    return evaluation_widgets(user)
+
+
+@hookimpl
+def jixiao_evaluation_results(year, item_ids, kinds):
+    from plugins.evaluation.key import key_results
+    from plugins.evaluation.reeval import re_results
+    from plugins.evaluation.service import self_results
+
+    found = []
+    if kinds is None or "self" in kinds:
+        found += self_results(year, item_ids)
+    if kinds is None or {"department_key", "finance_key"} & set(kinds):
+        found += key_results(year, item_ids, kinds)
+    if kinds is None or "re_evaluation" in kinds:
+        found += re_results(year, item_ids)
+    return found

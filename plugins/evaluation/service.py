@@ -1,0 +1,353 @@
+"""Self-evaluations: bulk creation from approved targets, entering actuals, scoring, review.
+
+Scoring always goes through ``sheet.score_sheet(sheet_data(...))`` — for one
+evaluation on its page, for a whole year (``score_year``, the CLI) and for the
+stateless API alike. A finalized evaluation (approved by the department) cannot
+change; finalizing makes the result-application suggestion and calls
+``jixiao_evaluation_finalized`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from itertools import groupby
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+
+from core import contracts
+from core.contracts import EvaluationResult
+from core.extensions import db
+from core.models import BudgetItem, FiscalYear, ScoreRecord, State, utcnow
+from core.money import MoneyError, parse_money
+from core.plugins import call
+from core.scores import save_score
+from core.scoring import Problem, hook_resolver
+from core.workflow import Workflow, WorkflowError
+from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
+from plugins.evaluation.rules import LETTERS, execution_weight, rules_for_year, suggestion_for
+from plugins.evaluation.sheet import SheetError, SheetScore, plain, score_sheet
+from plugins.evaluation.weights import self_evaluation_weights
+
+#: unit → department; the department's approval finalizes the self-evaluation
+WORKFLOW = Workflow("self_evaluation", ("dept_admin",))
+EDITABLE = (State.DRAFT, State.RETURNED)
+PURPOSE = "self_evaluation"
+OBJECT_KINDS = {"project": "project", "policy": "policy", "department_overall": "department"}
+BATCH = 2000
+#: decimal places of a stored qualitative ratio (self_evaluation_line.ratio)
+RATIO_PLACES = 4
+
+
+class EvaluationError(ValueError):
+    """Refused: ``problems`` lists every reason; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem] | Problem) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+# --- creation ---------------------------------------------------------------------------
+
+def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
+    """Create the missing self-evaluations of ``year`` from the approved targets (set-based).
+
+    Reads ``core.contracts.approved_indicator_select``; items that already have a
+    self-evaluation are left alone. Returns the number created.
+    """
+    chosen = approved_indicator_rows(year, item_ids)
+    if not chosen:
+        return 0
+    existing = set(db.session.scalars(select(SelfEvaluation.budget_item_id).where(
+        SelfEvaluation.budget_item_id.in_(list(chosen)))))
+    wanted = [i for i in chosen if i not in existing]
+    if not wanted:
+        return 0
+    fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    rules = rules_for_year(year)
+    items = {}
+    for i in range(0, len(wanted), BATCH):
+        items.update({row.id: row for row in db.session.execute(
+            select(BudgetItem.id, BudgetItem.kind, BudgetItem.amount).where(
+                BudgetItem.id.in_(wanted[i:i + BATCH])))})
+    now = utcnow()
+    rows = [{"budget_item_id": item_id, "fiscal_year_id": fy.id,
+             "org_unit_id": chosen[item_id][0].org_unit_id,
+             "target_sheet_id": chosen[item_id][0].sheet_id,
+             "object_kind": OBJECT_KINDS.get(str(items[item_id].kind), "project"),
+             "rule_code": rules.code, "budget": items[item_id].amount,
+             "execution_weight": execution_weight(rules), "state": State.DRAFT,
+             "review_level": 0, "version": 1, "summary": "", "created_at": now,
+             "updated_at": now} for item_id in wanted if item_id in items]
+    for i in range(0, len(rows), BATCH):
+        db.session.execute(insert(SelfEvaluation), rows[i:i + BATCH])
+    ids = {}
+    for i in range(0, len(wanted), BATCH):
+        ids.update(db.session.execute(select(SelfEvaluation.budget_item_id, SelfEvaluation.id)
+                                      .where(SelfEvaluation.budget_item_id.in_(
+                                          wanted[i:i + BATCH]))).all())
+    lines = []
+    for item_id in wanted:
+        if item_id not in items:
+            continue
+        indicators = chosen[item_id]
+        weights = self_evaluation_weights(rules, [r.level1 for r in indicators],
+                                          [Decimal(r.weight) for r in indicators])
+        for position, (r, weight) in enumerate(zip(indicators, weights, strict=True), start=1):
+            lines.append({"evaluation_id": ids[item_id], "org_unit_id": r.org_unit_id,
+                          "position": position, "level1": r.level1, "level2": r.level2,
+                          "name": r.name, "comparator": str(r.comparator),
+                          "target_value": r.target_value, "unit": r.unit, "weight": weight,
+                          "method": r.scoring_method, "actual": None, "grade": None,
+                          "ratio": None, "explanation": ""})
+    for i in range(0, len(lines), BATCH * 5):
+        db.session.execute(insert(SelfEvaluationLine), lines[i:i + BATCH * 5])
+    return len(rows)
+
+
+def approved_indicator_rows(year: int, item_ids: Iterable[int] | None = None) -> dict[int, list]:
+    """The approved indicators of ``year`` grouped by budget item, in sheet order."""
+    stmt = contracts.approved_indicator_select(year)
+    if stmt is None:
+        return {}
+    sub = stmt.subquery()
+    query = select(sub).order_by(sub.c.budget_item_id, sub.c.position, sub.c.indicator_id)
+    if item_ids is not None:
+        query = query.where(sub.c.budget_item_id.in_(list(item_ids)))
+    return {k: list(g) for k, g in groupby(db.session.execute(query),
+                                             key=lambda r: r.budget_item_id)}
+
+
+def require_targets(item: BudgetItem) -> None:
+    """Refuse an item without approved targets (only those are self-evaluated)."""
+    if not contracts.approved_targets(item_ids=[item.id]):
+        raise EvaluationError(Problem("budget_item_id", _l(
+            "%(item)s has no approved performance targets, so it cannot be self-evaluated.",
+            item=item.code)))
+
+
+def create_one(item: BudgetItem) -> SelfEvaluation:
+    require_targets(item)
+    create_for_year(item.fiscal_year.year, [item.id])
+    found = db.session.scalar(select(SelfEvaluation).where(
+        SelfEvaluation.budget_item_id == item.id))
+    assert found is not None
+    return found
+
+
+# --- the sheet as data (the one input of scoring) -----------------------------------------
+
+def line_data(line: Any) -> dict[str, Any]:
+    return {"level1": line.level1, "level2": line.level2, "name": line.name,
+            "comparator": line.comparator, "target": line.target_value, "unit": line.unit,
+            "weight": str(plain(line.weight)), "method": line.method, "actual": line.actual,
+            "grade": line.grade, "ratio": None if line.ratio is None else str(plain(line.ratio))}
+
+
+def sheet_data(ev: Any, lines: Iterable[Any]) -> dict[str, Any]:
+    """A saved evaluation as the JSON body of ``POST /api/v1/scoring/self-evaluation``."""
+    return {"rule_version": ev.rule_code, "budget": str(ev.budget),
+            "spent": None if ev.spent is None else str(ev.spent),
+            "execution_weight": str(plain(ev.execution_weight)),
+            "indicators": [line_data(line) for line in lines]}
+
+
+def compute(ev: SelfEvaluation) -> SheetScore:
+    return score_sheet(sheet_data(ev, ev.lines), resolver=hook_resolver(current_app))
+
+
+# --- entering actuals, scoring, review ------------------------------------------------------
+
+def check_editable(ev: SelfEvaluation) -> None:
+    if ev.finalized_at is not None or State(ev.state or State.DRAFT) not in EDITABLE:
+        raise EvaluationError(Problem("", _l(
+            "The self-evaluation of %(item)s is submitted or finalized and cannot be changed.",
+            item=ev.budget_item.code)))
+
+
+def save_actuals(ev: SelfEvaluation, spent: Any, values: Mapping[int, Mapping[str, Any]],
+                 summary: str | None = None, user: Any = None) -> SheetScore:
+    """Enter the spent amount and the actual values; score; all or nothing.
+
+    ``values`` maps a line id to ``actual`` (or ``grade`` and ``ratio`` for a
+    qualitative indicator) and ``explanation``. Bad values are refused with
+    every problem named, and nothing changes.
+    """
+    check_editable(ev)
+    try:
+        spent_amount = parse_money(spent)
+    except MoneyError as exc:
+        raise EvaluationError(Problem("spent", _l("The amount spent: %(error)s",
+                                                  error=exc))) from None
+    data = sheet_data(ev, ev.lines)
+    data["spent"] = str(spent_amount)
+    for line, raw in zip(ev.lines, data["indicators"], strict=True):
+        entered = values.get(line.id, {})
+        for key in ("actual", "grade", "ratio"):
+            if key in entered:
+                raw[key] = entered[key]
+    try:
+        result = score_sheet(data, resolver=hook_resolver(current_app))
+    except SheetError as exc:
+        raise EvaluationError(exc.problems) from None
+    for n, raw in enumerate(data["indicators"]):
+        ratio = raw.get("ratio")
+        if ratio not in (None, "") and Decimal(str(ratio)).as_tuple().exponent < -RATIO_PLACES:
+            raise EvaluationError(Problem(f"indicators.{n}.ratio", _l(
+                "The ratio of “%(name)s” may have at most %(places)s decimal places.",
+                name=raw["name"], places=RATIO_PLACES)))
+    ev.spent = spent_amount
+    for line, raw in zip(ev.lines, data["indicators"], strict=True):
+        entered = values.get(line.id, {})
+        if line.comparator == "qualitative":
+            line.grade = raw["grade"]
+            line.ratio = None if raw.get("ratio") in (None, "") else Decimal(str(raw["ratio"]))
+        else:
+            line.actual = str(raw["actual"]).strip()
+        if "explanation" in entered:
+            line.explanation = str(entered["explanation"] or "").strip()
+    if summary is not None:
+        ev.summary = summary.strip()
+    record(ev, result, user)
+    return result
+
+
+def record(ev: SelfEvaluation, result: SheetScore, user: Any = None) -> None:
+    """Keep the score: a ``ScoreRecord`` with the trace, and the figures on the evaluation."""
+    ev.score, ev.grade, ev.scored_at = result.score, result.grade, utcnow()
+    db.session.flush()
+    save_score(db.session, ev, result.trace, purpose=PURPOSE, org_unit_id=ev.org_unit_id,
+               user=user)
+
+
+def unexplained(ev: SelfEvaluation, result: SheetScore) -> list[Problem]:
+    """Every missed indicator (below full points) needs the unit's explanation."""
+    return [Problem(f"lines.{line.id}.explanation", _l(
+        "Explain why “%(name)s” missed its target (%(points)s of %(weight)s points).",
+        name=line.name, points=scored.points, weight=scored.weight))
+        for line, scored in zip(ev.lines, result.lines, strict=True)
+        if scored.missed and not (line.explanation or "").strip()]
+
+
+def transition(ev: SelfEvaluation, action: str, user: Any, comment: str = "") -> None:
+    """Submit / approve / return; approval by the department finalizes (caller commits)."""
+    if ev.finalized_at is not None:
+        raise EvaluationError(Problem("", _l("The self-evaluation is finalized.")))
+    if action == "submit":
+        try:
+            result = compute(ev)
+        except SheetError as exc:
+            raise EvaluationError(exc.problems) from None
+        problems = unexplained(ev, result)
+        if problems:
+            raise EvaluationError(problems)
+    try:
+        WORKFLOW.transition(ev, action, user, comment)
+    except WorkflowError as exc:
+        raise EvaluationError(Problem("", str(exc))) from None
+    if State(ev.state) == State.APPROVED:
+        finalize(ev, user)
+
+
+def finalize(ev: SelfEvaluation, user: Any = None) -> EvaluationResult:
+    """Freeze the evaluation, make its suggestion, tell the other plugins."""
+    result = compute(ev)
+    record(ev, result, user)
+    ev.finalized_at = utcnow()
+    db.session.flush()
+    view = result_view(ev)
+    db.session.add(ResultSuggestion(
+        evaluation_kind="self", evaluation_id=ev.id, fiscal_year=view.fiscal_year,
+        org_unit_id=ev.org_unit_id, title=view.title, score=view.score,
+        grade=ev.grade or "", suggested=suggestion_for(ev.grade or ""), note=""))
+    db.session.flush()
+    call(current_app, "jixiao_evaluation_finalized", evaluation=view)
+    return view
+
+
+# --- results for the other plugins ----------------------------------------------------------
+
+def result_view(ev: SelfEvaluation) -> EvaluationResult:
+    item = ev.budget_item
+    return EvaluationResult(
+        id=ev.id, kind="self", object_kind=ev.object_kind, fiscal_year=ev.fiscal_year.year,
+        org_unit_id=ev.org_unit_id, title=f"{item.code} {item.name}",
+        budget_item_ids=(ev.budget_item_id,), amount=ev.budget, score=ev.score or Decimal(0),
+        grade=LETTERS.get(ev.grade or "", "D"), finalized_at=ev.finalized_at or utcnow(),
+        summary=ev.summary or "")
+
+
+def self_results(year: int | None, item_ids: list[int] | None) -> list[EvaluationResult]:
+    query = (select(SelfEvaluation, FiscalYear.year, BudgetItem.code, BudgetItem.name)
+             .join(FiscalYear, FiscalYear.id == SelfEvaluation.fiscal_year_id)
+             .join(BudgetItem, BudgetItem.id == SelfEvaluation.budget_item_id)
+             .where(SelfEvaluation.finalized_at.is_not(None))
+             .order_by(SelfEvaluation.id))
+    if year is not None:
+        query = query.where(FiscalYear.year == year)
+    if item_ids is not None:
+        query = query.where(SelfEvaluation.budget_item_id.in_(item_ids))
+    return [EvaluationResult(
+        id=ev.id, kind="self", object_kind=ev.object_kind, fiscal_year=fy,
+        org_unit_id=ev.org_unit_id, title=f"{code} {name}", budget_item_ids=(ev.budget_item_id,),
+        amount=ev.budget, score=ev.score or Decimal(0), grade=LETTERS.get(ev.grade or "", "D"),
+        finalized_at=ev.finalized_at, summary=ev.summary or "")
+        for ev, fy, code, name in db.session.execute(query)]
+
+
+def cache(resolver: Callable) -> Callable:
+    """The plugins' methods asked once per name for a whole run, not once per indicator."""
+    return lru_cache(maxsize=64)(resolver)
+
+
+# --- a whole year at once (the CLI and the benchmark) -----------------------------------------
+
+def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[Problem]]]]:
+    """Score every self-evaluation of ``year`` whose sheet is complete.
+
+    Same code path as one evaluation (``sheet_data`` → ``score_sheet``), with the
+    rows read and the results written in batches. Returns (scored, [(id, problems)]).
+    Finalized evaluations keep their score.
+    """
+    resolver = cache(hook_resolver(current_app))
+    ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
+    fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
+    ids = list(db.session.scalars(select(ev_t.c.id).where(
+        ev_t.c.fiscal_year_id == fy_id, ev_t.c.finalized_at.is_(None)).order_by(ev_t.c.id)))
+    scored, failed = 0, []
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i:i + BATCH]
+        evs = db.session.execute(select(ev_t).where(ev_t.c.id.in_(chunk)).order_by(ev_t.c.id))
+        lines = groupby(db.session.execute(select(line_t).where(
+            line_t.c.evaluation_id.in_(chunk)).order_by(line_t.c.evaluation_id,
+                                                        line_t.c.position)),
+            key=lambda r: r.evaluation_id)
+        by_ev = {k: list(g) for k, g in lines}
+        now = utcnow()
+        updates, records = [], []
+        for ev in evs:
+            if ev.spent is None:
+                continue  # nothing entered yet
+            try:
+                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), resolver=resolver)
+            except SheetError as exc:
+                failed.append((ev.id, exc.problems))
+                continue
+            updates.append({"id": ev.id, "score": result.score, "grade": result.grade,
+                            "scored_at": now, "version": ev.version})
+            records.append({"object_type": ev_t.name, "object_id": ev.id, "purpose": PURPOSE,
+                            "rule_code": result.trace.rules.code, "total": result.score,
+                            "grade": result.grade, "trace": result.trace.to_dict(),
+                            "org_unit_id": ev.org_unit_id,
+                            "computed_by_id": getattr(user, "id", None),
+                            "created_at": now, "updated_at": now})
+        if updates:
+            db.session.execute(update(SelfEvaluation), updates)
+            db.session.execute(insert(ScoreRecord), records)
+        scored += len(updates)
+    return scored, failed
+

@@ -1,0 +1,142 @@
+"""A whole year: the CLI, coverage, weights, the dashboard card, the plugin switched off."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from tests.plugins.evaluation.conftest import evaluation_of
+
+
+def test_weights_follow_the_rule_version_and_add_up():
+    from core.scoring import SELF_EVALUATION_2020
+    from plugins.evaluation.weights import apportion, self_evaluation_weights
+
+    assert apportion(Decimal(50), [Decimal(1)] * 3) == [Decimal("16.67"), Decimal("16.67"),
+                                                        Decimal("16.66")]
+    weights = self_evaluation_weights(
+        SELF_EVALUATION_2020, ["产出", "产出", "产出", "效益", "满意度"],
+        [Decimal(30), Decimal(20), Decimal(10), Decimal(30), Decimal(10)])
+    assert weights == [Decimal("25.00"), Decimal("16.67"), Decimal("8.33"), Decimal("30.00"),
+                       Decimal("10.00")]
+    # no satisfaction indicator: its 10 points go to the others in proportion
+    weights = self_evaluation_weights(SELF_EVALUATION_2020, ["产出", "效益"],
+                                      [Decimal(70), Decimal(30)])
+    assert weights == [Decimal("56.25"), Decimal("33.75")] and sum(weights) == 90
+
+
+def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item):
+    from core.models import ScoreRecord
+    from plugins.evaluation.models import SelfEvaluation, SelfEvaluationLine
+
+    item_id = target_item()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["jixiao", "evaluation", "create", "--year", "2025"])
+    assert result.exit_code == 0 and "1 self-evaluations created" in result.output
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        ev.spent = Decimal("1000000.00")
+        for line in ev.lines:
+            if line.comparator == "qualitative":
+                line.grade = "partly"
+            else:
+                line.actual = line.target_value
+        db.session.commit()
+        ev_id = ev.id
+        before = db.session.scalar(select(func.count(ScoreRecord.id)))
+        entered = db.session.scalar(select(func.count(SelfEvaluation.id)).where(
+            SelfEvaluation.spent.is_not(None), SelfEvaluation.finalized_at.is_(None)))
+    result = runner.invoke(args=["jixiao", "evaluation", "score", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    assert f"{entered} self-evaluations scored" in result.output
+    with app.app_context():
+        ev = db.session.get(SelfEvaluation, ev_id)
+        # 5.00 + 50.00 + 21.00 (70 % of 30) + 10.00
+        assert ev.score == Decimal("86.00") and ev.grade == "good"
+        assert db.session.scalar(select(func.count(ScoreRecord.id))) == before + entered
+        # a bad value makes the command fail and name the evaluation
+        line = db.session.scalar(select(SelfEvaluationLine).where(
+            SelfEvaluationLine.evaluation_id == ev_id, SelfEvaluationLine.comparator == "ge"))
+        line.actual = "很多"
+        db.session.commit()
+    result = runner.invoke(args=["jixiao", "evaluation", "score", "--year", "2025"])
+    assert result.exit_code == 1 and f"#{ev_id}" in result.output
+
+
+def test_coverage_per_department_and_town(app, login):
+    finance = login("finance").get("/admin/evaluation-coverage/?year=2025")
+    assert finance.status_code == 200
+    assert "jixiao-coverage" in finance.text and "data-total" in finance.text
+    dept = login("dept01").get("/admin/evaluation-coverage/?year=2025").text
+    from core.models import OrgUnit
+
+    with app.app_context():
+        names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name)).all())
+    assert names["D01"] in dept and names["D02"] not in dept
+    assert login("unit0101").get("/admin/evaluation-coverage/").status_code == 403
+
+
+def test_coverage_counts_finished_evaluations_of_items_with_targets(app):
+    from plugins.evaluation.coverage import coverage
+    from plugins.evaluation.models import SelfEvaluation
+
+    with app.test_request_context():
+        lines, total = coverage(2025)
+        finished = db.session.scalar(select(func.count(SelfEvaluation.id)).where(
+            SelfEvaluation.finalized_at.is_not(None)))
+    assert total.items > total.finished == finished > 0
+    assert sum(line.items for line in lines) == total.items
+
+
+def test_the_dashboard_card_and_the_results_api(login, api_as):
+    home = login("finance").get("/admin/")
+    assert "自评" in home.text or "Self-evaluations" in home.text
+    body = api_as("finance").get("/api/v1/evaluation-results?year=2025&kind=self").get_json()
+    assert body["results"] and all(r["grade"] in "ABCD" for r in body["results"])
+    own = api_as("dept01").get("/api/v1/evaluation-results?year=2025").get_json()["results"]
+    assert 0 < len(own) < len(body["results"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/self-evaluations?year=2025"])
+def test_lists_are_paginated(api_as, path):
+    body = api_as("finance").get(path).get_json()
+    assert body["total"] > len(body["items"]) > 0
+
+
+def test_app_works_with_the_plugin_disabled(make_app):
+    from tests.conftest import do_login
+
+    off = make_app(DISABLED_PLUGINS=["evaluation"])
+    c = off.test_client()
+    assert do_login(c, "finance").status_code == 302
+    assert c.get("/admin/").status_code == 200
+    assert c.get("/admin/targetsheet/").status_code == 200
+    assert c.get("/admin/selfevaluation/").status_code == 404
+    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
+    assert not any("self-evaluation" in p for p in paths)
+    with off.app_context():
+        from core import contracts
+
+        assert contracts.evaluation_results(year=2025) == []
+
+
+def test_openapi_lists_the_scoring_endpoint(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "post" in paths["/api/v1/scoring/self-evaluation"]
+    assert "/api/v1/self-evaluations/{evaluation_id}" in paths
+
+
+def test_key_and_re_evaluations_through_the_api(api_as):
+    fin = api_as("finance").get("/api/v1/key-evaluations?year=2025").get_json()
+    assert fin["total"] == 9  # the demo: 5 projects, 2 policies, 2 departments
+    assert {k["object_kind"] for k in fin["items"]} == {"project", "policy", "department"}
+    first = fin["items"][0]
+    assert sum(Decimal(i["weight"]) for i in first["indicators"]) == 100
+    dept = api_as("dept01").get("/api/v1/key-evaluations?year=2025").get_json()
+    assert dept["total"] < fin["total"]
+    res = api_as("finance").get("/api/v1/re-evaluations?year=2025").get_json()
+    assert res["items"] and all(r["accuracy"] is not None for r in res["items"])
+    assert api_as("unit0101").get("/api/v1/re-evaluations").status_code == 403
