@@ -52,7 +52,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     pm.hook.jixiao_config(config=app.config)
     pm.hook.jixiao_register_models()
 
-    from core import audit, scope, sqlite  # noqa: F401 - registers the session/engine events
+    from core import audit, budget_events, scope, sqlite  # noqa: F401 - session/engine events
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -116,7 +116,12 @@ def jixiao_workflow_transition(obj, old, new, user, action, comment):
 
 @hookspec
 def jixiao_budget_item_changed(item):
-    """Broadcast after a BudgetItem was created or changed (inside the transaction)."""
+    """Broadcast after a flush that created or changed the BudgetItem ``item``.
+
+    Called inside the transaction (raising undoes the change) by
+    ``core/budget_events.py``; bulk statements (imports) are not broadcast item
+    by item. Returns nothing.
+    """
 
 
 @hookspec(firstresult=True)

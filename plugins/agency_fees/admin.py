@@ -16,7 +16,6 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import TextAreaField
 
-from core import contracts
 from core.admin.base import ScopedModelView
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
@@ -293,7 +292,7 @@ class FeeQuoteView(ScopedModelView):
         current = service.schedule_for(None, date.today())
         chosen = request.values.get("schedule_id", type=int)
         schedule = next((s for s in in_force if s.id == chosen), current)
-        engagements = contracts.engagements(closed=False) \
+        engagements = service.commissioned(closed=False) \
             if can(current_user, "fee_quote.create") else []
         errors: dict[str, str] = {}
         quote = inputs = None

@@ -19,6 +19,7 @@ from core import contracts
 from core.extensions import db
 from core.models import State, utcnow
 from core.plugins import call
+from core.scope import current_principal
 from core.workflow import Workflow, WorkflowError
 from plugins.agency_fees.calc import (
     HUNDRED,
@@ -212,9 +213,21 @@ def activate(schedule: FeeSchedule, user) -> None:
 
 # --- engagement quotes -----------------------------------------------------------------------
 
+def commissioned(**filters) -> list:
+    """The engagements this user's org subtree commissioned (``contracts.engagements`` filters).
+
+    The agencies plugin also shows an engagement, read-only, to the units it
+    assesses; quoting its fee is the commissioning party's business only.
+    """
+    principal = current_principal()
+    return [e for e in contracts.engagements(**filters)
+            if principal is None or principal.sees_everything
+            or e.org_unit_id in principal.org_ids]
+
+
 def engagement(engagement_id: int):
-    """The engagement as the agencies plugin shows it to this user, or None."""
-    found = contracts.engagements(ids=[engagement_id])
+    """The engagement if this user's org subtree commissioned it, else None."""
+    found = commissioned(ids=[engagement_id])
     return found[0] if found else None
 
 
