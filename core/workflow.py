@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
 from core.extensions import db
+from core.models.base import STALE_RECORD
 from core.models.workflow import STATE_LABELS, State, WorkflowEvent
 from core.plugins import call
 
@@ -127,8 +128,7 @@ class Workflow:
                 .with_for_update()).first()
         if row is None or State(row.state) != State(obj.state or State.DRAFT) or \
                 (row.review_level or 0) != (obj.review_level or 0):
-            raise WorkflowError(_l("Someone else changed this record while you were editing "
-                                   "it. Reload the page and apply your changes again."))
+            raise WorkflowError(STALE_RECORD)
 
     def history(self, obj) -> list[WorkflowEvent]:
         return list(db.session.scalars(

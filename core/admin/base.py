@@ -29,6 +29,7 @@ from core.admin.fields import AdminConverter
 from core.admin.filters import FilterConverter
 from core.extensions import db
 from core.forms import VersionField, stringify_errors
+from core.models import STALE_RECORD
 from core.permissions import can
 from core.scope import ScopeError
 
@@ -160,16 +161,14 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
     def update_model(self, form, model) -> bool:
         if hasattr(form, "version") and form.version.data not in (None, "") and \
                 str(model.version) != str(form.version.data):
-            flash(_("Someone else changed this record while you were editing it. "
-                    "Reload the page and apply your changes again."), "error")
+            flash(str(STALE_RECORD), "error")
             return False
         return super().update_model(form, model)
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, ScopeError | ValueError | StaleDataError):
             if isinstance(exc, StaleDataError):
-                flash(_("Someone else changed this record while you were editing it. "
-                        "Reload the page and apply your changes again."), "error")
+                flash(str(STALE_RECORD), "error")
             else:
                 flash(str(exc), "error")
             db.session.rollback()

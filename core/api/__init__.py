@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.api.errors import ErrorSchema, error_response, http_error_response
 from core.extensions import csrf, db
+from core.models import STALE_RECORD
 from core.permissions import can
 from core.scope import ScopeError, reset_principal
 
@@ -191,6 +192,17 @@ class JixiaoApi(Api):
         if not _is_api_request():
             return error
         return http_error_response(error)
+
+
+def stale(obj, version):
+    """A 409 answer when the client edited ``version`` of ``obj`` and it has moved on, else None.
+
+    ``version`` None (the client sent none) is no conflict; the ORM's version
+    check at flush still catches a race after this point.
+    """
+    if version is None or obj is None or getattr(obj, "version", None) == version:
+        return None
+    return error_response(409, "conflict", str(STALE_RECORD), {"version": [obj.version]})
 
 
 def get_or_404(model, pk: int):

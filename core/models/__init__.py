@@ -2,7 +2,7 @@
 
 from core.models.attachment import Attachment
 from core.models.audit import AuditHead, AuditLog
-from core.models.base import OrgScoped, TimestampMixin, VersionedMixin, utcnow
+from core.models.base import STALE_RECORD, OrgScoped, TimestampMixin, VersionedMixin, utcnow
 from core.models.budget import BudgetItem, BudgetType, ItemKind
 from core.models.fiscal import FiscalYear, StageDeadline
 from core.models.job import JobClaim
@@ -18,5 +18,5 @@ __all__ = [
     "Attachment", "AuditHead", "AuditLog", "BudgetItem", "BudgetType", "FiscalYear", "ItemKind",
     "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Role", "RoleName", "RolePermission",
     "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",
-    "WorkflowMixin", "utcnow",
+    "WorkflowMixin", "utcnow", "STALE_RECORD",
 ]

@@ -20,7 +20,7 @@ from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
 from core.extensions import db
 from core.forms import add_field_error
-from core.models import FiscalYear, OrgKind, State, utcnow
+from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
 from core.scores import latest_score, trace_of
 from core.scoring import Problem, grade_label
@@ -126,8 +126,7 @@ class SelfEvaluationView(ScopedModelView):
         if not can(current_user, "self_evaluation.edit"):
             abort(403)
         if request.form.get("version", str(ev.version)) != str(ev.version):
-            flash(_("Someone else changed this record while you were editing it. Reload the "
-                    "page and apply your changes again."), "error")
+            flash(str(STALE_RECORD), "error")
             return redirect(url_for(".score_page", id=ev.id))
         values = {}
         for line in ev.lines:

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core import contracts
-from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import FiscalYear, State
@@ -170,10 +170,8 @@ def get_self_evaluation(evaluation_id: int):
 def save_actuals(data, evaluation_id: int):
     """Enter the amount spent and the actual values; the score is computed and saved."""
     ev = get_or_404(SelfEvaluation, evaluation_id)
-    if data.get("version") is not None and ev.version != data["version"]:
-        return error_response(409, "conflict", _(
-            "Someone else changed this record while you were editing it. Reload the page "
-            "and apply your changes again."))
+    if (conflict := stale(ev, data.get("version"))) is not None:
+        return conflict
     values = {raw.get("id"): raw for raw in data["lines"] if isinstance(raw, dict)}
     try:
         result = service.save_actuals(ev, data["spent"], values, data.get("summary"),

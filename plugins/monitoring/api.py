@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import State
@@ -148,10 +148,8 @@ def report(data, record_id: int):
     of this record, a closed round, a record already submitted.
     """
     record = get_or_404(MonitoringRecord, record_id)
-    if data.get("version") is not None and record.version != data["version"]:
-        return error_response(409, "conflict", _(
-            "Someone else changed this record while you were editing it. Reload the page "
-            "and apply your changes again."))
+    if (conflict := stale(record, data.get("version"))) is not None:
+        return conflict
     payload = {k: data.get(k) for k in ("spent", "over_budget_note", "reason", "reason_note",
                                         "measures", "measures_due")}
     payload["reason"] = payload["reason"] or ""

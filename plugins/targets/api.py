@@ -7,7 +7,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
@@ -134,11 +134,8 @@ def save_sheet(data):
         return error_response(422, "validation_error", _("The data is not valid."),
                               {"budget_item_id": [_("Unknown budget item.")]})
     sheet = service.sheet_for(item)
-    if data.get("version") is not None and sheet.id is not None and \
-            sheet.version != data["version"]:
-        return error_response(409, "conflict", _(
-            "Someone else changed this record while you were editing it. Reload the page "
-            "and apply your changes again."))
+    if sheet.id is not None and (conflict := stale(sheet, data.get("version"))) is not None:
+        return conflict
     rules = service.rules_of(sheet)
     details: dict[str, list[str]] = {}
     cleaned_list = []
