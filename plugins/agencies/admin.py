@@ -39,7 +39,7 @@ LABELS = {
     "qualifications": _l("Qualifications"), "contact_name": _l("Contact person"),
     "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
     "address": _l("Address"), "status": _l("Status"), "status_note": _l("Status note"),
-    "agency": _l("Agency"), "title": _l("Title"), "grade": _l("Grade"), "active": _l("Active"),
+    "agency": _l("Agency"), "title": _l("Job title"), "grade": _l("Staff grade"), "active": _l("Active"),
     "certificates": _l("Certificates"), "employments": _l("Employer history"),
     "user": _l("User"), "code": _l("Code"), "org_unit": _l("Commissioning party"),
     "procurement": _l("Procurement method"), "contract_amount": _l("Contract amount (yuan)"),

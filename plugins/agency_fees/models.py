@@ -46,7 +46,7 @@ class ScheduleStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
-SCHEDULE_STATUS_LABELS = {ScheduleStatus.DRAFT: _l("Draft"), ScheduleStatus.ACTIVE: _l("Active"),
+SCHEDULE_STATUS_LABELS = {ScheduleStatus.DRAFT: _l("Draft"), ScheduleStatus.ACTIVE: _l("In force"),
                           ScheduleStatus.RETIRED: _l("Retired")}
 register_labels(ScheduleStatus, SCHEDULE_STATUS_LABELS)
 

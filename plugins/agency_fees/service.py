@@ -183,7 +183,7 @@ def editable_problem(schedule: FeeSchedule) -> str | None:
     if schedule.status != ScheduleStatus.DRAFT:
         return str(_l("Schedule %(label)s is %(status)s and cannot be changed; create a new "
                       "draft to supersede it.", label=schedule.label,
-                      status=str({"active": _l("Active"), "retired": _l("Retired")}
+                      status=str({"active": _l("In force"), "retired": _l("Retired")}
                                  [schedule.status.value])))
     return None
 

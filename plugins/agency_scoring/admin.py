@@ -42,7 +42,7 @@ LABELS = {
     "assessment_id": _l("Assessment"), "reason": _l("Reason"), "score_before": _l("Score before"),
     "grade_before": _l("Grade before"), "score_after": _l("Score after"),
     "grade_after": _l("Grade after"), "decision": _l("Decision"), "created_at": _l("Filed"),
-    "engagements": _l("Engagements"), "amount": _l("Amount (yuan)"),
+    "engagements": _l("Number of engagements"), "amount": _l("Amount (yuan)"),
     "weighted_mean": _l("Weighted mean"), "spot_deduction": _l("Spot-check deduction"),
     "violation_deduction": _l("Violation deduction"), "rank": _l("Rank"),
     "agency_id": _l("Agency id"), "staff_id": _l("Staff id"), "staff_name": _l("Staff member"),

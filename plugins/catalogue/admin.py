@@ -162,7 +162,7 @@ class CatalogueEntryView(ScopedModelView):
     form_columns = ("catalogue", "budget_item", "reason", "note", "planned_year")
     form_ajax_refs = {"budget_item": {"fields": ("code", "name"), "page_size": 20}}
     column_labels = {"budget_item": _l("Budget item"), "catalogue": _l("Catalogue"),
-                     "reason": _l("Reason"), "note": _l("Note"), "amount": _l("Amount (yuan)"),
+                     "reason": _l("Reason for listing"), "note": _l("Note"), "amount": _l("Amount (yuan)"),
                      "planned_year": _l("Planned evaluation year"),
                      "plan_adjusted": _l("Year chosen by the department"),
                      "covered": _l("Evaluated in"), "updated_at": _l("Updated"),

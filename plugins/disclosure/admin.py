@@ -69,7 +69,7 @@ class PublicationView(ScopedModelView):
                      "state": _l("State"), "published_at": _l("Published at"),
                      "title": _l("Title"), "amount": _l("Amount (yuan)"),
                      "goal": _l("Overall goal"), "score": _l("Score"), "grade": _l("Grade"),
-                     "summary": _l("Summary"), "budget_item": _l("Budget item"),
+                     "summary": _l("Evaluation summary"), "budget_item": _l("Budget item"),
                      "result": _l("Evaluation result")}
     column_formatters = {
         "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
@@ -202,9 +202,9 @@ class StoredResultView(ScopedModelView):
     column_filters = ("fiscal_year", "kind", "grade")
     column_default_sort = ("id", True)
     column_labels = {"title": _l("Evaluated object"), "fiscal_year": _l("Fiscal year"),
-                     "kind": _l("Evaluation"), "object_kind": _l("Object"),
+                     "kind": _l("Evaluation type"), "object_kind": _l("Object"),
                      "amount": _l("Amount (yuan)"), "score": _l("Score"), "grade": _l("Grade"),
-                     "finalized_at": _l("Finalized at"), "summary": _l("Summary")}
+                     "finalized_at": _l("Finalized at"), "summary": _l("Evaluation summary")}
     column_formatters = {
         "kind": lambda v, c, m, n: str(EVALUATION_KIND_LABELS.get(m.kind, m.kind)),
         "grade": lambda v, c, m, n: str(GRADE_LABELS.get(m.grade, m.grade)),

@@ -63,8 +63,8 @@ def _datasets() -> dict[str, Dataset]:
             ("unit", _("Unit"))]),
         "results": Dataset("results", [
             *common, ("title", _("Evaluated object")), ("item_code", _("Item code")),
-            ("evaluation_kind", _("Evaluation")), ("amount", _("Amount (yuan)")),
-            ("score", _("Score")), ("grade", _("Grade")), ("summary", _("Summary")),
+            ("evaluation_kind", _("Evaluation type")), ("amount", _("Amount (yuan)")),
+            ("score", _("Score")), ("grade", _("Grade")), ("summary", _("Evaluation summary")),
             ("published_on", _("Published on"))]),
     }
 

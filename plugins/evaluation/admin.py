@@ -193,7 +193,7 @@ class SuggestionView(ScopedModelView):
     column_labels = {
         "title": _l("Evaluated object"), "org_unit": _l("Org unit"),
         "fiscal_year": _l("Fiscal year"), "score": _l("Score"), "grade": _l("Grade"),
-        "suggested": _l("Suggestion"), "decided": _l("Decision"), "note": _l("Note"),
+        "suggested": _l("Suggestion"), "decided": _l("Finance decision"), "note": _l("Note"),
         "decided_at": _l("Decided"),
     }
     column_formatters = {
@@ -224,7 +224,7 @@ class RectificationView(ScopedModelView):
     column_labels = {
         "suggestion": _l("Evaluation result"), "problem": _l("Problem to rectify"),
         "owner": _l("Owner"), "due_on": _l("Deadline"), "evidence": _l("Evidence"),
-        "done_at": _l("Done"), "overdue": _l("Overdue"), "state": _l("State"),
+        "done_at": _l("Finished at"), "overdue": _l("Overdue"), "state": _l("State"),
     }
     column_formatters = {
         "problem": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
@@ -449,7 +449,7 @@ class ReEvaluationView(ScopedModelView):
     column_labels = {
         "org_unit": _l("Department"), "fiscal_year": _l("Fiscal year"),
         "sample_size": _l("Sample size"), "accuracy": _l("Accuracy (%)"),
-        "flagged": _l("Flagged differences"), "finalized_at": _l("Finished"),
+        "flagged": _l("Flagged differences"), "finalized_at": _l("Finished at"),
     }
     column_formatters = {
         "org_unit": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(

@@ -342,7 +342,7 @@ class CorrectiveDecisionView(ScopedModelView):
     column_default_sort = ("id", True)
     column_filters = ("action", "state")
     form_columns = ("reason", "new_budget", "due")
-    column_labels = {"budget_item": _l("Budget item"), "action": _l("Decision"),
+    column_labels = {"budget_item": _l("Budget item"), "action": _l("Corrective decision"),
                      "reason": _l("Grounds"), "new_budget": _l("New budget"),
                      "due": _l("Due on"), "state": _l("State"), "created_at": _l("Created")}
     column_formatters = {"budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(

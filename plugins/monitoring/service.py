@@ -58,7 +58,7 @@ FIELD_LABELS = {
     "reason": _l("Reason for the deviation"), "measures": _l("Corrective measures"),
     "measures_due": _l("Measures due on"), "achieved": _l("Achieved so far"),
     "forecast": _l("Year-end forecast"), "likelihood": _l("Likelihood of meeting the target"),
-    "cutoff": _l("Cut-off date"), "due": _l("Report due on"), "action": _l("Decision"),
+    "cutoff": _l("Cut-off date"), "due": _l("Report due on"), "action": _l("Corrective decision"),
     "new_budget": _l("New budget"), "decision_reason": _l("Grounds"),
     "round": _l("Monitoring round"),
 }

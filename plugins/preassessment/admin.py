@@ -45,7 +45,7 @@ LABELS = {
     "high_attention": _l("High public attention"), "self_score": _l("Self-assessment score"),
     "is_key": _l("Key pre-assessment"), "panel_score": _l("Panel score"),
     "conclusion": _l("Conclusion"), "recommended_amount": _l("Recommended amount (yuan)"),
-    "summary": _l("Summary"), "final_at": _l("Final"), "expert": _l("Expert"),
+    "summary": _l("Self-assessment notes"), "final_at": _l("Final"), "expert": _l("Expert"),
     "total": _l("Total score"), "submitted_at": _l("Submitted at"), "opinion": _l("Opinion"),
     "item": _l("Budget item"), "budget_item.code": _l("Item code"),
     "budget_item.name": _l("Item name"), "fiscal_year.year": _l("Fiscal year"),

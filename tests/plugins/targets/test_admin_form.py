@@ -88,11 +88,11 @@ def test_create_then_edit_through_the_form(app, login, draft_items):
 @pytest.mark.parametrize(("change", "expected"), [
     ({0: {"target_value": ""}}, ["指标值为空。"]),
     ({0: {"unit": ""}}, ["定量指标须填写计量单位。"]),
-    ({0: {"weight": "50"}}, ["权重合计为 110，不等于 100。"]),
+    ({0: {"weight": "50"}}, ["权重合计为 110，应为 100。"]),
     ({0: {"weight": "39.995"}, 2: {"weight": "30.005"}},
      ["权重须大于 0、不超过 100，且最多两位小数。"]),
     ({0: {"target_value": "", "unit": ""}, 1: {"weight": "20"}},
-     ["指标值为空。", "定量指标须填写计量单位。", "权重合计为 90，不等于 100。"]),
+     ["指标值为空。", "定量指标须填写计量单位。", "权重合计为 90，应为 100。"]),
 ])
 def test_bad_form_input_is_shown_by_field_in_chinese_and_nothing_written(
         app, login, draft_items, change, expected):
