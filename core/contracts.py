@@ -96,7 +96,10 @@ class EngagementView:
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """A finalized evaluation as other plugins see it."""
+    """A finalized evaluation as other plugins see it.
+
+    ``id`` is unique per ``kind`` only (each kind has its own table): key on both.
+    """
 
     id: int
     #: "self" (单位自评), "department_key" (部门重点评价), "finance_key" (财政重点评价)

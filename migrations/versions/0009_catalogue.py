@@ -79,7 +79,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['entry_id'], ['catalogue_entry.id'], name=op.f('fk_catalogue_coverage_entry_id_catalogue_entry'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_catalogue_coverage_org_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_coverage')),
-    sa.UniqueConstraint('entry_id', 'evaluation_id', name=op.f('uq_catalogue_coverage_entry_id'))
+    sa.UniqueConstraint('entry_id', 'evaluation_kind', 'evaluation_id', name=op.f('uq_catalogue_coverage_entry_id'))
     )
     with op.batch_alter_table('catalogue_coverage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalogue_coverage_entry_id'), ['entry_id'], unique=False)

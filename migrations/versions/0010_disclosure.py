@@ -37,7 +37,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_disclosure_result_org_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosure_result')),
-    sa.UniqueConstraint('evaluation_id', name=op.f('uq_disclosure_result_evaluation_id'))
+    sa.UniqueConstraint('kind', 'evaluation_id', name=op.f('uq_disclosure_result_kind'))
     )
     with op.batch_alter_table('disclosure_result', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_disclosure_result_fiscal_year'), ['fiscal_year'], unique=False)

@@ -114,7 +114,7 @@ class CoverageRecord(OrgScoped, TimestampMixin, db.Model):
     """A finalized key evaluation that covers a catalogue entry."""
 
     __tablename__ = "catalogue_coverage"
-    __table_args__ = (UniqueConstraint("entry_id", "evaluation_id"),)
+    __table_args__ = (UniqueConstraint("entry_id", "evaluation_kind", "evaluation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(

@@ -104,6 +104,7 @@ def record_coverage(result: EvaluationResult) -> int:
                 continue
             exists = session.scalar(select(CoverageRecord.id).where(
                 CoverageRecord.entry_id == entry.id,
+                CoverageRecord.evaluation_kind == result.kind,  # ids are unique per kind
                 CoverageRecord.evaluation_id == result.id))
             if exists:
                 continue

@@ -60,9 +60,11 @@ class StoredResult(OrgScoped, TimestampMixin, db.Model):
     """A finalized evaluation result (评价结果) as broadcast by the evaluation plugin."""
 
     __tablename__ = "disclosure_result"
+    __table_args__ = (UniqueConstraint("kind", "evaluation_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(Integer, unique=True)
+    #: with ``kind``: the evaluation plugin's ids are unique per kind only
+    evaluation_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     object_kind: Mapped[str] = mapped_column(String(20))
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)

@@ -53,9 +53,9 @@ def store_result(result: EvaluationResult) -> StoredResult:
     """Keep (or refresh) a finalized evaluation; runs unscoped like any listener."""
     with unscoped() as session:
         row = session.scalar(select(StoredResult).where(
-            StoredResult.evaluation_id == result.id))
+            StoredResult.kind == result.kind, StoredResult.evaluation_id == result.id))
         if row is None:
-            row = StoredResult(evaluation_id=result.id)
+            row = StoredResult(kind=result.kind, evaluation_id=result.id)
             session.add(row)
         row.org_unit_id = result.org_unit_id
         row.kind, row.object_kind = result.kind, result.object_kind

@@ -8,6 +8,7 @@ import csv
 import html
 import io
 import json
+from decimal import Decimal
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -215,3 +216,19 @@ def test_reviewer_previews_returns_with_a_comment_then_publishes(app, client, lo
     token = csrf_from(other.get("/admin/publication/").text)
     assert other.post(f"/admin/publication/workflow/?id={pub}",
                       data={"csrf_token": token, "action": "reopen"}).status_code == 404
+
+
+def test_results_of_different_kinds_with_the_same_id_are_kept_apart(app, world, stages):
+    """The evaluation plugin numbers each kind on its own: (kind, id) names a result."""
+    from dataclasses import replace
+
+    key = result([world.items["A"]], world.unit_id, score="91.50", grade="A")
+    own = replace(key, kind="self", score=Decimal("72.00"), grade="C")
+    hook = app.extensions["jixiao_plugins"].hook
+    with app.app_context():
+        hook.jixiao_evaluation_finalized(evaluation=key)
+        hook.jixiao_evaluation_finalized(evaluation=own)
+        db.session.commit()
+        rows = {r.kind: r.grade for r in db.session.scalars(select(StoredResult).where(
+            StoredResult.evaluation_id == key.id))}
+        assert rows == {"department_key": "A", "self": "C"}
