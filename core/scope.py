@@ -44,12 +44,17 @@ class Principal:
     agency_id: int | None = None
 
 
+#: roles of people outside the district's org tree: never an org scope
+OUTSIDE_ROLES = frozenset({"expert", "agency_user"})
+
+
 def principal_for(user: Any) -> Principal:
     """Compute a user's scope: their org unit's subtree (the bureau's subtree is all)."""
     from core.models import OrgKind, OrgUnit
 
     org = user.org_unit
-    if org is None:
+    if org is None or user.role_name in OUTSIDE_ROLES:
+        # experts and agency users are outside the org tree, even if given an org unit
         return Principal(user.id, user.role_name, frozenset(), False, _agency_of(user))
     if org.kind == OrgKind.FINANCE_BUREAU and org.parent_id is None:
         return Principal(user.id, user.role_name, frozenset(), True)

@@ -27,6 +27,7 @@ from core.forms import Unique, add_field_error
 from core.models import AuditLog, BudgetItem, FiscalYear, OrgKind, OrgUnit, Role, User
 from core.models.org import ALLOWED_PARENTS, ORG_KIND_LABELS
 from core.models.user import ROLE_LABELS, RoleName
+from core.scope import OUTSIDE_ROLES
 
 CAT_SYSTEM = _l("System")
 CAT_BASIC = _l("Basic data")
@@ -161,6 +162,9 @@ class UserView(ScopedModelView):
         if role is not None and role.name == RoleName.FINANCE_ADMIN and \
                 current_user.role_name != RoleName.FINANCE_ADMIN:
             valid = add_field_error(form.role, _l("Only the finance bureau can grant that role."))
+        if role is not None and role.name in OUTSIDE_ROLES and form.org_unit.data is not None:
+            valid = add_field_error(form.org_unit, _l(
+                "Experts and agency users belong to no org unit; leave it empty."))
         return valid
 
     def on_model_change(self, form, model, is_created):

@@ -231,10 +231,15 @@ def engagement(engagement_id: int):
     return found[0] if found else None
 
 
+#: the largest deviation the percentage columns hold (NUMERIC(9, 2)); beyond it is shown so
+PCT_LIMIT = Decimal("9999999.99")
+
+
 def _pct(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    """How far ``part`` is from ``whole``, in %; None when there is nothing to compare with."""
     if not whole:
         return None
-    return fen((part - whole) / whole * HUNDRED)
+    return max(-PCT_LIMIT, min(PCT_LIMIT, fen((part - whole) / whole * HUNDRED)))
 
 
 def quote_engagement(eng, schedule: FeeSchedule, data: dict[str, Any], reason: str = "",
@@ -256,7 +261,8 @@ def quote_engagement(eng, schedule: FeeSchedule, data: dict[str, Any], reason: s
     deviation = _pct(eng.contract_amount, quote.total)
     scale_dev = _pct(eng.contract_amount, quote.scale_fee)
     needs = (deviation is not None and abs(deviation) > rules.contract_tolerance_pct) or \
-        (scale_dev is not None and abs(scale_dev) > rules.scale_tolerance_pct)
+        (scale_dev is not None and abs(scale_dev) > rules.scale_tolerance_pct) or \
+        (not quote.total and eng.contract_amount > 0)  # a fee against a zero quote
     row = existing or FeeQuote(engagement_id=eng.id)
     row.engagement_code, row.engagement_title = eng.code, eng.title[:200]
     row.agency_id, row.agency_name = eng.agency_id, eng.agency_name

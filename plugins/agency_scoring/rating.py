@@ -16,12 +16,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from core.models import utcnow
 from core.scope import unscoped
 from core.scoring import CONTEXT, grade_label
 from plugins.agency_scoring.models import (
+    Appeal,
+    AppealStatus,
     Assessment,
     Rating,
     RatingStatus,
@@ -79,16 +81,27 @@ def compute_ratings(year: int) -> list[Rating]:
 
 
 def publish_ratings(year: int) -> list[Rating]:
-    """Make the ``year`` ratings final and apply their consequences."""
+    """Make the ``year`` ratings final and apply their consequences.
+
+    Refused while an appeal of the year is undecided (a published rating freezes
+    the scores); the ratings are computed again first, so that scores given
+    since the last computation count.
+    """
     rules = rules_for_year(year)
     with unscoped() as session:
         if _published(session, year):
             raise AssessmentError({"year": [_(
                 "The %(year)s rating is published and can no longer be changed.", year=year)]})
-        ratings = list(session.scalars(select(Rating).where(Rating.year == year)
-                                       .order_by(Rating.rank)))
-        if not ratings:
+        pending = session.scalar(select(func.count(Appeal.id)).join(
+            Assessment, Assessment.id == Appeal.assessment_id).where(
+            Assessment.year == year, Appeal.status == AppealStatus.PENDING))
+        if pending:
+            raise AssessmentError({"year": [_(
+                "%(n)s appeal(s) of %(year)s are not decided yet; decide them before "
+                "publishing the rating.", n=pending, year=year)]})
+        if not session.scalar(select(func.count(Rating.id)).where(Rating.year == year)):
             raise AssessmentError({"year": [_("Compute the %(year)s rating first.", year=year)]})
+        ratings = sorted(compute_ratings(year), key=lambda r: r.rank)
         today, now = date.today(), utcnow()
         for rating in ratings:
             rating.status, rating.published_at = RatingStatus.PUBLISHED, now

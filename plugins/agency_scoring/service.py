@@ -334,6 +334,9 @@ def file_appeal(assessment: Assessment, reason: str, user, today: date | None = 
                               day=assessment.appeal_until))
     if db.session.scalar(select(Appeal.id).where(Appeal.assessment_id == assessment.id)):
         _fail("assessment", _("This assessment has already been appealed."))
+    if _rating_published(assessment):
+        _fail("assessment", _("The %(year)s rating of this agency is published; its "
+                              "assessments can no longer change.", year=assessment.year))
     appeal = Appeal(assessment_id=assessment.id, agency_id=assessment.agency_id,
                     org_unit_id=assessment.org_unit_id, reason=reason,
                     filed_by_id=getattr(user, "id", None), score_before=assessment.score,

@@ -104,9 +104,12 @@ def parse_scores(text: str) -> list[Decimal]:
     for part in str(text or "").replace("，", ",").replace("、", ",").split(","):
         if part.strip():
             try:
-                out.append(Decimal(part.strip()))
+                value = Decimal(part.strip())
             except InvalidOperation:
                 raise ValueError(part) from None
+            if not value.is_finite():
+                raise ValueError(part)
+            out.append(value)
     return out
 
 
@@ -140,8 +143,13 @@ def save_sheet(ev: KeyEvaluation, values: Mapping[int, Mapping[str, Any]]) -> Sc
             try:
                 weight = Decimal(str(raw["weight"]).strip())
             except InvalidOperation:
+                weight = None
+            if weight is None or not weight.is_finite() or weight < 0 or \
+                    weight.as_tuple().exponent < -2:  # NUMERIC(7, 2): refuse, never round
                 problems.append(Problem(f"weight_{ind.id}", _l(
-                    "The weight of “%(name)s” must be a number.", name=ind.name)))
+                    "The weight of “%(name)s” must be a number of 0 or more with at most 2 "
+                    "decimal places.", name=ind.name)))
+                weight = ind.weight
         text = str(raw.get("scores", ind.scores) or "")
         try:
             parsed = parse_scores(text)

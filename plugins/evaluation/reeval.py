@@ -24,6 +24,7 @@ from sqlalchemy import select
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import FiscalYear, OrgUnit, utcnow
+from core.money import MoneyError, parse_money
 from core.plugins import call
 from core.scores import save_score
 from core.scoring import Problem, hook_resolver
@@ -89,6 +90,11 @@ def rescore(sample: ReEvaluationSample, corrections: Mapping[str, Any],
     """Re-score one sampled self-evaluation from finance's corrections; all or nothing."""
     if sample.re_evaluation.finalized_at is not None:
         raise EvaluationError(Problem("", _l("The re-evaluation is finished.")))
+    if corrections.get("spent") not in (None, ""):
+        try:  # an amount of money: more than 2 places is refused, never rounded
+            parse_money(corrections["spent"])
+        except MoneyError as exc:
+            raise EvaluationError(Problem("spent", exc.args[0])) from None
     try:
         result = score_sheet(corrected_data(sample, corrections),
                              resolver=hook_resolver(current_app))

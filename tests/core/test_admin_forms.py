@@ -400,3 +400,27 @@ def test_duplicate_or_absurd_year_is_refused(app, finance):
     page = submit(finance, "/admin/fiscalyear/new/", {"year": "1850", "status": "open"})
     assert field_errors(page, "year")
     assert count(app, FiscalYear, FiscalYear.year == 1850) == 0
+
+
+def test_an_expert_cannot_be_put_in_an_org_unit(app, finance):
+    """An expert inside the bureau's org unit would see everything: refused, nothing saved."""
+    expert = scalar(app, select(Role.id).where(Role.name == "expert"))
+    before = count(app, User)
+    page = submit(finance, "/admin/user/new/", user_data(
+        app, username="t_expert_org", role=expert, org_unit=org_id(app, "CZJ")))
+    assert "belong to no org unit" in " ".join(field_errors(page, "org_unit"))
+    assert count(app, User) == before
+
+
+def test_an_expert_given_an_org_unit_anyway_has_no_org_scope(app):
+    """Defence in depth: even if the data says otherwise, the scope ignores it."""
+    from core.scope import principal_for
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "expert01"))
+        user.org_unit_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "CZJ"))
+        db.session.flush()
+        with app.test_request_context():
+            principal = principal_for(user)
+        db.session.rollback()
+    assert not principal.sees_everything and principal.org_ids == frozenset()

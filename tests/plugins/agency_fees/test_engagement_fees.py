@@ -222,3 +222,15 @@ def test_quote_sheets_follow_the_row_scope(app, login, code, make_schedule, enga
     assert dept.get(f"/admin/fee_quote/sheet/?id={ids[1]}").status_code == 404
     assert dept.get(f"/api/v1/fees/quotes/{ids[1]}").status_code == 404
     assert login("agency01").get(f"/admin/fee_quote/sheet/?id={ids[0]}").status_code == 403
+
+
+def test_a_contract_against_a_zero_quote_needs_approval(app, login, code, make_schedule,
+                                                          engagements):
+    """Nothing to compare with is not "within tolerance": a fee against a 0 quote is reviewed."""
+    make_schedule(rules(minimum_fee="0.00", scale={"use": None, "bands": []}))
+    r = api_post(login("finance"), "/api/v1/fees/quotes", {
+        "engagement_id": engagements["ids"][0], "schedule_code": code})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["total"] == "0.00" and body["contract_amount"] == "150000.00"
+    assert body["needs_approval"] is True

@@ -149,3 +149,37 @@ def test_a_configured_rule_version_changes_bands_and_weights(make_app):
         assert (rules.code, rules.party_weight, rules.appeal_days) == ("agency-2030", 50, 5)
         assert rules.scoring.grade(Decimal("90")).code == "good"
         assert sum(i.weight for i in rules.sheet) == 100
+
+
+def test_publishing_counts_scores_given_after_the_last_computation(app, year):
+    from plugins.agency_scoring.rating import compute_ratings, publish_ratings
+
+    with app.app_context():
+        _assessment(A, year, "100000", level="A")
+        compute_ratings(year)
+        _assessment(A, year, "100000", level="C")  # scored after "compute"
+        published = {r.agency_id: r for r in publish_ratings(year)}
+        db.session.commit()
+        assert published[A].weighted_mean < Decimal("100.00")
+
+
+def test_a_pending_appeal_blocks_publishing_and_a_published_year_takes_no_appeal(app, year):
+    from plugins.agency_scoring.models import Appeal, AppealStatus
+    from plugins.agency_scoring.rating import compute_ratings, publish_ratings
+    from plugins.agency_scoring.service import AssessmentError, file_appeal
+
+    with app.app_context():
+        a = _assessment(A, year, "100000", level="B")
+        b = _assessment(A, year, "100000", level="B")
+        a.appeal_until = b.appeal_until = date.today()
+        appeal = file_appeal(a, "时效性扣分有误", user("agency01"))
+        compute_ratings(year)
+        with pytest.raises(AssessmentError) as refused:
+            publish_ratings(year)
+        assert "year" in refused.value.problems
+        appeal.status = AppealStatus.REJECTED
+        publish_ratings(year)
+        with pytest.raises(AssessmentError):
+            file_appeal(b, "迟来的申诉", user("agency01"))
+        db.session.commit()
+        assert db.session.query(Appeal).filter(Appeal.assessment_id == b.id).count() == 0

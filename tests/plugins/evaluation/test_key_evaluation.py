@@ -107,8 +107,9 @@ def test_the_team_scores_give_the_points_and_outputs_plus_outcomes_need_60(app, 
         # moving 6 points from outcomes to decision leaves outputs + outcomes at 54 %
         values[first.id] = {"weight": "9", "scores": "9"}
         values[last.id] = {"weight": "0.5", "scores": "0.5"}
-        for ind in ev.indicators[15:19]:
-            values[ind.id] = {"weight": "1.125", "scores": "1"}
+        for ind, weight in zip(ev.indicators[15:19], ("1.12", "1.12", "1.13", "1.13"),
+                               strict=True):
+            values[ind.id] = {"weight": weight, "scores": "1"}
         with pytest.raises(service.EvaluationError) as caught:
             key.save_sheet(ev, values)
         db.session.rollback()
@@ -117,9 +118,14 @@ def test_the_team_scores_give_the_points_and_outputs_plus_outcomes_need_60(app, 
         ev = db.session.get(KeyEvaluation, ev_id)
         assert ev.indicators[0].weight == Decimal("3") and ev.score == Decimal("99.00")
         # a score above the weight or not a number is refused, nothing changes
-        for bad in ("4", "八"):
+        for bad in ("4", "八", "NaN"):
             with pytest.raises(service.EvaluationError):
                 key.save_sheet(ev, {**_full_marks(ev), first.id: {"scores": bad}})
+            db.session.rollback()
+        # a weight with more places than the column holds is refused, never rounded
+        for bad in ("2.999", "-1", "NaN"):
+            with pytest.raises(service.EvaluationError):
+                key.save_sheet(ev, {**_full_marks(ev), first.id: {"weight": bad, "scores": "1"}})
             db.session.rollback()
         assert db.session.get(KeyEvaluation, ev_id).indicators[0].scores == "2, 3, 1"
 

@@ -97,6 +97,8 @@ def test_rescoring_flags_grade_changes_and_big_gaps_and_records_accuracy(app, re
         # a bad correction is refused and nothing changes
         with pytest.raises(service.EvaluationError):
             reeval.rescore(same, {"lines": {"1": {"actual": "很多"}}})
+        with pytest.raises(service.EvaluationError):  # money: 3 places refused, not rounded
+            reeval.rescore(same, {"spent": "1000.005", "lines": {}})
         assert same.score == same.self_score
         assert reeval.finish(re) == Decimal("50.0")
         db.session.commit()
