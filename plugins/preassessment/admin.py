@@ -88,6 +88,18 @@ def _form_points(rules) -> tuple[dict[str, str], dict[str, str]]:
     return points, comments
 
 
+def _final_only(attr: str):
+    """A draft conclusion is the deciders' work in progress: others see it once final."""
+    def format_(view, context, model, name):
+        if model.final_at is None and not can(current_user, "preassessment.decide"):
+            return ""
+        value = getattr(model, attr)
+        if value is None:
+            return ""
+        return str(CONCLUSION_LABELS.get(value, value)) if attr == "conclusion" else str(value)
+    return format_
+
+
 class PreassessmentView(ScopedModelView):
     permission = "preassessment"
     column_list = ("budget_item", "fiscal_year", "status", "self_score", "is_key",
@@ -111,11 +123,16 @@ class PreassessmentView(ScopedModelView):
         "budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".assessment", id=m.id), str(m)),
         "status": lambda v, c, m, n: str(service.STATUS_LABELS[service.status_of(m)]),
+        "conclusion": _final_only("conclusion"),
+        "recommended_amount": _final_only("recommended_amount"),
     }
     column_formatters_export = {
         "budget_item": lambda v, c, m, n: str(m),
         "status": lambda v, c, m, n: str(service.STATUS_LABELS[service.status_of(m)]),
+        "conclusion": _final_only("conclusion"),
+        "recommended_amount": _final_only("recommended_amount"),
     }
+    column_formatters_detail = column_formatters
 
     def check_form(self, form) -> bool:
         ok = True
@@ -264,7 +281,7 @@ class PreassessmentView(ScopedModelView):
                                if str(r.id) == request.form.get("remove")), None)
                 if review is None:
                     abort(404)
-                service.remove_expert(review)
+                service.remove_expert(review, current_user)
             else:
                 raw = request.form.get("expert_id", "")
                 expert = db.session.get(User, int(raw)) if raw.isdigit() else None

@@ -78,6 +78,8 @@ class PreassessmentRules:
     bands: tuple[Band, ...]
     #: from this many experts on, the highest and lowest total are dropped
     trim_from: int = 5
+    #: a panel is complete only when at least this many experts have all submitted
+    min_experts: int = 2
 
     def __post_init__(self) -> None:
         """Bands must cover 0–100 and the sheet's weights must add up to 100."""
@@ -106,7 +108,7 @@ class PreassessmentRules:
                 "item_kinds": list(self.item_kinds), "exempt_kinds": list(self.exempt_kinds),
                 "sheet": [[i.dimension, i.name, str(i.weight)] for i in self.sheet],
                 "bands": [[b.code, str(b.lower), str(b.upper)] for b in self.bands],
-                "trim_from": self.trim_from}
+                "trim_from": self.trim_from, "min_experts": self.min_experts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PreassessmentRules:
@@ -121,7 +123,8 @@ class PreassessmentRules:
             if "sheet" in data else base.sheet,
             bands=tuple(Band(c, Decimal(str(lo)), Decimal(str(up))) for c, lo, up in data["bands"])
             if "bands" in data else base.bands,
-            trim_from=int(data.get("trim_from", base.trim_from)))
+            trim_from=int(data.get("trim_from", base.trim_from)),
+            min_experts=int(data.get("min_experts", base.min_experts)))
 
 
 def _sheet(rows) -> tuple[SheetIndicator, ...]:

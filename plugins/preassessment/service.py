@@ -321,12 +321,15 @@ def add_expert(pa: Preassessment, expert: User | None) -> ExpertReview:
     return review
 
 
-def remove_expert(review: ExpertReview) -> None:
+def remove_expert(review: ExpertReview, user=None) -> None:
     pa = review.preassessment
     check_open(pa)
     if review.submitted_at is not None:
         raise PreassessmentError(_l("This expert has submitted scores and stays on the panel."))
     db.session.delete(review)
+    db.session.flush()
+    with unscoped():  # the others' reviews: the panel may now be complete
+        complete_if_done(pa, user)
 
 
 def save_review(review: ExpertReview, points: Mapping[str, Any], opinion: str, *,
@@ -354,11 +357,17 @@ def save_review(review: ExpertReview, points: Mapping[str, Any], opinion: str, *
         db.session.flush()
         save_score(db.session, review, trace, purpose=EXPERT, org_unit_id=pa.org_unit_id,
                    user=user)
-        reviews = list(db.session.scalars(select(ExpertReview).where(
-            ExpertReview.preassessment_id == pa.id)))
-        if all(r.submitted_at is not None for r in reviews):
-            complete_panel(pa, reviews, user)
+        complete_if_done(pa, user)
         db.session.flush()
+
+
+def complete_if_done(pa: Preassessment, user) -> None:
+    """Complete the panel when every member has submitted and it has enough members."""
+    reviews = list(db.session.scalars(select(ExpertReview).where(
+        ExpertReview.preassessment_id == pa.id)))
+    if len(reviews) >= rules_of(pa).min_experts and \
+            all(r.submitted_at is not None for r in reviews):
+        complete_panel(pa, reviews, user)
 
 
 def panel_trace(rules: PreassessmentRules, totals: Sequence[Decimal]) -> ScoreTrace:

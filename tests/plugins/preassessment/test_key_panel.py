@@ -198,3 +198,44 @@ def test_not_key_items_have_no_panel(app, login, world):
              "/admin/preassessment/panel/", {"id": pa_id, "expert_id": user_id(app, "expert01")})
     assert "重点" in r.text or "key pre-assessment" in r.text
     assert review_of(app, pa_id, "expert01") is None
+
+
+def test_one_expert_alone_is_no_complete_panel(app, login, world):
+    # one expert alone is no panel: submitting does not complete it
+    lone = key_panel(app, login, world, experts=("expert01",))
+    expert_scores(login("expert01"), review_of(app, lone, "expert01"), HIGH)
+    assert not get_pa(app, lone).panel_complete
+
+
+def test_removing_the_last_expert_who_has_not_scored_completes_the_panel(app, login, world):
+    from plugins.preassessment import service
+    from plugins.preassessment.models import ExpertReview
+
+    pa_id = key_panel(app, login, world, experts=("expert01", "expert02", "expert03"))
+    expert_scores(login("expert01"), review_of(app, pa_id, "expert01"), LOW)
+    expert_scores(login("expert02"), review_of(app, pa_id, "expert02"), HIGH)
+    assert not get_pa(app, pa_id).panel_complete
+    with app.test_request_context():
+        service.remove_expert(db.session.get(ExpertReview, review_of(app, pa_id, "expert03")))
+        db.session.commit()
+    pa = get_pa(app, pa_id)
+    assert pa.panel_complete and str(pa.panel_score) == "77.50"
+
+
+def test_a_draft_conclusion_is_shown_to_the_department_only_once_final(app, login, world):
+    from core.models import utcnow
+    from plugins.preassessment.models import Conclusion, Preassessment
+
+    pa_id = submitted_pa(app, login, world.big, GOOD)
+    with app.app_context():
+        pa = db.session.get(Preassessment, pa_id)
+        pa.conclusion, pa.recommended_amount = Conclusion.ADJUST, Decimal("4321987.00")
+        db.session.commit()
+    assert "4321987.00" in login("finance").get("/admin/preassessment/?search=" + world.tag).text
+    dept = login("dept01")
+    assert "4321987.00" not in dept.get("/admin/preassessment/?search=" + world.tag).text
+    assert "4321987.00" not in dept.get("/admin/preassessment/export/csv/").text
+    with app.app_context():
+        db.session.get(Preassessment, pa_id).final_at = utcnow()
+        db.session.commit()
+    assert "4321987.00" in dept.get("/admin/preassessment/?search=" + world.tag).text
