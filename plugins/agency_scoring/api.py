@@ -62,7 +62,7 @@ class AssessmentDetailSchema(AssessmentSchema):
                        "formula and who gave them"})
 
 
-class ScoreInput(Schema):
+class AssessmentScoreInput(Schema):
     scores = fields.Dict(required=True, metadata={
         "description": "Per indicator path (e.g. \"工作质量/报告质量\") its inputs: "
                        "{\"level\": \"A\", \"percent\": \"95\"} (graded), "
@@ -205,7 +205,7 @@ def _score(assessment_id: int, data: dict, who: str):
 
 
 @blp.route("/agency-assessments/<int:assessment_id>/score", methods=["POST"])
-@blp.arguments(ScoreInput)
+@blp.arguments(AssessmentScoreInput)
 @blp.response(200, AssessmentDetailSchema)
 @blp.alt_response(422, description="Every problem, by indicator path; nothing was written")
 @requires("agency_assessment.score")
@@ -215,7 +215,7 @@ def score_assessment(data, assessment_id: int):
 
 
 @blp.route("/agency-assessments/<int:assessment_id>/spot-check", methods=["POST"])
-@blp.arguments(ScoreInput)
+@blp.arguments(AssessmentScoreInput)
 @blp.response(200, AssessmentDetailSchema)
 @blp.alt_response(422, description="Every problem, by indicator path; nothing was written")
 @requires("agency_assessment.spot_check")

@@ -522,3 +522,14 @@ def test_the_error_schema_is_documented(spec):
                  "DEFAULT_ERROR"):
         ref = spec["components"]["responses"][name]["content"]["application/json"]["schema"]
         assert ref == {"$ref": "#/components/schemas/Error"}, name
+
+
+def test_no_two_plugins_document_a_schema_under_the_same_name(make_app):
+    """apispec renames a clash (ScoreInput → ScoreInput1): clients would see unstable names."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_app()
+    clashes = [str(w.message) for w in caught if "Multiple schemas resolved" in str(w.message)]
+    assert clashes == []
