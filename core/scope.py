@@ -43,6 +43,10 @@ class Principal:
     sees_everything: bool
     agency_id: int | None = None
 
+    def covers(self, org_unit_id: int | None) -> bool:
+        """Is ``org_unit_id`` inside this principal's org scope?"""
+        return self.sees_everything or org_unit_id in self.org_ids
+
 
 #: roles of people outside the district's org tree: never an org scope
 OUTSIDE_ROLES = frozenset({"expert", "agency_user"})
@@ -191,7 +195,7 @@ def _refuse_out_of_scope(principal: Principal | None, objects: list[Any]) -> Non
         if check is None and hasattr(cls, "org_unit_id") and hasattr(cls, "scope_criteria") \
                 and "org_unit_id" in cls.__table__.c:
             org_id = obj.org_unit_id
-            if org_id is not None and org_id not in principal.org_ids:
+            if org_id is not None and not principal.covers(org_id):
                 raise ScopeError(_l("You may not put this record under an org unit "
                                     "outside your own."))
         elif check is not None and not check(obj, principal):

@@ -305,7 +305,7 @@ class _EngagementScope:
     def scope_allows(obj, principal) -> bool:
         if is_agency_principal(principal):
             return AgencyScoped.scope_allows(obj, principal)
-        return principal.sees_everything or obj.org_unit_id in principal.org_ids
+        return principal.covers(obj.org_unit_id)
 
 
 class Engagement(_EngagementScope, OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin,

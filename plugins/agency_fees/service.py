@@ -221,8 +221,7 @@ def commissioned(**filters) -> list:
     """
     principal = current_principal()
     return [e for e in contracts.engagements(**filters)
-            if principal is None or principal.sees_everything
-            or e.org_unit_id in principal.org_ids]
+            if principal is None or principal.covers(e.org_unit_id)]
 
 
 def engagement(engagement_id: int):

@@ -91,7 +91,7 @@ class CommissionedSide(OrgScoped):
     def scope_allows(obj, principal) -> bool:
         if is_agency_side(principal):
             return AgencySide.scope_allows(obj, principal)
-        return principal.sees_everything or obj.org_unit_id in principal.org_ids
+        return principal.covers(obj.org_unit_id)
 
 
 class AssessmentStatus(enum.StrEnum):

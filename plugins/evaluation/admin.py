@@ -57,6 +57,13 @@ def _years() -> list[int]:
     return list(db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())))
 
 
+def _refused(exc: service.EvaluationError) -> None:
+    """Nothing was saved: undo the transaction and show every problem."""
+    db.session.rollback()
+    for problem in exc.problems:
+        flash(str(problem.message), "error")
+
+
 def _grade(code: str | None) -> str:
     return str(grade_label(code)) if code else ""
 
@@ -143,9 +150,7 @@ class SelfEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("Saved and scored."), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".score_page", id=ev.id))
 
     @expose("/workflow/", methods=("POST",))
@@ -159,9 +164,7 @@ class SelfEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".score_page", id=ev.id))
 
     @expose("/create-year/", methods=("POST",))
@@ -257,9 +260,7 @@ class RectificationView(ScopedModelView):
                 flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)),
                       "success")
             except service.EvaluationError as exc:
-                db.session.rollback()
-                for problem in exc.problems:
-                    flash(str(problem.message), "error")
+                _refused(exc)
             return redirect(url_for(".follow_up", id=task.id))
         actions = rectify.WORKFLOW.allowed_actions(task, current_user) \
             if can(current_user, "rectification.edit") else []
@@ -398,9 +399,7 @@ class KeyEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("Saved."), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".sheet_page", id=ev.id))
 
     @expose("/finalize/", methods=("POST",))
@@ -413,9 +412,7 @@ class KeyEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("The key evaluation is final."), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".sheet_page", id=ev.id))
 
     @expose("/report/")
@@ -504,9 +501,7 @@ class ReEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("Re-scored."), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".compare_page", id=re.id))
 
     @expose("/finish/", methods=("POST",))
@@ -519,9 +514,7 @@ class ReEvaluationView(ScopedModelView):
             db.session.commit()
             flash(_("The re-evaluation is finished."), "success")
         except service.EvaluationError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem.message), "error")
+            _refused(exc)
         return redirect(url_for(".compare_page", id=re.id))
 
 
