@@ -127,7 +127,8 @@ def test_the_team_scores_give_the_points_and_outputs_plus_outcomes_need_60(app, 
             with pytest.raises(service.EvaluationError):
                 key.save_sheet(ev, {**_full_marks(ev), first.id: {"weight": bad, "scores": "1"}})
             db.session.rollback()
-        assert db.session.get(KeyEvaluation, ev_id).indicators[0].scores == "2, 3, 1"
+        kept = db.session.get(KeyEvaluation, ev_id).indicators[0]
+        assert kept.scores == "2, 3, 1" and kept.weight == Decimal("3")
 
 
 def test_before_the_end_of_the_period_the_60_rule_does_not_apply(app, key_eval):
