@@ -3,7 +3,8 @@
 
     python3 dev.py run    set up .venv, build the SQLite database under instance/,
                           load the demo data and serve on http://127.0.0.1:5000/
-    python3 dev.py test   ruff, import contracts, then pytest on SQLite and on PostgreSQL
+    python3 dev.py test   ruff, import contracts, pytest on SQLite and on PostgreSQL,
+                          then the browser journeys (journeys/, Debian's chromium)
 
 ``run``: JIXIAO_HOST / JIXIAO_PORT change the address; arguments after ``run`` go to
 ``flask run`` (e.g. ``--reload``). ``test``: ``--sqlite-only`` / ``--pg-only`` pick one
@@ -150,6 +151,27 @@ def step(name: str, argv: list[str], results: list[tuple[str, int, float]],
     results.append((name, rc, time.monotonic() - started))
 
 
+BROWSER_PACKAGES = ["chromium", "fonts-wqy-zenhei"]  # the browser and a font for Chinese
+CHROMIUM = Path(os.environ.get("JIXIAO_CHROMIUM", "/usr/bin/chromium"))
+
+
+def ensure_chromium() -> str | None:
+    """None when Debian's chromium is there (installed with apt-get as root if not),
+    else why not. Playwright's own browser download does not work everywhere."""
+    if CHROMIUM.exists():
+        return None
+    if os.name != "posix" or os.geteuid() != 0 or not Path("/usr/bin/apt-get").exists():
+        return (f"chromium is missing at {CHROMIUM}: install it (apt-get install "
+                f"{' '.join(BROWSER_PACKAGES)}) or set JIXIAO_CHROMIUM")
+    say(f"installing {' '.join(BROWSER_PACKAGES)} with apt-get")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update", "-qq"],
+                 ["apt-get", "install", "-y", "-qq", *BROWSER_PACKAGES]):
+        if subprocess.run(argv, env=apt_env).returncode != 0:  # noqa: S603
+            return f"`{' '.join(argv)}` failed"
+    return None if CHROMIUM.exists() else f"apt-get did not install {CHROMIUM}"
+
+
 def test(args: list[str]) -> int:
     backends = ["sqlite", "postgresql"]
     pytest_args: list[str] = []
@@ -178,6 +200,16 @@ def test(args: list[str]) -> int:
                 continue
             env = {"JIXIAO_TEST_DATABASE_URL": url}
         step(name, [tool("pytest"), *pytest_args], results, **env)
+
+    # The journeys run once, on the last backend above (PostgreSQL unless --sqlite-only),
+    # and only for a whole run: extra pytest arguments name unit tests.
+    if not pytest_args:
+        missing = ensure_chromium()
+        if missing:
+            say(f"browser journeys: {missing}")
+            results.append(("browser journeys", 1, 0.0))
+        else:
+            step("browser journeys", [tool("pytest"), "journeys"], results, **env)
 
     failed = [name for name, rc, _ in results if rc != 0]
     print(flush=True)
