@@ -11,6 +11,9 @@ LANGUAGES = ["zh_Hans_CN", "en"]
 DISABLED_PLUGINS: list[str] = []
 LOAD_ENTRYPOINT_PLUGINS = True
 
+# Reverse proxies / load balancers in front that set X-Forwarded-* (core/health.py)
+PROXY_HOPS = 0
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False

@@ -77,6 +77,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     init_admin(app, pm)
     app.cli.add_command(make_cli(pm))
     _init_http(app)
+    from core.health import init_health
+
+    init_health(app)
     return app
 
 
