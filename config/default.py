@@ -11,6 +11,9 @@ LANGUAGES = ["zh_Hans_CN", "en"]
 DISABLED_PLUGINS: list[str] = []
 LOAD_ENTRYPOINT_PLUGINS = True
 
+# Reverse proxies / load balancers in front that set X-Forwarded-* (core/health.py)
+PROXY_HOPS = 0
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
@@ -21,6 +24,7 @@ PERMANENT_SESSION_LIFETIME = 8 * 3600
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
+ATTACHMENT_DIR = ""  # empty: <instance>/attachments; several servers: a shared folder
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "png", "jpg", "jpeg", "zip", "txt"]
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024

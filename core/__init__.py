@@ -25,7 +25,9 @@ def _load_config(app: Flask, config: dict[str, Any] | str | None) -> None:
         if "ENV_OBJECT" in config:
             app.config.from_object(config_pkg.object_for(config["ENV_OBJECT"]))
         app.config.update(config)
-    app.config.update(config_pkg.env_overrides(dict(app.config)))
+    # settings not known yet (a plugin's) are read after the plugins' defaults, with their types
+    app.config.update({k: v for k, v in config_pkg.env_overrides(dict(app.config)).items()
+                       if k in app.config})
     if isinstance(config, dict):  # explicit test settings win over the environment
         app.config.update(config)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -50,6 +52,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
                       load_entrypoints=app.config.get("LOAD_ENTRYPOINT_PLUGINS", True))
     app.extensions["jixiao_plugins"] = pm
     pm.hook.jixiao_config(config=app.config)
+    app.config.update(config_pkg.env_overrides(dict(app.config)))
+    if isinstance(config, dict):
+        app.config.update(config)
     pm.hook.jixiao_register_models()
 
     from core import audit, budget_events, scope, sqlite  # noqa: F401 - session/engine events
@@ -77,6 +82,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     init_admin(app, pm)
     app.cli.add_command(make_cli(pm))
     _init_http(app)
+    from core.health import init_health
+
+    init_health(app)
     return app
 
 

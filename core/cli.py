@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from core import accounts_cli, scheduler_cli
+from core import accounts_cli, org_cli, scheduler_cli
 from core.audit import actor_var
 from core.extensions import db
 from core.plugins import describe, disabled
@@ -97,6 +97,7 @@ def make_cli(pm) -> AppGroup:
     group.add_command(audit)
     scheduler_cli.register(group)
     accounts_cli.register(group)
+    org_cli.register(group)
     pm.hook.jixiao_cli(group=group)
     return group
 

@@ -54,3 +54,20 @@ def test_production_starts_with_a_real_secret_key(monkeypatch, tmp_path, databas
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.secret_key.startswith("a-real-secret-")
+
+
+def test_plugin_settings_from_the_environment_get_the_plugins_types(monkeypatch, tmp_path,
+                                                                   database_url):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", database_url)
+    monkeypatch.setenv("JIXIAO_MONITORING_REMINDER_DAYS", "7,3,1")
+    monkeypatch.setenv("JIXIAO_AGENCY_CONFLICT_YEARS", "5")
+    monkeypatch.setenv("JIXIAO_TARGETS_IMPORT_MAX_ROWS", "500")
+
+    app = create_app()
+    explicit = create_app({"AGENCY_CONFLICT_YEARS": 2})
+
+    assert app.config["MONITORING_REMINDER_DAYS"] == ["7", "3", "1"]  # a list, as the default
+    assert app.config["AGENCY_CONFLICT_YEARS"] == 5
+    assert app.config["TARGETS_IMPORT_MAX_ROWS"] == 500
+    assert explicit.config["AGENCY_CONFLICT_YEARS"] == 2  # explicit settings still win
