@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, redirect, request, session, url_for
 
 import config as config_pkg
+from core.db_int import IdConverter
 from core.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     """Build an app. ``config`` is an environment name or a dict of settings."""
     app = Flask(__name__, instance_path=os.environ.get(
         "JIXIAO_INSTANCE_PATH", str(ROOT / "instance")), template_folder="templates")
+    app.url_map.converters["int"] = IdConverter  # <int:…> within the database's range
     _load_config(app, config)
 
     from core.plugins import make_manager

@@ -33,6 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.api.errors import ErrorSchema, error_response, http_error_response
+from core.api.fields import document_decimal_strings
+from core.db_int import bound_integers
 from core.extensions import csrf, db
 from core.models import STALE_RECORD
 from core.permissions import can
@@ -54,6 +56,11 @@ class ApiBlueprint(_SmorestBlueprint):
         self.register_error_handler(ScopeError, _scope_error)
         self.register_error_handler(IntegrityError, _conflict)
         self.register_error_handler(StaleDataError, _conflict)
+
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's ``arguments``; every integer is kept in the database's range."""
+        bound_integers(schema)
+        return super().arguments(schema, **kwargs)
 
     @staticmethod
     def _prepare_response_doc(doc, doc_info, *, api, spec, **kwargs):
@@ -236,6 +243,7 @@ def init_api(app: Flask, pm) -> Api:
     api.spec.components.security_scheme(SESSION, {
         "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME",
                                                                  "session")})
+    api.ma_plugin.converter.add_attribute_function(document_decimal_strings)
     pm.hook.jixiao_api(api=api)
     app.extensions["jixiao_api"] = api
     app.extensions.setdefault("jixiao_api_prefix", PREFIX)

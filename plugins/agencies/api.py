@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
@@ -62,7 +63,7 @@ class WorkLogSchema(Schema):
     location = fields.String()
     notes = fields.String()
     submitted = fields.Function(lambda w: w.submitted_at is not None)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class WorkLogArgs(PageArgs):
@@ -217,7 +218,7 @@ class DeliverableSchema(Schema):
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer(metadata={"description": "bytes"})
-    uploaded_at = fields.DateTime(attribute="created_at")
+    uploaded_at = UtcDateTime(attribute="created_at")
 
 
 class DeliverableUpload(Schema):

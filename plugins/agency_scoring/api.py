@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.scope import current_principal
@@ -84,8 +85,8 @@ class AppealSchema(Schema):
     score_after = fields.Function(lambda a: _dec(a.score_after), metadata=DEC)
     grade_after = fields.String(allow_none=True)
     decision = fields.String()
-    created_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    decided_at = UtcDateTime(allow_none=True)
 
 
 class AppealInput(Schema):

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, get_or_404, requires
+from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.models import State
 from plugins.disclosure import service
@@ -27,7 +28,7 @@ class PublicationSchema(Schema):
     budget_item_id = fields.Integer(allow_none=True)
     result_id = fields.Integer(allow_none=True)
     state = fields.Function(lambda p: State(p.state).value)
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     title = fields.String(allow_none=True)
     amount = fields.Function(lambda p: _money(p.amount), metadata={"description": "yuan"})
     score = fields.Function(lambda p: _money(p.score))
@@ -46,7 +47,7 @@ class ResultSchema(Schema):
     amount = fields.Function(lambda r: str(r.amount))
     score = fields.Function(lambda r: str(r.score))
     grade = fields.String()
-    finalized_at = fields.DateTime()
+    finalized_at = UtcDateTime()
 
 
 class PublicationArgs(PageArgs):

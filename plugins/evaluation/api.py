@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core import contracts
 from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
+from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import FiscalYear, State
@@ -114,7 +115,7 @@ class SelfEvaluationSchema(Schema):
     execution_weight = fields.Function(lambda e: str(e.execution_weight))
     score = fields.Function(lambda e: None if e.score is None else str(e.score))
     grade = fields.String(allow_none=True)
-    finalized_at = fields.DateTime(allow_none=True)
+    finalized_at = UtcDateTime(allow_none=True)
     summary = fields.String()
     version = fields.Integer()
     lines = fields.Function(lambda e: [
@@ -192,18 +193,33 @@ class ResultArgs(Schema):
                                                   "re_evaluation"})
 
 
+class EvaluationResultSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    object_kind = fields.String()
+    fiscal_year = fields.Integer()
+    org_unit_id = fields.Integer()
+    title = fields.String()
+    budget_item_ids = fields.List(fields.Integer())
+    amount = fields.Decimal(as_string=True)
+    score = fields.Decimal(as_string=True)
+    grade = fields.String()
+    finalized_at = UtcDateTime()
+    summary = fields.String()
+
+
+class EvaluationResultListSchema(Schema):
+    results = fields.List(fields.Nested(EvaluationResultSchema))
+
+
 @blp.route("/evaluation-results")
 @blp.arguments(ResultArgs, location="query")
+@blp.response(200, EvaluationResultListSchema)
 @requires("self_evaluation.view")
 def list_results(args):
     """Finalized evaluation results the caller may see (score, grade A–D, public summary)."""
     kinds = [args["kind"]] if args.get("kind") else None
-    found = contracts.evaluation_results(year=args.get("year"), kinds=kinds)
-    return {"results": [{
-        "id": r.id, "kind": r.kind, "object_kind": r.object_kind, "fiscal_year": r.fiscal_year,
-        "org_unit_id": r.org_unit_id, "title": r.title, "budget_item_ids": list(r.budget_item_ids),
-        "amount": str(r.amount), "score": str(r.score), "grade": r.grade,
-        "finalized_at": r.finalized_at.isoformat(), "summary": r.summary} for r in found]}
+    return {"results": contracts.evaluation_results(year=args.get("year"), kinds=kinds)}
 
 
 class KeyEvaluationSchema(Schema):
@@ -220,7 +236,7 @@ class KeyEvaluationSchema(Schema):
     engagement_id = fields.Integer(allow_none=True)
     score = fields.Function(lambda e: None if e.score is None else str(e.score))
     grade = fields.String(allow_none=True)
-    finalized_at = fields.DateTime(allow_none=True)
+    finalized_at = UtcDateTime(allow_none=True)
     indicators = fields.Function(lambda e: [
         {"level1": i.level1, "level2": i.level2, "name": i.name, "weight": str(i.weight),
          "scores": i.scores} for i in e.indicators])
@@ -257,7 +273,7 @@ class ReEvaluationSchema(Schema):
     org_unit_id = fields.Integer()
     sample_size = fields.Integer()
     accuracy = fields.Function(lambda r: None if r.accuracy is None else str(r.accuracy))
-    finalized_at = fields.DateTime(allow_none=True)
+    finalized_at = UtcDateTime(allow_none=True)
     samples = fields.Function(lambda r: [
         {"self_evaluation_id": s.self_evaluation_id, "self_score": str(s.self_score),
          "self_grade": s.self_grade, "score": None if s.score is None else str(s.score),

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, error_response, get_or_404, requires
+from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import FiscalYear
@@ -39,7 +40,7 @@ class PreassessmentSchema(Schema):
     substantially_changed = fields.Boolean()
     extends_expiring_policy = fields.Boolean()
     exempt_kind = fields.Function(lambda p: p.exempt_kind.value if p.exempt_kind else None)
-    reviewing_department = fields.String()
+    reviewing_department = fields.String(allow_none=True)
     self_score = fields.Function(lambda p: _dec(p.self_score), metadata=DECIMAL)
     is_key = fields.Boolean()
     panel_complete = fields.Boolean()
@@ -49,7 +50,7 @@ class PreassessmentSchema(Schema):
         "description": "support, adjust or reject once final"})
     recommended_amount = fields.Function(lambda p: _dec(p.recommended_amount) if p.final_at
                                          else None, metadata=DECIMAL)
-    final_at = fields.DateTime()
+    final_at = UtcDateTime(allow_none=True)
 
 
 class PreassessmentDetailSchema(PreassessmentSchema):
@@ -81,8 +82,8 @@ class ReviewSchema(Schema):
     item = fields.Function(lambda r: report.item_of(r.preassessment_id))
     scores = fields.Dict(keys=fields.String(), values=fields.String())
     total = fields.Function(lambda r: _dec(r.total), metadata=DECIMAL)
-    opinion = fields.String()
-    submitted_at = fields.DateTime()
+    opinion = fields.String(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
 
 
 class ReviewDetailSchema(ReviewSchema):
