@@ -23,9 +23,10 @@ version's total (100).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,11 +37,14 @@ from core.scoring import (
     MethodCall,
     MethodResult,
     Problem,
+    QualitativeLevel,
     Resolver,
     ScoreTrace,
     ScoringError,
     ScoringRules,
     grade_label,
+    kernel,
+    number_or_none,
     score,
 )
 from plugins.evaluation.rules import execution_weight, find_rules
@@ -53,6 +57,7 @@ COMPARATOR_SIGNS = {"ge": "≥", "le": "≤", "eq": "=", "qualitative": "定性"
 DEFAULT_METHODS = {"ge": "proportional", "le": "reverse", "eq": "equal",
                    "qualitative": "qualitative"}
 GRADE_SCALE = "achievement"
+ZERO = Decimal(0)
 
 
 class SheetError(ValueError):
@@ -89,18 +94,41 @@ class LineScore:
 
 @dataclass(frozen=True)
 class SheetScore:
+    """A scored sheet: the engine's trace, and per indicator what the page and API show.
+
+    ``leaves`` holds, per indicator in input order, (path, name, comparator, target,
+    actual, method); the lines with their points are read from the trace when first asked for.
+    """
+
     trace: ScoreTrace
-    execution_points: Decimal
-    execution_formula: str
-    lines: tuple[LineScore, ...]
+    leaves: tuple[tuple[str, str, str, str, str, str], ...]
 
     @property
     def score(self) -> Decimal:
         return self.trace.total
 
-    @property
+    @cached_property
     def grade(self) -> str:
         return self.trace.grade
+
+    @property
+    def execution_points(self) -> Decimal:
+        return self.trace.root.children[0].points
+
+    @property
+    def execution_formula(self) -> str:
+        return self.trace.root.children[0].formula
+
+    @cached_property
+    def lines(self) -> tuple[LineScore, ...]:
+        nodes = dict(self.trace.lines())
+        out = []
+        for path, name, comparator, target, actual, method in self.leaves:
+            level1, level2 = path.split("/")[:2]
+            node = nodes[path]
+            out.append(LineScore(level1, level2, name, comparator, target, actual, node.weight,
+                                 method, node.points, node.formula))
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,33 +168,68 @@ def equal(call: MethodCall) -> MethodResult:
     return MethodResult(w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)")
 
 
+@kernel(budget_execution)
+def _budget_execution(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    budget, spent = number_or_none(inputs.get("budget")), number_or_none(inputs.get("spent"))
+    if budget is None or spent is None or budget <= 0 or spent < 0:
+        return None
+    return w * min(spent / budget, Decimal(1)), f"{w} × min({spent} / {budget}, 1)"
+
+
+@kernel(equal)
+def _equal(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
+    if target is None or actual is None or target == 0:
+        return None
+    share = max(Decimal(0), 1 - abs(actual - target) / abs(target))
+    return w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)"
+
+
 METHODS = {"budget_execution": budget_execution, "equal": equal}
 
 
 # --- reading the data -----------------------------------------------------------------
 
+_PLAIN: dict[Decimal, Decimal] = {}
+
+
 def plain(value: Decimal) -> Decimal:
     """Without trailing zeros (30.00 → 30, 0.9000 → 0.9), so formulas read naturally."""
-    normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+    found = _PLAIN.get(value)  # equal values (30 and 30.00) have the same plain form
+    if found is None:
+        normal = value.normalize()
+        found = normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+        if len(_PLAIN) > 10_000:
+            _PLAIN.clear()
+        _PLAIN[value] = found
+    return found
 
 
-def _number(value: Any, field: str, label: Any, problems: list[Problem], *,
+Label = Callable[[], Any]
+
+
+def _number(value: Any, field: str, label: Label, problems: list[Problem], *,
             unit: str | None = None, minimum: Decimal | None = None,
             above: Decimal | None = None) -> Decimal | None:
-    """An exact decimal from a string or an int; floats, text and wrong units are refused."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(Problem(field, _l("%(label)s is missing.", label=label)))
+    """An exact decimal from a string or an int; floats, text and wrong units are refused.
+
+    ``label()`` names the value in a message; it is made only when there is one.
+    """
+    kind = type(value)
+    if kind is str and value.strip():
+        text = value.strip().replace(",", "")
+        if unit and text.endswith(unit):
+            text = text[:-len(unit)].strip()
+    elif isinstance(value, int | Decimal) and kind is not bool:
+        text = str(value)
+    elif value is None or kind is str:
+        problems.append(Problem(field, _l("%(label)s is missing.", label=label())))
         return None
-    if isinstance(value, float) or isinstance(value, bool) or \
-            not isinstance(value, str | int | Decimal):
+    else:
         problems.append(Problem(field, _l(
             "%(label)s must be a decimal number sent as a string (not %(type)s).",
-            label=label, type=type(value).__name__)))
+            label=label(), type=kind.__name__)))
         return None
-    text = str(value).strip().replace(",", "")
-    if unit and text.endswith(unit):
-        text = text[:-len(unit)].strip()
     try:
         number = Decimal(text)
         if not number.is_finite():
@@ -175,21 +238,21 @@ def _number(value: Any, field: str, label: Any, problems: list[Problem], *,
         if unit:
             problems.append(Problem(field, _l(
                 "%(label)s must be a number in %(unit)s, not “%(value)s”.",
-                label=label, unit=unit, value=value)))
+                label=label(), unit=unit, value=value)))
         else:
             problems.append(Problem(field, _l("%(label)s must be a number, not “%(value)s”.",
-                                              label=label, value=value)))
+                                              label=label(), value=value)))
         return None
     if minimum is not None and number < minimum:
         problems.append(Problem(field, _l("%(label)s cannot be below %(min)s.",
-                                          label=label, min=minimum)))
+                                          label=label(), min=minimum)))
     if above is not None and number <= above:
         problems.append(Problem(field, _l("%(label)s must be above %(min)s.",
-                                          label=label, min=above)))
+                                          label=label(), min=above)))
     return number
 
 
-def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
+def _leaf(raw: Mapping[str, Any], n: int, levels: Mapping[str, QualitativeLevel],
           problems: list[Problem]) -> tuple[Indicator, str, str] | None:
     """One indicator as an engine leaf, its comparator and path; problems are collected."""
     where = f"indicators.{n}"
@@ -197,24 +260,25 @@ def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
         problems.append(Problem(where, _l("Each indicator must be an object.")))
         return None
     before = len(problems)
-    names = {}
+    names = []
     for key in ("level1", "level2", "name"):
         text = raw.get(key)
-        if not isinstance(text, str) or not text.strip():
+        if type(text) is not str or not text.strip():
             problems.append(Problem(f"{where}.{key}", _l("%(field)s is missing.", field=key)))
-        names[key] = str(text or "").strip()
-    label = names["name"] or where
+            text = str(text or "")
+        names.append(text.strip())
+    label = names[2] or where
     comparator = COMPARATORS.get(str(raw.get("comparator") or "").strip())
     if comparator is None:
         problems.append(Problem(f"{where}.comparator", _l(
             "The comparator of “%(name)s” must be >=, <=, = or qualitative.", name=label)))
     weight = _number(raw.get("weight"), f"{where}.weight",
-                     _l("The weight of “%(name)s”", name=label), problems, above=Decimal(0))
+                     lambda: _l("The weight of “%(name)s”", name=label), problems,
+                     above=ZERO)
     method = str(raw.get("method") or "").strip() or DEFAULT_METHODS.get(comparator or "", "")
     unit = str(raw.get("unit") or "").strip() or None
     inputs: dict[str, Any] = {}
     if comparator == "qualitative":
-        levels = {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
         grade = raw.get("grade")
         if grade not in levels:
             problems.append(Problem(f"{where}.grade", _l(
@@ -225,7 +289,7 @@ def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
             inputs = {"level": grade, "percent": level.default}
             if raw.get("ratio") is not None:
                 ratio = _number(raw.get("ratio"), f"{where}.ratio",
-                                _l("The ratio of “%(name)s”", name=label), problems)
+                                lambda: _l("The ratio of “%(name)s”", name=label), problems)
                 if ratio is not None and not level.lower <= ratio * HUNDRED <= level.upper:
                     problems.append(Problem(f"{where}.ratio", _l(
                         "The ratio of “%(name)s” must lie within %(low)s–%(high)s for "
@@ -235,14 +299,15 @@ def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
                     inputs["percent"] = plain(ratio * HUNDRED)
     elif comparator is not None:
         target = _number(raw.get("target"), f"{where}.target",
-                         _l("The target of “%(name)s”", name=label), problems, unit=unit)
+                         lambda: _l("The target of “%(name)s”", name=label), problems,
+                         unit=unit)
         actual = _number(raw.get("actual"), f"{where}.actual",
-                         _l("The actual value of “%(name)s”", name=label), problems, unit=unit)
+                         lambda: _l("The actual value of “%(name)s”", name=label), problems,
+                         unit=unit)
         inputs = {"target": target, "actual": actual}
     if len(problems) > before:
         return None
-    path = "/".join((names["level1"], names["level2"], names["name"]))
-    return (Indicator(names["name"], weight, method, inputs), comparator or "", path)
+    return (Indicator(names[2], weight, method, inputs), comparator or "", "/".join(names))
 
 
 def _target_text(raw: Mapping[str, Any]) -> str:
@@ -258,23 +323,24 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
             rules = find_rules(data.get("rule_version"))
         except ScoringError as exc:
             raise SheetError(exc.problems) from None
-    budget = _number(data.get("budget"), "budget", _l("The budget"), problems,
-                     above=Decimal(0))
-    spent = _number(data.get("spent"), "spent", _l("The amount spent"), problems,
-                    minimum=Decimal(0))
+    budget = _number(data.get("budget"), "budget", lambda: _l("The budget"), problems,
+                     above=ZERO)
+    spent = _number(data.get("spent"), "spent", lambda: _l("The amount spent"), problems,
+                    minimum=ZERO)
     exec_weight = execution_weight(rules)
     if data.get("execution_weight") is not None:
         exec_weight = _number(data.get("execution_weight"), "execution_weight",
-                              _l("The execution weight"), problems, above=Decimal(0))
+                              lambda: _l("The execution weight"), problems, above=ZERO)
     raw_lines = data.get("indicators")
     if not isinstance(raw_lines, list) or not raw_lines:
         problems.append(Problem("indicators", _l("The sheet has no indicators.")))
         raw_lines = []
+    levels = {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
     groups: dict[str, dict[str, list[Indicator]]] = {}
     paths: dict[str, int] = {}
     leaves = []
     for n, raw in enumerate(raw_lines):
-        found = _leaf(raw, n, rules, problems)
+        found = _leaf(raw, n, levels, problems)
         if found is None:
             continue
         leaf, comparator, path = found
@@ -285,7 +351,9 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
         paths[path] = n
         l1, l2, _name = path.split("/", 2)
         groups.setdefault(l1, {}).setdefault(l2, []).append(leaf)
-        leaves.append((n, raw, comparator, path, leaf))
+        leaves.append((path, leaf.name, comparator, _target_text(raw),
+                       str(raw.get("grade") if comparator == "qualitative"
+                           else raw.get("actual")), str(leaf.method)))
     if problems:
         raise SheetError(problems)
     tree = Indicator(ROOT, children=[
@@ -296,16 +364,7 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
         trace = score(tree, rules, resolver)
     except ScoringError as exc:
         raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
-    nodes = dict(trace.lines())
-    execution = nodes[EXECUTION]
-    return SheetScore(trace, execution.points, execution.formula, tuple(
-        LineScore(level1=path.split("/")[0], level2=path.split("/")[1], name=leaf.name,
-                  comparator=comparator, target=_target_text(raw),
-                  actual=str(raw.get("grade") if comparator == "qualitative"
-                             else raw.get("actual")),
-                  weight=nodes[path].weight, method=str(leaf.method),
-                  points=nodes[path].points, formula=nodes[path].formula)
-        for n, raw, comparator, path, leaf in leaves))
+    return SheetScore(trace, tuple(leaves))
 
 
 def _field_problem(problem: Problem, paths: Mapping[str, int]) -> Problem:
