@@ -31,6 +31,7 @@ from flask import has_request_context
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from core.jsontext import JSONText
 from core.models.audit import AuditHead, AuditLog
 from core.models.base import utcnow
 
@@ -271,15 +272,23 @@ def _bulk(state: ORMExecuteState) -> None:
 DIGEST_OPTION = "audit_digest"
 
 
-def rows_digest(rows: Any) -> str:
+def rows_digest(rows: list[dict[str, Any]]) -> str:
     """sha256 of a bulk statement's parameter rows, as canonical JSON (keys sorted, compact).
 
-    What a digest entry holds: anyone with the rows (a dict, or the list of dicts
-    of an executemany) recomputes it with this function.
+    What a digest entry holds: anyone with the rows (the list of dicts of an
+    executemany) recomputes it with this function. A value that already is JSON
+    text (``core.jsontext.JSONText``, e.g. a score trace) counts as
+    ``"sha256:<its digest>"``, like a binary value in an ordinary entry.
     """
-    payload = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    payload = json.dumps([{k: _text_digest(v) if type(v) is JSONText else v
+                           for k, v in row.items()} for row in rows],
+                         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                          default=_json_value)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _text_digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def digest_entry(sql: str, batch: str, rows: Any) -> dict[str, Any]:
@@ -288,7 +297,7 @@ def digest_entry(sql: str, batch: str, rows: Any) -> dict[str, Any]:
     The statement, the batch's name and ``rows_digest`` of its parameters; the
     entry is hash-chained like every other (``verify`` checks it).
     """
-    rows = rows if isinstance(rows, list) else [rows] if rows else []
+    rows = list(rows) if isinstance(rows, list | tuple) else [rows] if rows else []
     return {"sql": sql, "batch": str(batch), "rows": len(rows),
             "sha256": rows_digest(rows)}
 

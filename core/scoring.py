@@ -776,7 +776,10 @@ class ScoreTrace:
         """``to_dict()`` as JSON text, made without the dict (a batch stores thousands)."""
         return (f'{{"format":{TRACE_FORMAT},"rules":{self.rules.json},'
                 f'"total":"{_fmt(self.total)}","grade":{_js(self.grade)},'
-                f'"tree":{self.root.to_json()}}}')
+                f'"tree":{self._tree_json()}}}')
+
+    def _tree_json(self) -> str:
+        return self.root.to_json()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreTrace:
@@ -922,8 +925,11 @@ def _score_node(node: Indicator, path: str, rules: ScoringRules, resolver: Resol
         return None
     fast = getattr(method, "kernel", None)
     if fast is not None and not params:
-        found = fast(weight, inputs, rules)
-        if found is not None:
+        try:
+            found = fast(weight, inputs, rules)
+        except ArithmeticError:
+            found = None  # the method itself reports it
+        if found is not None and type(found[1]) is str:
             points = rules.quantize(found[0])
             if 0 <= points <= weight:
                 return NodeTrace(node.name, weight, points, node.method, inputs, params,

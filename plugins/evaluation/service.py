@@ -9,10 +9,12 @@ change; finalizing makes the result-application suggestion and calls
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from flask import current_app
@@ -39,7 +41,7 @@ from plugins.evaluation.rules import (
     rules_for_year,
     suggestion_for,
 )
-from plugins.evaluation.sheet import SheetError, SheetScore, plain, score_sheet
+from plugins.evaluation.sheet import Plans, SheetError, SheetScore, plain, score_sheet
 from plugins.evaluation.weights import self_evaluation_weights
 
 #: unit → department; the department's approval finalizes the self-evaluation
@@ -315,6 +317,10 @@ def cache(resolver: Callable) -> Callable:
 
 # --- a whole year at once (the CLI and the benchmark) -----------------------------------------
 
+#: the columns a year's scoring reads (plain tuples: fast to read field by field)
+EvRow = namedtuple("EvRow", "id rule_code budget spent execution_weight org_unit_id version")
+LineRow = namedtuple("LineRow", "evaluation_id level1 level2 name comparator target_value unit "
+                                "weight method actual grade ratio")
 _ev = SelfEvaluation.__table__
 #: score and grade of one evaluation, if its version is still the one read (then bumped)
 SCORE_UPDATE = update(_ev).where(_ev.c.id == bindparam("b_id"),
@@ -334,25 +340,23 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
     """
     resolver = cache(hook_resolver(current_app))
     rules_of = lru_cache(maxsize=16)(find_rules)
+    plans = Plans()
     ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
     fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
     ids = list(db.session.scalars(select(ev_t.c.id).where(
         ev_t.c.fiscal_year_id == fy_id, ev_t.c.finalized_at.is_(None),
         ev_t.c.spent.is_not(None)).order_by(ev_t.c.id)))
-    ev_cols = [ev_t.c[k] for k in ("id", "rule_code", "budget", "spent", "execution_weight",
-                                   "org_unit_id", "version")]
-    line_cols = [line_t.c[k] for k in ("evaluation_id", "level1", "level2", "name", "comparator",
-                                       "target_value", "unit", "weight", "method", "actual",
-                                       "grade", "ratio")]
+    ev_cols = [ev_t.c[k] for k in EvRow._fields]
+    line_cols = [line_t.c[k] for k in LineRow._fields]
     scored, failed = 0, []
     computed_by = getattr(user, "id", None)
     for i in range(0, len(ids), BATCH):
         chunk = ids[i:i + BATCH]
-        evs = db.session.execute(select(*ev_cols).where(ev_t.c.id.in_(chunk)).order_by(ev_t.c.id))
-        by_ev = {k: list(g) for k, g in groupby(db.session.execute(
+        evs = map(EvRow._make, db.session.execute(
+            select(*ev_cols).where(ev_t.c.id.in_(chunk)).order_by(ev_t.c.id)))
+        by_ev = {k: list(g) for k, g in groupby(map(LineRow._make, db.session.execute(
             select(*line_cols).where(line_t.c.evaluation_id.in_(chunk))
-            .order_by(line_t.c.evaluation_id, line_t.c.position)),
-            key=lambda r: r.evaluation_id)}
+            .order_by(line_t.c.evaluation_id, line_t.c.position))), key=itemgetter(0))}
         now = utcnow()
         updates, records = [], []
         for ev in evs:
@@ -361,7 +365,8 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
                     rules = rules_of(ev.rule_code or None)
                 except ScoringError as exc:
                     raise SheetError(exc.problems) from None
-                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), rules, resolver)
+                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), rules, resolver,
+                                     plans)
             except SheetError as exc:
                 failed.append((ev.id, exc.problems))
                 continue

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from itertools import product
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -47,6 +48,7 @@ from core.scoring import (
     number_or_none,
     score,
 )
+from core.scoring_plan import SheetPlan
 from plugins.evaluation.rules import execution_weight, find_rules
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
@@ -252,14 +254,16 @@ def _number(value: Any, field: str, label: Label, problems: list[Problem], *,
     return number
 
 
-def _leaf(raw: Mapping[str, Any], n: int, levels: Mapping[str, QualitativeLevel],
-          problems: list[Problem]) -> tuple[Indicator, str, str] | None:
-    """One indicator as an engine leaf, its comparator and path; problems are collected."""
-    where = f"indicators.{n}"
-    if not isinstance(raw, Mapping):
-        problems.append(Problem(where, _l("Each indicator must be an object.")))
-        return None
-    before = len(problems)
+#: what an indicator's fixed fields parse to: (level1, level2, name), comparator, weight,
+#: method, unit
+Static = tuple[tuple[str, str, str], str, Decimal, str, "str | None"]
+_FIXED = ("level1", "level2", "name", "comparator", "weight", "method", "unit")
+
+
+def _static(raw: Mapping[str, Any], where: str, problems: list[Problem]) -> Static:
+    """The fixed fields of one indicator (everything but its actual value); problems collected.
+
+    With a problem, the comparator or weight may be None."""
     names = []
     for key in ("level1", "level2", "name"):
         text = raw.get(key)
@@ -277,46 +281,68 @@ def _leaf(raw: Mapping[str, Any], n: int, levels: Mapping[str, QualitativeLevel]
                      above=ZERO)
     method = str(raw.get("method") or "").strip() or DEFAULT_METHODS.get(comparator or "", "")
     unit = str(raw.get("unit") or "").strip() or None
-    inputs: dict[str, Any] = {}
-    if comparator == "qualitative":
+    return (names[0], names[1], names[2]), comparator, weight, method, unit  # type: ignore
+
+
+def _inputs(raw: Mapping[str, Any], where: str, static: Static,
+            levels: Mapping[str, QualitativeLevel], problems: list[Problem]) -> dict[str, Any]:
+    """The method's inputs from the actual value (or grade and ratio); problems collected."""
+    label = static[0][2] or where
+    if static[1] is None:
+        return {}
+    if static[1] == "qualitative":
         grade = raw.get("grade")
         if grade not in levels:
             problems.append(Problem(f"{where}.grade", _l(
                 "The grade of “%(name)s” must be one of %(options)s.", name=label,
                 options=", ".join(levels))))
-        else:
-            level = levels[grade]
-            inputs = {"level": grade, "percent": level.default}
-            if raw.get("ratio") is not None:
-                ratio = _number(raw.get("ratio"), f"{where}.ratio",
-                                lambda: _l("The ratio of “%(name)s”", name=label), problems)
-                if ratio is not None and not level.lower <= ratio * HUNDRED <= level.upper:
-                    problems.append(Problem(f"{where}.ratio", _l(
-                        "The ratio of “%(name)s” must lie within %(low)s–%(high)s for "
-                        "the grade %(grade)s.", name=label, low=level.lower / HUNDRED,
-                        high=level.upper / HUNDRED, grade=grade)))
-                elif ratio is not None:
-                    inputs["percent"] = plain(ratio * HUNDRED)
-    elif comparator is not None:
-        target = _number(raw.get("target"), f"{where}.target",
-                         lambda: _l("The target of “%(name)s”", name=label), problems,
-                         unit=unit)
-        actual = _number(raw.get("actual"), f"{where}.actual",
-                         lambda: _l("The actual value of “%(name)s”", name=label), problems,
-                         unit=unit)
-        inputs = {"target": target, "actual": actual}
-    if len(problems) > before:
-        return None
-    return (Indicator(names[2], weight, method, inputs), comparator or "", "/".join(names))
+            return {}
+        level = levels[grade]
+        inputs = {"level": grade, "percent": level.default}
+        if raw.get("ratio") is not None:
+            ratio = _number(raw.get("ratio"), f"{where}.ratio",
+                            lambda: _l("The ratio of “%(name)s”", name=label), problems)
+            if ratio is not None and not level.lower <= ratio * HUNDRED <= level.upper:
+                problems.append(Problem(f"{where}.ratio", _l(
+                    "The ratio of “%(name)s” must lie within %(low)s–%(high)s for "
+                    "the grade %(grade)s.", name=label, low=level.lower / HUNDRED,
+                    high=level.upper / HUNDRED, grade=grade)))
+            elif ratio is not None:
+                inputs["percent"] = plain(ratio * HUNDRED)
+        return inputs
+    unit = static[4]
+    target = _number(raw.get("target"), f"{where}.target",
+                     lambda: _l("The target of “%(name)s”", name=label), problems, unit=unit)
+    actual = _number(raw.get("actual"), f"{where}.actual",
+                     lambda: _l("The actual value of “%(name)s”", name=label), problems,
+                     unit=unit)
+    return {"target": target, "actual": actual}
 
 
 def _target_text(raw: Mapping[str, Any]) -> str:
     return "" if raw.get("target") is None else str(raw.get("target"))
 
 
+class Plans(dict):
+    """What one run (one resolver) reuses from sheet to sheet: the parsed fixed fields of
+    indicators and the checked sheet shapes (``core.scoring_plan.SheetPlan``)."""
+
+    def bounded(self) -> Plans:
+        if len(self) > 20_000:
+            self.clear()
+        return self
+
+
 def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
-                resolver: Resolver | None = None) -> SheetScore:
-    """Score a sheet given as plain data; raises ``SheetError`` naming every bad field."""
+                resolver: Resolver | None = None, plans: Plans | None = None) -> SheetScore:
+    """Score a sheet given as plain data; raises ``SheetError`` naming every bad field.
+
+    One code path for every caller: the sheet's shape (names, weights, methods) is
+    checked and laid out once (``SheetPlan``) and scored with the methods' kernels;
+    anything the plan leaves to the engine is scored by ``core.scoring.score``,
+    which gives the same figures and names every problem. ``plans`` (optional)
+    keeps parsed indicators and shapes from sheet to sheet within one run.
+    """
     problems: list[Problem] = []
     if rules is None:
         try:
@@ -335,36 +361,91 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
     if not isinstance(raw_lines, list) or not raw_lines:
         problems.append(Problem("indicators", _l("The sheet has no indicators.")))
         raw_lines = []
-    levels = {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
-    groups: dict[str, dict[str, list[Indicator]]] = {}
+    levels = rules.levels(GRADE_SCALE)
+    groups: dict[str, dict[str, list[tuple[Static, dict[str, Any]]]]] = {}
     paths: dict[str, int] = {}
     leaves = []
+    shape = []
     for n, raw in enumerate(raw_lines):
-        found = _leaf(raw, n, levels, problems)
-        if found is None:
+        where = f"indicators.{n}"
+        if not isinstance(raw, Mapping):
+            problems.append(Problem(where, _l("Each indicator must be an object.")))
             continue
-        leaf, comparator, path = found
+        before = len(problems)
+        static = _known(plans, raw)
+        if static is None:
+            static = _static(raw, where, problems)
+            if len(problems) == before:
+                _remember(plans, raw, static)
+        inputs = _inputs(raw, where, static, levels, problems)
+        if len(problems) > before:
+            continue
+        (l1, l2, name), comparator = static[0], static[1]
+        path = "/".join(static[0])
         if path in paths:
-            problems.append(Problem(f"indicators.{n}.name", _l(
-                "The indicator “%(name)s” appears twice.", name=leaf.name)))
+            problems.append(Problem(f"{where}.name", _l(
+                "The indicator “%(name)s” appears twice.", name=name)))
             continue
         paths[path] = n
-        l1, l2, _name = path.split("/", 2)
-        groups.setdefault(l1, {}).setdefault(l2, []).append(leaf)
-        leaves.append((path, leaf.name, comparator, _target_text(raw),
+        groups.setdefault(l1, {}).setdefault(l2, []).append((static, inputs))
+        shape.append(static)
+        leaves.append((path, name, comparator, _target_text(raw),
                        str(raw.get("grade") if comparator == "qualitative"
-                           else raw.get("actual")), str(leaf.method)))
+                           else raw.get("actual")), static[3]))
     if problems:
         raise SheetError(problems)
-    tree = Indicator(ROOT, children=[
-        Indicator(EXECUTION, exec_weight, "budget_execution", {"budget": budget, "spent": spent}),
-        *(Indicator(l1, children=[Indicator(l2, children=kids) for l2, kids in l2s.items()])
-          for l1, l2s in groups.items())])
-    try:
-        trace = score(tree, rules, resolver)
-    except ScoringError as exc:
-        raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
+    ordered = [{"budget": budget, "spent": spent}] + [
+        inputs for l2s in groups.values() for kids in l2s.values() for _s, inputs in kids]
+    key = (rules.json, str(exec_weight),
+           tuple((static[0], str(static[2]), static[3]) for static in shape))
+    plan = plans.get(key) if plans is not None else None
+    if plan is None:
+        plan = SheetPlan.make(_tree(exec_weight, groups, with_inputs=False), rules, resolver)
+        if plans is not None and plan is not None:
+            plans.bounded()[key] = plan
+    trace = plan.score(ordered) if plan is not None else None
+    if trace is None:
+        tree = _tree(exec_weight, groups, with_inputs=True, execution=ordered[0])
+        try:
+            trace = score(tree, rules, resolver)
+        except ScoringError as exc:
+            raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
     return SheetScore(trace, tuple(leaves))
+
+
+#: the types of fixed fields that may be a key: text or nothing (20 and "20.00" must not meet)
+_TEXT_TYPES = frozenset(product((str, type(None)), repeat=len(_FIXED)))
+
+
+def _fixed(raw: Mapping[str, Any]) -> tuple | None:
+    """The fixed fields as a key, when all are text or missing."""
+    key = tuple([raw.get(k) for k in _FIXED])
+    return key if tuple(map(type, key)) in _TEXT_TYPES else None
+
+
+def _known(plans: Plans | None, raw: Mapping[str, Any]) -> Static | None:
+    key = _fixed(raw) if plans is not None else None
+    return plans.get(key) if key is not None else None  # type: ignore[union-attr]
+
+
+def _remember(plans: Plans | None, raw: Mapping[str, Any], static: Static) -> None:
+    key = _fixed(raw) if plans is not None else None
+    if key is not None:
+        plans.bounded()[key] = static  # type: ignore[union-attr]
+
+
+def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]], *,
+          with_inputs: bool, execution: Mapping[str, Any] | None = None) -> Indicator:
+    """The engine's tree: budget execution, then level 1 → level 2 → indicators."""
+    return Indicator(ROOT, children=[
+        Indicator(EXECUTION, exec_weight, "budget_execution",
+                  dict(execution) if with_inputs and execution else {}),
+        *(Indicator(l1, children=[
+            Indicator(l2, children=[
+                Indicator(static[0][2], static[2], static[3], inputs if with_inputs else {})
+                for static, inputs in kids])
+            for l2, kids in l2s.items()])
+          for l1, l2s in groups.items())])
 
 
 def _field_problem(problem: Problem, paths: Mapping[str, int]) -> Problem:

@@ -444,3 +444,56 @@ def test_trace_json_text_reads_back_as_its_dict(names):
     trace = score(Indicator("root", children=children), R)
     assert json.loads(trace.to_json()) == trace.to_dict()
     assert ScoreTrace.from_dict(json.loads(trace.to_json())).reproduces()
+
+
+@settings(max_examples=120, deadline=None)
+@given(parts=st.lists(st.tuples(st.sampled_from(["proportional", "reverse", "qualitative"]),
+                                st.integers(1, 40), texts, texts), min_size=1, max_size=6))
+def test_a_plan_scores_exactly_like_the_engine_or_leaves_the_sheet_to_it(parts):
+    from core.scoring_plan import SheetPlan
+
+    def inputs(method, a, b):
+        return {"level": "partly", "percent": a} if method == "qualitative" \
+            else {"target": a, "actual": b}
+
+    def sheet(with_inputs):
+        groups = [Indicator(f"g{g}", children=[
+            Indicator(f"i{n}", w, m, inputs(m, a, b) if with_inputs else {})
+            for n, (m, w, a, b) in enumerate(parts) if n % 2 == g]) for g in (0, 1)]
+        return Indicator("root", children=[g for g in groups if g.children])
+
+    total = sum(w for _, w, _, _ in parts)
+    rules = replace(R, total_weight=D(total), default_weights={},
+                    bands=(Band("low", D(0), D(total) / 2), Band("high", D(total) / 2, D(total))))
+    plan = SheetPlan.make(sheet(False), rules)
+    assert plan is not None
+    ordered = [inputs(m, a, b) for g in (0, 1) for n, (m, _w, a, b) in enumerate(parts)
+               if n % 2 == g]
+    got = plan.score(ordered)
+    try:
+        expected = score(sheet(True), rules)
+    except ScoringError:
+        assert got is None
+        return
+    if got is not None:
+        assert got.to_dict() == expected.to_dict()
+        assert json.loads(got.to_json()) == expected.to_dict()
+        assert (got.total, got.grade) == (expected.total, expected.grade)
+        assert got.reproduces()
+
+
+def test_a_plan_scores_valid_inputs_itself():
+    from core.scoring_plan import SheetPlan
+
+    sheet = self_evaluation_sheet()
+    shape = Indicator("自评", children=[
+        Indicator("产出", children=[Indicator("数量", children=[
+            Indicator("完成率", 60, "proportional")]), Indicator("质量", children=[
+                Indicator("差错率", 10, "reverse")])]),
+        Indicator("效益", children=[Indicator("社会效益", 30, "qualitative")])])
+    plan = SheetPlan.make(shape, R)
+    got = plan.score([{"target": D(100), "actual": D(80)}, {"target": D(5), "actual": D(7)},
+                      {"level": "partly", "percent": D(65)}])
+    assert got is not None and got.total == D("48.00") + D("7.14") + D("19.50")
+    assert got.lines()[2][0] == "产出/数量/完成率" and got.reproduces()
+    assert SheetPlan.make(sheet, R) is None  # expert has params and no kernel: the engine's
