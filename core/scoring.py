@@ -124,15 +124,20 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+#: the C encoder behind ``_dumps``, made once: a trace's small dicts without per-call setup
+_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, _js, None, ":", ",", False, False, True) if json.encoder.c_make_encoder \
+    else None
+
+
 def _json_flat(value: Mapping[str, Any]) -> str:
-    """JSON text of a trace's ``inputs``/``params``: a flat dict of strings written directly."""
-    parts = []
-    for k, v in value.items():
-        kind = type(v)
-        if type(k) is not str or (kind is not str and v is not None):
-            return _dumps(value)
-        parts.append(f"{_js(k)}:{'null' if v is None else _js(v)}")
-    return "{" + ",".join(parts) + "}"
+    """JSON text of a trace's ``inputs``/``params`` (what ``_dumps`` gives, faster)."""
+    if _encode is not None and type(value) is dict:
+        try:
+            return "".join(_encode(value, 0))
+        except TypeError:  # not JSON: let json say so
+            pass
+    return _dumps(value)
 
 
 _PLAIN_JSON = (str, int, type(None))

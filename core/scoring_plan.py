@@ -43,6 +43,8 @@ from core.scoring import (
     to_json_value,
 )
 
+ZERO = Decimal(0)
+
 
 class SheetPlan:
     """One sheet shape under one rule version and resolver, laid out flat (pre-order)."""
@@ -116,7 +118,7 @@ class SheetPlan:
         try:
             with decimal.localcontext(CONTEXT):
                 for (k, _name, fast), raw in zip(self.leaves, inputs, strict=True):
-                    values = to_json_value(dict(raw), "inputs")
+                    values = to_json_value(raw if type(raw) is dict else dict(raw), "inputs")
                     found = fast(weights[k], values, rules)
                     if found is None or type(found[1]) is not str:
                         return None
@@ -126,8 +128,12 @@ class SheetPlan:
                     points[k] = p
                     data.append(values)
                     formulas.append(found[1])
+                children = self.children
                 for g in self.post_order:
-                    points[g] = sum((points[c] for c in self.children[g]), Decimal(0))
+                    total = ZERO
+                    for c in children[g]:
+                        total += points[c]
+                    points[g] = total
         except (ScoringError, ArithmeticError):
             return None
         return PlannedTrace(self, points, data, formulas)
@@ -178,6 +184,6 @@ class PlannedTrace(ScoreTrace):
     def _tree_json(self) -> str:
         points, data, formulas = self._points, self._data, self._formulas
         return self._plan.template.format(*[
-            _fmt(points[slot]) if slot >= 0 else
+            format(points[slot], "f") if slot >= 0 else
             f'{_json_flat(data[-1 - slot])},"params":{{}},"formula":{_js(formulas[-1 - slot])}'
             for slot in self._plan.slots])

@@ -361,7 +361,7 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
     if not isinstance(raw_lines, list) or not raw_lines:
         problems.append(Problem("indicators", _l("The sheet has no indicators.")))
         raw_lines = []
-    levels = rules.levels(GRADE_SCALE)
+    levels = rules.levels(GRADE_SCALE) or {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
     groups: dict[str, dict[str, list[tuple[Static, dict[str, Any]]]]] = {}
     paths: dict[str, int] = {}
     leaves = []
@@ -372,11 +372,12 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
             problems.append(Problem(where, _l("Each indicator must be an object.")))
             continue
         before = len(problems)
-        static = _known(plans, raw)
+        fixed = _fixed(raw) if plans is not None else None
+        static = plans.get(fixed) if fixed is not None else None  # type: ignore[union-attr]
         if static is None:
             static = _static(raw, where, problems)
-            if len(problems) == before:
-                _remember(plans, raw, static)
+            if fixed is not None and len(problems) == before:
+                plans.bounded()[fixed] = static  # type: ignore[union-attr]
         inputs = _inputs(raw, where, static, levels, problems)
         if len(problems) > before:
             continue
@@ -388,7 +389,7 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
             continue
         paths[path] = n
         groups.setdefault(l1, {}).setdefault(l2, []).append((static, inputs))
-        shape.append(static)
+        shape.append(fixed)
         leaves.append((path, name, comparator, _target_text(raw),
                        str(raw.get("grade") if comparator == "qualitative"
                            else raw.get("actual")), static[3]))
@@ -396,13 +397,14 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
         raise SheetError(problems)
     ordered = [{"budget": budget, "spent": spent}] + [
         inputs for l2s in groups.values() for kids in l2s.values() for _s, inputs in kids]
-    key = (rules.json, str(exec_weight),
-           tuple((static[0], str(static[2]), static[3]) for static in shape))
-    plan = plans.get(key) if plans is not None else None
+    # the shape: the indicators' fixed fields as given (20 and 20.00 are two shapes)
+    key = (rules.json, str(exec_weight), tuple(shape)) \
+        if plans is not None and None not in shape else None
+    plan = plans.get(key) if key is not None else None  # type: ignore[union-attr]
     if plan is None:
         plan = SheetPlan.make(_tree(exec_weight, groups, with_inputs=False), rules, resolver)
-        if plans is not None and plan is not None:
-            plans.bounded()[key] = plan
+        if key is not None and plan is not None:
+            plans.bounded()[key] = plan  # type: ignore[union-attr]
     trace = plan.score(ordered) if plan is not None else None
     if trace is None:
         tree = _tree(exec_weight, groups, with_inputs=True, execution=ordered[0])
@@ -421,17 +423,6 @@ def _fixed(raw: Mapping[str, Any]) -> tuple | None:
     """The fixed fields as a key, when all are text or missing."""
     key = tuple([raw.get(k) for k in _FIXED])
     return key if tuple(map(type, key)) in _TEXT_TYPES else None
-
-
-def _known(plans: Plans | None, raw: Mapping[str, Any]) -> Static | None:
-    key = _fixed(raw) if plans is not None else None
-    return plans.get(key) if key is not None else None  # type: ignore[union-attr]
-
-
-def _remember(plans: Plans | None, raw: Mapping[str, Any], static: Static) -> None:
-    key = _fixed(raw) if plans is not None else None
-    if key is not None:
-        plans.bounded()[key] = static  # type: ignore[union-attr]
 
 
 def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]], *,
