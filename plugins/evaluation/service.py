@@ -384,6 +384,6 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
             if changed != len(updates):  # an evaluation was changed meanwhile
                 raise StaleDataError(f"{len(updates) - changed} self-evaluations of {year} "
                                      "changed while they were scored; score the year again")
-            db.session.execute(insert(ScoreRecord), records, execution_options=batch)
+            db.session.execute(insert(ScoreRecord.__table__), records, execution_options=batch)
         scored += len(updates)
     return scored, failed
