@@ -31,6 +31,7 @@ from flask import has_request_context
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from core.jsontext import JSONText
 from core.models.audit import AuditHead, AuditLog
 from core.models.base import utcnow
 
@@ -244,11 +245,14 @@ def _bulk(state: ORMExecuteState) -> None:
         raise AuditError("The audit log is written by core.audit only.")
     if table in _EXCLUDED:
         return
+    target = getattr(state.statement, "table", None)  # a Core statement on a Table: name it
+    if mapper is None and isinstance(getattr(target, "name", None), str):
+        table = target.name
     user_id, username = _actor()
     try:
         compiled = state.statement.compile()
     except KeyError:  # an ORM bulk INSERT (a list of dicts) compiles only when executed
-        compiled = mapper.local_table.insert().compile()
+        compiled = (mapper.local_table if mapper is not None else target).insert().compile()
     params: Any = dict(compiled.params)
     if isinstance(state.parameters, dict):
         params.update(state.parameters)
@@ -256,10 +260,46 @@ def _bulk(state: ORMExecuteState) -> None:
         params = {"rows": list(state.parameters)}
     action = "bulk_update" if state.is_update else "bulk_delete" if state.is_delete \
         else "bulk_insert"
+    batch = state.execution_options.get(DIGEST_OPTION)
+    after = {"sql": str(compiled), "params": params} if batch is None \
+        else digest_entry(str(compiled), batch, state.parameters)
     append(state.session.connection(), [{
         "user_id": user_id, "username": username, "action": action,
-        "object_type": table, "object_id": "*",
-        "before": None, "after": {"sql": str(compiled), "params": params}}])
+        "object_type": table, "object_id": "*", "before": None, "after": after}])
+
+
+#: Execution option of a bulk statement to log as a digest entry; its value names the batch.
+DIGEST_OPTION = "audit_digest"
+
+
+def rows_digest(rows: list[dict[str, Any]]) -> str:
+    """sha256 of a bulk statement's parameter rows, as canonical JSON (keys sorted, compact).
+
+    What a digest entry holds: anyone with the rows (the list of dicts of an
+    executemany) recomputes it with this function. A value that already is JSON
+    text (``core.jsontext.JSONText``, e.g. a score trace) counts as
+    ``"sha256:<its digest>"``, like a binary value in an ordinary entry.
+    """
+    payload = json.dumps([{k: _text_digest(v) if type(v) is JSONText else v
+                           for k, v in row.items()} for row in rows],
+                         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                         default=_json_value)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _text_digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def digest_entry(sql: str, batch: str, rows: Any) -> dict[str, Any]:
+    """A bulk write of many rows logged by count and digest instead of value by value.
+
+    The statement, the batch's name and ``rows_digest`` of its parameters; the
+    entry is hash-chained like every other (``verify`` checks it).
+    """
+    rows = list(rows) if isinstance(rows, list | tuple) else [rows] if rows else []
+    return {"sql": sql, "batch": str(batch), "rows": len(rows),
+            "sha256": rows_digest(rows)}
 
 
 def _refuse(mapper: Any, connection: Any, target: Any) -> None:

@@ -26,9 +26,11 @@ Built-in methods live in :data:`METHODS`; a plugin adds one through the
 from __future__ import annotations
 
 import decimal
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -74,14 +76,26 @@ class ScoringError(ValueError):
         return "; ".join(str(p) for p in self.problems)
 
 
-def _join(*parts: str) -> str:
-    return "/".join(p for p in parts if p)
+def _join(head: str, tail: str) -> str:
+    return f"{head}/{tail}" if head and tail else head or tail
 
 
 # --- Values -------------------------------------------------------------------
 
 def to_decimal(value: Any, name: str = "value") -> Decimal:
     """An exact, finite Decimal from a Decimal, int or numeric string; floats are refused."""
+    kind = type(value)
+    if kind is Decimal and value.is_finite():
+        return value
+    if kind is str:
+        try:
+            dec = Decimal(value)  # surrounding blanks are allowed by Decimal itself
+        except (InvalidOperation, ValueError):
+            raise ScoringError(Problem("", _l("“%(name)s” is not a number.",
+                                              name=name))) from None
+        if dec.is_finite():
+            return dec
+        raise ScoringError(Problem("", _l("“%(name)s” is not a number.", name=name)))
     if isinstance(value, float):
         raise ScoringError(Problem("", _l(
             "“%(name)s” must be an exact decimal, not a floating point number.", name=name)))
@@ -101,8 +115,48 @@ def _fmt(value: Decimal) -> str:
     return format(value, "f")
 
 
+#: JSON string literal of a str (the C encoder of ``json``, non-ASCII kept as is)
+_js = json.encoder.encode_basestring
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON text, non-ASCII kept (how traces are written; any JSON reader reads it)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+#: the C encoder behind ``_dumps``, made once: a trace's small dicts without per-call setup
+_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, None, _js, None, ":", ",", False, False, True) if json.encoder.c_make_encoder \
+    else None
+
+
+def _json_flat(value: Mapping[str, Any]) -> str:
+    """JSON text of a trace's ``inputs``/``params`` (what ``_dumps`` gives, faster)."""
+    if _encode is not None and type(value) is dict:
+        try:
+            return "".join(_encode(value, 0))
+        except TypeError:  # not JSON: let json say so
+            pass
+    return _dumps(value)
+
+
+_PLAIN_JSON = (str, int, type(None))
+
+
 def to_json_value(value: Any, path: str = "") -> Any:
     """Inputs and params as JSON: Decimals become strings; floats and other types are refused."""
+    if type(value) is dict:  # the usual flat dict of strings and Decimals: no paths needed
+        out = {}
+        for k, v in value.items():
+            kind = type(v)
+            if kind is Decimal:
+                out[str(k)] = _fmt(v)
+            elif kind in _PLAIN_JSON or kind is bool:
+                out[str(k)] = v
+            else:
+                break
+        else:
+            return out
     if isinstance(value, float):
         raise ScoringError(Problem(path, _l(
             "“%(name)s” must be an exact decimal, not a floating point number.",
@@ -180,7 +234,16 @@ class ScoringRules:
     # The single place where points are rounded.
     def quantize(self, value: Decimal) -> Decimal:
         """Round points to ``places`` decimals with ``rounding`` (default 0.01, half up)."""
-        return value.quantize(Decimal(1).scaleb(-self.places), rounding=self.rounding)
+        return value.quantize(self._quantum, rounding=self.rounding)
+
+    @cached_property
+    def _quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.places)
+
+    @cached_property
+    def json(self) -> str:
+        """``to_dict()`` as JSON text, made once per version (every stored trace holds it)."""
+        return _dumps(self.to_dict())
 
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
@@ -214,6 +277,15 @@ class ScoringRules:
         raise ScoringError(Problem("", _l(
             "The total %(total)s lies outside 0–%(max)s.", total=_fmt(total),
             max=_fmt(self.total_weight))))
+
+    def levels(self, name: str) -> Mapping[str, QualitativeLevel]:
+        """The levels of a scale by code (empty for an unknown scale)."""
+        return self._levels.get(name, {})
+
+    @cached_property
+    def _levels(self) -> dict[str, dict[str, QualitativeLevel]]:
+        return {name: {lv.code: lv for lv in levels}
+                for name, levels in self.qualitative_scales.items()}
 
     def scale(self, name: str) -> tuple[QualitativeLevel, ...]:
         try:
@@ -514,6 +586,72 @@ def expert(call: MethodCall) -> MethodResult:
     return MethodResult(mean, f"({shown}) / {len(used)}")
 
 
+# --- Kernels: the usual case of a method without MethodCall --------------------------
+#
+# A method may carry a ``kernel(weight, inputs, rules)``: the same formula for
+# the usual case only — inputs given as the JSON strings the method would read,
+# all valid — returning (unrounded points, formula), or None for anything else,
+# which the method itself then handles (and reports). The engine calls the
+# kernel first when the leaf has no params. A kernel must give exactly what its
+# method gives (tests compare both on random inputs; a stored trace recomputes
+# through the method, so ``reproduces()`` checks it for every stored score).
+
+Kernel = Callable[[Decimal, Mapping[str, Any], "ScoringRules"], "tuple[Decimal, str] | None"]
+
+
+def number_or_none(value: Any) -> Decimal | None:
+    """A finite Decimal from an input string, else None (the method then reports why)."""
+    if type(value) is not str:
+        return None
+    try:
+        dec = Decimal(value)
+    except (InvalidOperation, ValueError):
+        return None
+    return dec if dec.is_finite() else None
+
+
+def kernel(of: Callable) -> Callable[[Kernel], Kernel]:
+    """Attach ``fn`` as the kernel of the method ``of``."""
+    def attach(fn: Kernel) -> Kernel:
+        of.kernel = fn  # type: ignore[attr-defined]
+        return fn
+    return attach
+
+
+@kernel(proportional)
+def _proportional(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
+    if target is None or actual is None or target <= 0 or actual < 0:
+        return None
+    if actual >= target:
+        return w, f"{_fmt(actual)} ≥ {_fmt(target)} → {_fmt(w)}"
+    return w * actual / target, f"{_fmt(w)} × {_fmt(actual)} / {_fmt(target)}"
+
+
+@kernel(reverse)
+def _reverse(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
+    if target is None or actual is None or target < 0 or actual < 0:
+        return None
+    if actual <= target:
+        return w, f"{_fmt(actual)} ≤ {_fmt(target)} → {_fmt(w)}"
+    return w * target / actual, f"{_fmt(w)} × {_fmt(target)} / {_fmt(actual)}"
+
+
+@kernel(qualitative)
+def _qualitative(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    code = inputs.get("level")
+    level = rules.levels("achievement").get(code) if type(code) is str else None
+    if level is None:
+        return None
+    pct = level.default
+    if inputs.get("percent") is not None:
+        pct = number_or_none(inputs.get("percent"))  # type: ignore[assignment]
+        if pct is None or not level.lower <= pct <= level.upper:
+            return None
+    return w * pct / HUNDRED, f"{level.code}: {_fmt(w)} × {_fmt(pct)} %"
+
+
 #: Built-in methods by name. Plugins add others through ``jixiao_score_method``.
 METHODS: dict[str, Method] = {
     "proportional": proportional,
@@ -581,6 +719,17 @@ class NodeTrace:
                        formula=self.formula)
         return out
 
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON text, written directly (what ``json.loads`` reads back)."""
+        name = _js(self.name) if type(self.name) is str else _dumps(self.name)
+        head = f'{{"name":{name},"weight":"{_fmt(self.weight)}","points":"{_fmt(self.points)}"'
+        if self.children:
+            return f'{head},"children":[{",".join(c.to_json() for c in self.children)}]}}'
+        method = _js(self.method) if type(self.method) is str else _dumps(self.method)
+        formula = _js(self.formula) if type(self.formula) is str else _dumps(self.formula)
+        return (f'{head},"method":{method},"inputs":{_json_flat(self.inputs)},'
+                f'"params":{_json_flat(self.params)},"formula":{formula}}}')
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NodeTrace:
         return cls(name=data["name"], weight=_d(data["weight"]), points=_d(data["points"]),
@@ -628,6 +777,15 @@ class ScoreTrace:
         return {"format": TRACE_FORMAT, "rules": self.rules.to_dict(),
                 "total": _fmt(self.total), "grade": self.grade, "tree": self.root.to_dict()}
 
+    def to_json(self) -> str:
+        """``to_dict()`` as JSON text, made without the dict (a batch stores thousands)."""
+        return (f'{{"format":{TRACE_FORMAT},"rules":{self.rules.json},'
+                f'"total":"{_fmt(self.total)}","grade":{_js(self.grade)},'
+                f'"tree":{self._tree_json()}}}')
+
+    def _tree_json(self) -> str:
+        return self.root.to_json()
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreTrace:
         if data.get("format") != TRACE_FORMAT:
@@ -650,7 +808,8 @@ class ScoreTrace:
 def score(tree: Indicator, rules: ScoringRules, resolver: Resolver | None = None) -> ScoreTrace:
     """Score an indicator sheet; raises ``ScoringError`` listing every problem found."""
     problems: list[Problem] = []
-    root = _score_node(tree, "", rules, resolver, problems, is_root=True)
+    with decimal.localcontext(CONTEXT):  # one context for the whole sheet
+        root = _score_node(tree, "", rules, _once(resolver), problems, is_root=True)
     if root is not None and not problems and root.weight != rules.total_weight:  # a lone leaf
         problems.append(Problem(tree.name, _l(
             "The weights add up to %(sum)s, not %(expected)s.", sum=_fmt(root.weight),
@@ -658,6 +817,20 @@ def score(tree: Indicator, rules: ScoringRules, resolver: Resolver | None = None
     if problems or root is None:
         raise ScoringError(problems)
     return ScoreTrace(rules, root)
+
+
+def _once(resolver: Resolver | None) -> Resolver | None:
+    """The resolver asked once per method name for one sheet (structure check and scoring)."""
+    if resolver is None:
+        return None
+    found: dict[str, Method | None] = {}
+
+    def resolve(name: str) -> Method | None:
+        if name not in found:
+            found[name] = resolver(name)
+        return found[name]
+
+    return resolve
 
 
 def check_sheet(tree: Indicator, rules: ScoringRules,
@@ -755,10 +928,20 @@ def _score_node(node: Indicator, path: str, rules: ScoringRules, resolver: Resol
     except ScoringError as exc:
         problems += [Problem(_join(where, p.path), p.message) for p in exc.problems]
         return None
+    fast = getattr(method, "kernel", None)
+    if fast is not None and not params:
+        try:
+            found = fast(weight, inputs, rules)
+        except ArithmeticError:
+            found = None  # the method itself reports it
+        if found is not None and type(found[1]) is str:
+            points = rules.quantize(found[0])
+            if 0 <= points <= weight:
+                return NodeTrace(node.name, weight, points, node.method, inputs, params,
+                                 found[1])
     call = MethodCall(weight, inputs, params, rules)
     try:
-        with decimal.localcontext(CONTEXT):
-            result = method(call)  # type: ignore[misc]
+        result = method(call)  # type: ignore[misc]
     except ScoringError as exc:
         problems += [Problem(_join(where, p.path), p.message) for p in exc.problems]
         return None

@@ -23,9 +23,11 @@ version's total (100).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from itertools import product
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,13 +38,17 @@ from core.scoring import (
     MethodCall,
     MethodResult,
     Problem,
+    QualitativeLevel,
     Resolver,
     ScoreTrace,
     ScoringError,
     ScoringRules,
     grade_label,
+    kernel,
+    number_or_none,
     score,
 )
+from core.scoring_plan import SheetPlan
 from plugins.evaluation.rules import execution_weight, find_rules
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
@@ -53,6 +59,7 @@ COMPARATOR_SIGNS = {"ge": "≥", "le": "≤", "eq": "=", "qualitative": "定性"
 DEFAULT_METHODS = {"ge": "proportional", "le": "reverse", "eq": "equal",
                    "qualitative": "qualitative"}
 GRADE_SCALE = "achievement"
+ZERO = Decimal(0)
 
 
 class SheetError(ValueError):
@@ -89,18 +96,41 @@ class LineScore:
 
 @dataclass(frozen=True)
 class SheetScore:
+    """A scored sheet: the engine's trace, and per indicator what the page and API show.
+
+    ``leaves`` holds, per indicator in input order, (path, name, comparator, target,
+    actual, method); the lines with their points are read from the trace when first asked for.
+    """
+
     trace: ScoreTrace
-    execution_points: Decimal
-    execution_formula: str
-    lines: tuple[LineScore, ...]
+    leaves: tuple[tuple[str, str, str, str, str, str], ...]
 
     @property
     def score(self) -> Decimal:
         return self.trace.total
 
-    @property
+    @cached_property
     def grade(self) -> str:
         return self.trace.grade
+
+    @property
+    def execution_points(self) -> Decimal:
+        return self.trace.root.children[0].points
+
+    @property
+    def execution_formula(self) -> str:
+        return self.trace.root.children[0].formula
+
+    @cached_property
+    def lines(self) -> tuple[LineScore, ...]:
+        nodes = dict(self.trace.lines())
+        out = []
+        for path, name, comparator, target, actual, method in self.leaves:
+            level1, level2 = path.split("/")[:2]
+            node = nodes[path]
+            out.append(LineScore(level1, level2, name, comparator, target, actual, node.weight,
+                                 method, node.points, node.formula))
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,33 +170,68 @@ def equal(call: MethodCall) -> MethodResult:
     return MethodResult(w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)")
 
 
+@kernel(budget_execution)
+def _budget_execution(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    budget, spent = number_or_none(inputs.get("budget")), number_or_none(inputs.get("spent"))
+    if budget is None or spent is None or budget <= 0 or spent < 0:
+        return None
+    return w * min(spent / budget, Decimal(1)), f"{w} × min({spent} / {budget}, 1)"
+
+
+@kernel(equal)
+def _equal(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
+    target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
+    if target is None or actual is None or target == 0:
+        return None
+    share = max(Decimal(0), 1 - abs(actual - target) / abs(target))
+    return w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)"
+
+
 METHODS = {"budget_execution": budget_execution, "equal": equal}
 
 
 # --- reading the data -----------------------------------------------------------------
 
+_PLAIN: dict[Decimal, Decimal] = {}
+
+
 def plain(value: Decimal) -> Decimal:
     """Without trailing zeros (30.00 → 30, 0.9000 → 0.9), so formulas read naturally."""
-    normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+    found = _PLAIN.get(value)  # equal values (30 and 30.00) have the same plain form
+    if found is None:
+        normal = value.normalize()
+        found = normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+        if len(_PLAIN) > 10_000:
+            _PLAIN.clear()
+        _PLAIN[value] = found
+    return found
 
 
-def _number(value: Any, field: str, label: Any, problems: list[Problem], *,
+Label = Callable[[], Any]
+
+
+def _number(value: Any, field: str, label: Label, problems: list[Problem], *,
             unit: str | None = None, minimum: Decimal | None = None,
             above: Decimal | None = None) -> Decimal | None:
-    """An exact decimal from a string or an int; floats, text and wrong units are refused."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(Problem(field, _l("%(label)s is missing.", label=label)))
+    """An exact decimal from a string or an int; floats, text and wrong units are refused.
+
+    ``label()`` names the value in a message; it is made only when there is one.
+    """
+    kind = type(value)
+    if kind is str and value.strip():
+        text = value.strip().replace(",", "")
+        if unit and text.endswith(unit):
+            text = text[:-len(unit)].strip()
+    elif isinstance(value, int | Decimal) and kind is not bool:
+        text = str(value)
+    elif value is None or kind is str:
+        problems.append(Problem(field, _l("%(label)s is missing.", label=label())))
         return None
-    if isinstance(value, float) or isinstance(value, bool) or \
-            not isinstance(value, str | int | Decimal):
+    else:
         problems.append(Problem(field, _l(
             "%(label)s must be a decimal number sent as a string (not %(type)s).",
-            label=label, type=type(value).__name__)))
+            label=label(), type=kind.__name__)))
         return None
-    text = str(value).strip().replace(",", "")
-    if unit and text.endswith(unit):
-        text = text[:-len(unit)].strip()
     try:
         number = Decimal(text)
         if not number.is_finite():
@@ -175,137 +240,203 @@ def _number(value: Any, field: str, label: Any, problems: list[Problem], *,
         if unit:
             problems.append(Problem(field, _l(
                 "%(label)s must be a number in %(unit)s, not “%(value)s”.",
-                label=label, unit=unit, value=value)))
+                label=label(), unit=unit, value=value)))
         else:
             problems.append(Problem(field, _l("%(label)s must be a number, not “%(value)s”.",
-                                              label=label, value=value)))
+                                              label=label(), value=value)))
         return None
     if minimum is not None and number < minimum:
         problems.append(Problem(field, _l("%(label)s cannot be below %(min)s.",
-                                          label=label, min=minimum)))
+                                          label=label(), min=minimum)))
     if above is not None and number <= above:
         problems.append(Problem(field, _l("%(label)s must be above %(min)s.",
-                                          label=label, min=above)))
+                                          label=label(), min=above)))
     return number
 
 
-def _leaf(raw: Mapping[str, Any], n: int, rules: ScoringRules,
-          problems: list[Problem]) -> tuple[Indicator, str, str] | None:
-    """One indicator as an engine leaf, its comparator and path; problems are collected."""
-    where = f"indicators.{n}"
-    if not isinstance(raw, Mapping):
-        problems.append(Problem(where, _l("Each indicator must be an object.")))
-        return None
-    before = len(problems)
-    names = {}
+#: what an indicator's fixed fields parse to: (level1, level2, name), comparator, weight,
+#: method, unit
+Static = tuple[tuple[str, str, str], str, Decimal, str, "str | None"]
+_FIXED = ("level1", "level2", "name", "comparator", "weight", "method", "unit")
+
+
+def _static(raw: Mapping[str, Any], where: str, problems: list[Problem]) -> Static:
+    """The fixed fields of one indicator (everything but its actual value); problems collected.
+
+    With a problem, the comparator or weight may be None."""
+    names = []
     for key in ("level1", "level2", "name"):
         text = raw.get(key)
-        if not isinstance(text, str) or not text.strip():
+        if type(text) is not str or not text.strip():
             problems.append(Problem(f"{where}.{key}", _l("%(field)s is missing.", field=key)))
-        names[key] = str(text or "").strip()
-    label = names["name"] or where
+            text = str(text or "")
+        names.append(text.strip())
+    label = names[2] or where
     comparator = COMPARATORS.get(str(raw.get("comparator") or "").strip())
     if comparator is None:
         problems.append(Problem(f"{where}.comparator", _l(
             "The comparator of “%(name)s” must be >=, <=, = or qualitative.", name=label)))
     weight = _number(raw.get("weight"), f"{where}.weight",
-                     _l("The weight of “%(name)s”", name=label), problems, above=Decimal(0))
+                     lambda: _l("The weight of “%(name)s”", name=label), problems,
+                     above=ZERO)
     method = str(raw.get("method") or "").strip() or DEFAULT_METHODS.get(comparator or "", "")
     unit = str(raw.get("unit") or "").strip() or None
-    inputs: dict[str, Any] = {}
-    if comparator == "qualitative":
-        levels = {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
+    return (names[0], names[1], names[2]), comparator, weight, method, unit  # type: ignore
+
+
+def _inputs(raw: Mapping[str, Any], where: str, static: Static,
+            levels: Mapping[str, QualitativeLevel], problems: list[Problem]) -> dict[str, Any]:
+    """The method's inputs from the actual value (or grade and ratio); problems collected."""
+    label = static[0][2] or where
+    if static[1] is None:
+        return {}
+    if static[1] == "qualitative":
         grade = raw.get("grade")
         if grade not in levels:
             problems.append(Problem(f"{where}.grade", _l(
                 "The grade of “%(name)s” must be one of %(options)s.", name=label,
                 options=", ".join(levels))))
-        else:
-            level = levels[grade]
-            inputs = {"level": grade, "percent": level.default}
-            if raw.get("ratio") is not None:
-                ratio = _number(raw.get("ratio"), f"{where}.ratio",
-                                _l("The ratio of “%(name)s”", name=label), problems)
-                if ratio is not None and not level.lower <= ratio * HUNDRED <= level.upper:
-                    problems.append(Problem(f"{where}.ratio", _l(
-                        "The ratio of “%(name)s” must lie within %(low)s–%(high)s for "
-                        "the grade %(grade)s.", name=label, low=level.lower / HUNDRED,
-                        high=level.upper / HUNDRED, grade=grade)))
-                elif ratio is not None:
-                    inputs["percent"] = plain(ratio * HUNDRED)
-    elif comparator is not None:
-        target = _number(raw.get("target"), f"{where}.target",
-                         _l("The target of “%(name)s”", name=label), problems, unit=unit)
-        actual = _number(raw.get("actual"), f"{where}.actual",
-                         _l("The actual value of “%(name)s”", name=label), problems, unit=unit)
-        inputs = {"target": target, "actual": actual}
-    if len(problems) > before:
-        return None
-    path = "/".join((names["level1"], names["level2"], names["name"]))
-    return (Indicator(names["name"], weight, method, inputs), comparator or "", path)
+            return {}
+        level = levels[grade]
+        inputs = {"level": grade, "percent": level.default}
+        if raw.get("ratio") is not None:
+            ratio = _number(raw.get("ratio"), f"{where}.ratio",
+                            lambda: _l("The ratio of “%(name)s”", name=label), problems)
+            if ratio is not None and not level.lower <= ratio * HUNDRED <= level.upper:
+                problems.append(Problem(f"{where}.ratio", _l(
+                    "The ratio of “%(name)s” must lie within %(low)s–%(high)s for "
+                    "the grade %(grade)s.", name=label, low=level.lower / HUNDRED,
+                    high=level.upper / HUNDRED, grade=grade)))
+            elif ratio is not None:
+                inputs["percent"] = plain(ratio * HUNDRED)
+        return inputs
+    unit = static[4]
+    target = _number(raw.get("target"), f"{where}.target",
+                     lambda: _l("The target of “%(name)s”", name=label), problems, unit=unit)
+    actual = _number(raw.get("actual"), f"{where}.actual",
+                     lambda: _l("The actual value of “%(name)s”", name=label), problems,
+                     unit=unit)
+    return {"target": target, "actual": actual}
 
 
 def _target_text(raw: Mapping[str, Any]) -> str:
     return "" if raw.get("target") is None else str(raw.get("target"))
 
 
+class Plans(dict):
+    """What one run (one resolver) reuses from sheet to sheet: the parsed fixed fields of
+    indicators and the checked sheet shapes (``core.scoring_plan.SheetPlan``)."""
+
+    def bounded(self) -> Plans:
+        if len(self) > 20_000:
+            self.clear()
+        return self
+
+
 def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
-                resolver: Resolver | None = None) -> SheetScore:
-    """Score a sheet given as plain data; raises ``SheetError`` naming every bad field."""
+                resolver: Resolver | None = None, plans: Plans | None = None) -> SheetScore:
+    """Score a sheet given as plain data; raises ``SheetError`` naming every bad field.
+
+    One code path for every caller: the sheet's shape (names, weights, methods) is
+    checked and laid out once (``SheetPlan``) and scored with the methods' kernels;
+    anything the plan leaves to the engine is scored by ``core.scoring.score``,
+    which gives the same figures and names every problem. ``plans`` (optional)
+    keeps parsed indicators and shapes from sheet to sheet within one run.
+    """
     problems: list[Problem] = []
     if rules is None:
         try:
             rules = find_rules(data.get("rule_version"))
         except ScoringError as exc:
             raise SheetError(exc.problems) from None
-    budget = _number(data.get("budget"), "budget", _l("The budget"), problems,
-                     above=Decimal(0))
-    spent = _number(data.get("spent"), "spent", _l("The amount spent"), problems,
-                    minimum=Decimal(0))
+    budget = _number(data.get("budget"), "budget", lambda: _l("The budget"), problems,
+                     above=ZERO)
+    spent = _number(data.get("spent"), "spent", lambda: _l("The amount spent"), problems,
+                    minimum=ZERO)
     exec_weight = execution_weight(rules)
     if data.get("execution_weight") is not None:
         exec_weight = _number(data.get("execution_weight"), "execution_weight",
-                              _l("The execution weight"), problems, above=Decimal(0))
+                              lambda: _l("The execution weight"), problems, above=ZERO)
     raw_lines = data.get("indicators")
     if not isinstance(raw_lines, list) or not raw_lines:
         problems.append(Problem("indicators", _l("The sheet has no indicators.")))
         raw_lines = []
-    groups: dict[str, dict[str, list[Indicator]]] = {}
+    levels = rules.levels(GRADE_SCALE) or {lv.code: lv for lv in rules.scale(GRADE_SCALE)}
+    groups: dict[str, dict[str, list[tuple[Static, dict[str, Any]]]]] = {}
     paths: dict[str, int] = {}
     leaves = []
+    shape = []
     for n, raw in enumerate(raw_lines):
-        found = _leaf(raw, n, rules, problems)
-        if found is None:
+        where = f"indicators.{n}"
+        if not isinstance(raw, Mapping):
+            problems.append(Problem(where, _l("Each indicator must be an object.")))
             continue
-        leaf, comparator, path = found
+        before = len(problems)
+        fixed = _fixed(raw) if plans is not None else None
+        static = plans.get(fixed) if fixed is not None else None  # type: ignore[union-attr]
+        if static is None:
+            static = _static(raw, where, problems)
+            if fixed is not None and len(problems) == before:
+                plans.bounded()[fixed] = static  # type: ignore[union-attr]
+        inputs = _inputs(raw, where, static, levels, problems)
+        if len(problems) > before:
+            continue
+        (l1, l2, name), comparator = static[0], static[1]
+        path = "/".join(static[0])
         if path in paths:
-            problems.append(Problem(f"indicators.{n}.name", _l(
-                "The indicator “%(name)s” appears twice.", name=leaf.name)))
+            problems.append(Problem(f"{where}.name", _l(
+                "The indicator “%(name)s” appears twice.", name=name)))
             continue
         paths[path] = n
-        l1, l2, _name = path.split("/", 2)
-        groups.setdefault(l1, {}).setdefault(l2, []).append(leaf)
-        leaves.append((n, raw, comparator, path, leaf))
+        groups.setdefault(l1, {}).setdefault(l2, []).append((static, inputs))
+        shape.append(fixed)
+        leaves.append((path, name, comparator, _target_text(raw),
+                       str(raw.get("grade") if comparator == "qualitative"
+                           else raw.get("actual")), static[3]))
     if problems:
         raise SheetError(problems)
-    tree = Indicator(ROOT, children=[
-        Indicator(EXECUTION, exec_weight, "budget_execution", {"budget": budget, "spent": spent}),
-        *(Indicator(l1, children=[Indicator(l2, children=kids) for l2, kids in l2s.items()])
+    ordered = [{"budget": budget, "spent": spent}] + [
+        inputs for l2s in groups.values() for kids in l2s.values() for _s, inputs in kids]
+    # the shape: the indicators' fixed fields as given (20 and 20.00 are two shapes)
+    key = (rules.json, str(exec_weight), tuple(shape)) \
+        if plans is not None and None not in shape else None
+    plan = plans.get(key) if key is not None else None  # type: ignore[union-attr]
+    if plan is None:
+        plan = SheetPlan.make(_tree(exec_weight, groups, with_inputs=False), rules, resolver)
+        if key is not None and plan is not None:
+            plans.bounded()[key] = plan  # type: ignore[union-attr]
+    trace = plan.score(ordered) if plan is not None else None
+    if trace is None:
+        tree = _tree(exec_weight, groups, with_inputs=True, execution=ordered[0])
+        try:
+            trace = score(tree, rules, resolver)
+        except ScoringError as exc:
+            raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
+    return SheetScore(trace, tuple(leaves))
+
+
+#: the types of fixed fields that may be a key: text or nothing (20 and "20.00" must not meet)
+_TEXT_TYPES = frozenset(product((str, type(None)), repeat=len(_FIXED)))
+
+
+def _fixed(raw: Mapping[str, Any]) -> tuple | None:
+    """The fixed fields as a key, when all are text or missing."""
+    key = tuple([raw.get(k) for k in _FIXED])
+    return key if tuple(map(type, key)) in _TEXT_TYPES else None
+
+
+def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]], *,
+          with_inputs: bool, execution: Mapping[str, Any] | None = None) -> Indicator:
+    """The engine's tree: budget execution, then level 1 → level 2 → indicators."""
+    return Indicator(ROOT, children=[
+        Indicator(EXECUTION, exec_weight, "budget_execution",
+                  dict(execution) if with_inputs and execution else {}),
+        *(Indicator(l1, children=[
+            Indicator(l2, children=[
+                Indicator(static[0][2], static[2], static[3], inputs if with_inputs else {})
+                for static, inputs in kids])
+            for l2, kids in l2s.items()])
           for l1, l2s in groups.items())])
-    try:
-        trace = score(tree, rules, resolver)
-    except ScoringError as exc:
-        raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
-    nodes = dict(trace.lines())
-    execution = nodes[EXECUTION]
-    return SheetScore(trace, execution.points, execution.formula, tuple(
-        LineScore(level1=path.split("/")[0], level2=path.split("/")[1], name=leaf.name,
-                  comparator=comparator, target=_target_text(raw),
-                  actual=str(raw.get("grade") if comparator == "qualitative"
-                             else raw.get("actual")),
-                  weight=nodes[path].weight, method=str(leaf.method),
-                  points=nodes[path].points, formula=nodes[path].formula)
-        for n, raw, comparator, path, leaf in leaves))
 
 
 def _field_problem(problem: Problem, paths: Mapping[str, int]) -> Problem:

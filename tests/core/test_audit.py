@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    bindparam,
     delete,
     insert,
     select,
@@ -216,6 +217,29 @@ def test_bulk_orm_update_is_logged_as_one_entry(app):
         assert "UPDATE budget_item" in entry.after["sql"]
         assert "7.00" in entry.after["params"].values()
         assert "AUD-BULK-%" in entry.after["params"].values()
+        assert verify(db.session).ok
+
+
+def test_a_bulk_write_naming_a_batch_is_logged_as_one_digest_entry(app):
+    from core.audit import DIGEST_OPTION, rows_digest
+
+    items = BudgetItem.__table__
+    with app.app_context():
+        first, second = _new_item("AUD-DIG-1"), _new_item("AUD-DIG-2")
+        db.session.commit()
+        before = _last_id()
+        rows = [{"b_id": first.id, "name": "批量一"}, {"b_id": second.id, "name": "批量二"}]
+        db.session.execute(update(items).where(items.c.id == bindparam("b_id"))
+                           .values(name=bindparam("name")), rows,
+                           execution_options={DIGEST_OPTION: "test batch 1"})
+        db.session.commit()
+        (entry,) = db.session.scalars(select(AuditLog).where(AuditLog.id > before))
+        assert (entry.action, entry.object_type, entry.object_id) == (
+            "bulk_update", "budget_item", "*")
+        assert "UPDATE budget_item" in entry.after["sql"] and "params" not in entry.after
+        assert (entry.after["batch"], entry.after["rows"]) == ("test batch 1", 2)
+        assert entry.after["sha256"] == rows_digest(rows)
+        assert entry.after["sha256"] != rows_digest(rows[:1])
         assert verify(db.session).ok
 
 

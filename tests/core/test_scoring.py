@@ -376,3 +376,124 @@ def test_random_sheets_reproduce_exactly_from_json(parts):
     assert isinstance(trace.total, D)
     again = ScoreTrace.from_dict(json.loads(json.dumps(trace.to_dict())))
     assert again.recompute().to_dict() == trace.to_dict()
+
+
+# --- Kernels and JSON text: the batch path gives exactly what the methods give --
+
+def _by_method(method, weight, inputs):
+    """What the method itself gives (its kernel not asked), rounded like the engine."""
+    import decimal
+
+    from core.scoring import CONTEXT, METHODS, MethodCall
+    with decimal.localcontext(CONTEXT):
+        found = METHODS[method](MethodCall(weight, inputs, {}, R))
+    return R.quantize(found.points), found.formula
+
+
+def _by_kernel(method, weight, inputs):
+    import decimal
+
+    from core.scoring import CONTEXT, METHODS
+    with decimal.localcontext(CONTEXT):
+        found = METHODS[method].kernel(weight, inputs, R)
+    return None if found is None else (R.quantize(found[0]), found[1])
+
+
+texts = st.one_of(amounts.map(lambda d: format(d, "f")),
+                  st.sampled_from(["0", "-1", "1E+2", " 7 ", "abc", "NaN", "", "1_000"]),
+                  st.none(), st.integers(-5, 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(method=st.sampled_from(["proportional", "reverse"]), weight=weights, target=texts,
+       actual=texts)
+def test_a_kernel_gives_exactly_what_its_method_gives_or_leaves_the_case_to_it(
+        method, weight, target, actual):
+    inputs = {"target": target, "actual": actual}
+    fast = _by_kernel(method, weight, inputs)
+    try:
+        slow = _by_method(method, weight, inputs)
+    except ScoringError:
+        assert fast is None  # a refused input is never scored by the kernel
+        return
+    assert fast is None or fast == slow
+
+
+@settings(max_examples=200, deadline=None)
+@given(level=st.sampled_from(["achieved", "partly", "not_achieved", "bad", None]),
+       weight=weights, percent=st.one_of(st.none(), texts))
+def test_the_qualitative_kernel_matches_the_method(level, weight, percent):
+    inputs = {"level": level} if percent is None else {"level": level, "percent": percent}
+    fast = _by_kernel("qualitative", weight, inputs)
+    try:
+        slow = _by_method("qualitative", weight, inputs)
+    except ScoringError:
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=1,
+                      max_size=4, unique=True))
+def test_trace_json_text_reads_back_as_its_dict(names):
+    children = [Indicator(name, 10, "proportional", {"target": D(10), "actual": D(n)})
+                for n, name in enumerate(names)]
+    children.append(Indicator("期望\"引号\"\n/换行", 100 - 10 * len(names), "expert",
+                              {"scores": [D(1), D(2)]}, {"drop_extremes": False}))
+    trace = score(Indicator("root", children=children), R)
+    assert json.loads(trace.to_json()) == trace.to_dict()
+    assert ScoreTrace.from_dict(json.loads(trace.to_json())).reproduces()
+
+
+@settings(max_examples=120, deadline=None)
+@given(parts=st.lists(st.tuples(st.sampled_from(["proportional", "reverse", "qualitative"]),
+                                st.integers(1, 40), texts, texts), min_size=1, max_size=6))
+def test_a_plan_scores_exactly_like_the_engine_or_leaves_the_sheet_to_it(parts):
+    from core.scoring_plan import SheetPlan
+
+    def inputs(method, a, b):
+        return {"level": "partly", "percent": a} if method == "qualitative" \
+            else {"target": a, "actual": b}
+
+    def sheet(with_inputs):
+        groups = [Indicator(f"g{g}", children=[
+            Indicator(f"i{n}", w, m, inputs(m, a, b) if with_inputs else {})
+            for n, (m, w, a, b) in enumerate(parts) if n % 2 == g]) for g in (0, 1)]
+        return Indicator("root", children=[g for g in groups if g.children])
+
+    total = sum(w for _, w, _, _ in parts)
+    rules = replace(R, total_weight=D(total), default_weights={},
+                    bands=(Band("low", D(0), D(total) / 2), Band("high", D(total) / 2, D(total))))
+    plan = SheetPlan.make(sheet(False), rules)
+    assert plan is not None
+    ordered = [inputs(m, a, b) for g in (0, 1) for n, (m, _w, a, b) in enumerate(parts)
+               if n % 2 == g]
+    got = plan.score(ordered)
+    try:
+        expected = score(sheet(True), rules)
+    except ScoringError:
+        assert got is None
+        return
+    if got is not None:
+        assert got.to_dict() == expected.to_dict()
+        assert json.loads(got.to_json()) == expected.to_dict()
+        assert (got.total, got.grade) == (expected.total, expected.grade)
+        assert got.reproduces()
+
+
+def test_a_plan_scores_valid_inputs_itself():
+    from core.scoring_plan import SheetPlan
+
+    sheet = self_evaluation_sheet()
+    shape = Indicator("自评", children=[
+        Indicator("产出", children=[Indicator("数量", children=[
+            Indicator("完成率", 60, "proportional")]), Indicator("质量", children=[
+                Indicator("差错率", 10, "reverse")])]),
+        Indicator("效益", children=[Indicator("社会效益", 30, "qualitative")])])
+    plan = SheetPlan.make(shape, R)
+    got = plan.score([{"target": D(100), "actual": D(80)}, {"target": D(5), "actual": D(7)},
+                      {"level": "partly", "percent": D(65)}])
+    assert got is not None and got.total == D("48.00") + D("7.14") + D("19.50")
+    assert got.lines()[2][0] == "产出/数量/完成率" and got.reproduces()
+    assert SheetPlan.make(sheet, R) is None  # expert has params and no kernel: the engine's

@@ -151,3 +151,40 @@ def test_a_configured_rule_version_changes_bands_and_execution_weight(make_app, 
 
 def test_anonymous_callers_are_refused(client):
     assert client.post(URL, json=SAMPLE).status_code == 401
+
+
+def test_a_run_that_reuses_sheet_shapes_scores_and_refuses_exactly_like_one_sheet(app):
+    """``score_year`` keeps parsed indicators and checked shapes (``Plans``) between
+    sheets; the answer for each sheet — figures, trace, or the named problems — is
+    what the API gives for that sheet alone."""
+    import copy
+    import json
+
+    from core.scoring import ScoreTrace, hook_resolver
+    from plugins.evaluation.sheet import Plans, SheetError, score_sheet
+
+    def outcome(data, plans=None):
+        try:
+            result = score_sheet(copy.deepcopy(data), resolver=hook_resolver(app), plans=plans)
+        except SheetError as exc:
+            return [(p.path, str(p.message)) for p in exc.problems]
+        assert json.loads(result.trace.to_json()) == result.trace.to_dict()
+        assert ScoreTrace.from_dict(result.trace.to_dict()).reproduces(hook_resolver(app))
+        return result.to_dict(), result.trace.to_dict()
+
+    worse = copy.deepcopy(SAMPLE)
+    worse["indicators"][0]["actual"] = "60"
+    bad = copy.deepcopy(SAMPLE)
+    bad["indicators"][1]["actual"] = "七"
+    over = copy.deepcopy(SAMPLE)
+    over["indicators"][2]["actual"] = "1E+2"
+    other_weights = copy.deepcopy(SAMPLE)
+    other_weights["indicators"][0]["weight"] = "30.00"
+    with app.test_request_context():
+        plans = Plans()
+        for data in (SAMPLE, worse, bad, over, other_weights, SAMPLE):
+            assert outcome(data, plans) == outcome(data)
+        assert outcome(worse)[0]["score"] != outcome(SAMPLE)[0]["score"]
+        assert outcome(bad)[0][0] == "indicators.1.actual"
+        # the same figures written 30 and 30.00 are two shapes: each trace shows its own
+        assert outcome(other_weights)[1]["tree"] != outcome(SAMPLE)[1]["tree"]

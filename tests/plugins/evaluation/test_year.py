@@ -29,7 +29,10 @@ def test_weights_follow_the_rule_version_and_add_up():
 
 
 def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item):
-    from core.models import ScoreRecord
+    from core.audit import verify
+    from core.models import AuditLog, ScoreRecord
+    from core.scores import latest_score, reproduces
+    from core.scoring import hook_resolver
     from plugins.evaluation.models import SelfEvaluation, SelfEvaluationLine
 
     item_id = target_item()
@@ -57,6 +60,19 @@ def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item):
         # 5.00 + 50.00 + 21.00 (70 % of 30) + 10.00
         assert ev.score == Decimal("86.00") and ev.grade == "good"
         assert db.session.scalar(select(func.count(ScoreRecord.id))) == before + entered
+        # the stored trace explains the figure and recomputes to it exactly
+        record = latest_score(db.session, ev, "self_evaluation")
+        assert record.total == ev.score and reproduces(record, hook_resolver(app))
+        assert record.trace["tree"]["children"][0]["name"] == "预算执行率"
+        # the batch is audited as digest entries naming it, and the chain holds
+        entries = db.session.scalars(select(AuditLog).where(
+            AuditLog.object_type.in_(["score_record", "self_evaluation"]),
+            AuditLog.action.in_(["bulk_insert", "bulk_update"]))
+            .order_by(AuditLog.id.desc()).limit(2)).all()
+        assert sorted(e.object_type for e in entries) == ["score_record", "self_evaluation"]
+        assert all(e.after["rows"] == entered and "2025" in e.after["batch"]
+                   and len(e.after["sha256"]) == 64 for e in entries)
+        assert verify(db.session).ok
         # a bad value makes the command fail and name the evaluation
         line = db.session.scalar(select(SelfEvaluationLine).where(
             SelfEvaluationLine.evaluation_id == ev_id, SelfEvaluationLine.comparator == "ge"))
