@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.jsontext import JSONText
@@ -359,9 +359,26 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
         digest = entry_hash(prev, _hashed_fields(full))
         values.append({**full, "prev_hash": prev, "entry_hash": digest})
         prev = digest
+    if connection.dialect.name == "postgresql" and len(values) == 1:
+        connection.execute(_ONE_ENTRY, {**{f"e_{k}": v for k, v in values[0].items()},
+                                        "tip_id": last_id, "tip_hash": prev})
+        return
     connection.execute(insert(AuditLog.__table__), values)
     connection.execute(update(head_t).where(head_t.c.id == 1)
                        .values(last_id=last_id, last_hash=prev))
+
+
+def _one_entry_statement() -> Any:
+    """One entry and the new tip in one round trip (PostgreSQL: a data-modifying WITH
+    runs to completion even when nothing reads it); built once, so compiled once."""
+    log_t, head_t = AuditLog.__table__, AuditHead.__table__
+    entry = insert(log_t).values({c.name: bindparam(f"e_{c.name}") for c in log_t.c})
+    return (update(head_t).where(head_t.c.id == 1)
+            .values(last_id=bindparam("tip_id"), last_hash=bindparam("tip_hash"))
+            .add_cte(entry.cte("new_entry")))
+
+
+_ONE_ENTRY = _one_entry_statement()
 
 
 # --- verification -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models.user import Role, RoleName, RolePermission
@@ -71,14 +71,38 @@ def sync_permissions(session) -> int:
     return added
 
 
+#: separates permission names in ``grants_of``'s string (names are dotted identifiers)
+_SEP = ","
+
+
+def _request_cache() -> dict[int, frozenset[str]]:
+    return g.setdefault("jixiao_grants", {}) if has_request_context() else {}
+
+
 def granted(role_id: int) -> frozenset[str]:
     """The permissions of a role (cached for the request)."""
-    cache = g.setdefault("jixiao_grants", {}) if has_request_context() else {}
+    cache = _request_cache()
     if role_id not in cache:
         cache[role_id] = frozenset(db.session.scalars(
             select(RolePermission.permission).where(RolePermission.role_id == role_id)
             .execution_options(jixiao_unscoped=True)))
     return cache[role_id]
+
+
+def grants_of(role_id_column):
+    """A scalar subquery: the permissions of the role in ``role_id_column``, as one string.
+
+    Put it in the statement that loads a user, then pass the value to ``remember`` so
+    the request needs no statement of its own for them (read fresh every request:
+    nothing to invalidate when the finance bureau changes a grant).
+    """
+    return (select(func.aggregate_strings(RolePermission.permission, _SEP))
+            .where(RolePermission.role_id == role_id_column).scalar_subquery())
+
+
+def remember(role_id: int, joined: str | None) -> None:
+    """Keep the permissions read by ``grants_of`` for ``granted`` in this request."""
+    _request_cache()[role_id] = frozenset(joined.split(_SEP)) if joined else frozenset()
 
 
 def can(user, permission: str) -> bool:

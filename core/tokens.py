@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.extensions import db
 from core.models import ApiToken, User, utcnow
+from core.permissions import grants_of, remember
 
 TOKEN_PREFIX = "jx_"  # noqa: S105 - a marker, not a secret
 #: characters of the plaintext kept in ``ApiToken.prefix`` to tell tokens apart
@@ -84,17 +85,19 @@ def check(plaintext: str) -> TokenCheck:
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return TokenCheck(reason=UNKNOWN)
     found = db.session.execute(
-        select(ApiToken, User).outerjoin(User, User.id == ApiToken.user_id)
+        select(ApiToken, User, grants_of(User.role_id))
+        .outerjoin(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == hash_token(plaintext))
         .execution_options(jixiao_unscoped=True)).first()
     if found is None:
         return TokenCheck(reason=UNKNOWN)
-    token, user = found
+    token, user, grants = found
     state = status(token)
     if state != "active":
         return TokenCheck(token_id=token.id, reason=state)
     if user is None or not user.is_active:
         return TokenCheck(token_id=token.id, reason=USER_INACTIVE)
+    remember(user.role_id, grants)  # the role's permissions, read in the same statement
     return TokenCheck(user=user, token_id=token.id, last_used_at=token.last_used_at)
 
 

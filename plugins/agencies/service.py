@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.extensions import db
 from core.models import State, utcnow
@@ -167,20 +167,31 @@ def _staff_day(eng: Engagement, staff_id: int, day: date | None,
                exclude_id: int | None) -> tuple[bool, Decimal]:
     """Is the person on the team, and how many hours have they logged on ``day``?
 
-    One statement that also locks the person's row, so that two logs for the same
-    day cannot both pass the daily sum.
+    The person's row is locked first (until the transaction ends), then the day is
+    summed by a second statement: under READ COMMITTED a statement sees what was
+    committed when it began, so a sum inside the statement that waited for the lock
+    would miss the log of the transaction it waited for, and two concurrent logs
+    could together pass the daily limit.
     """
-    logged = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
-        WorkLog.staff_id == AgencyStaff.id, WorkLog.work_date == day)
-    if exclude_id is not None:
-        logged = logged.where(WorkLog.id != exclude_id)
-    row = db.session.execute(
-        select(AgencyStaff.id, logged.scalar_subquery())
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # no row locks: a write takes the database's write lock for the transaction
+        staff_t = AgencyStaff.__table__
+        connection.execute(update(staff_t).where(staff_t.c.id == staff_id)
+                           .values(id=staff_t.c.id, updated_at=staff_t.c.updated_at))
+    on_team = db.session.execute(
+        select(AgencyStaff.id)
         .join(engagement_staff, engagement_staff.c.staff_id == AgencyStaff.id)
         .where(AgencyStaff.id == staff_id, engagement_staff.c.engagement_id == eng.id)
         .with_for_update(of=AgencyStaff)
-        .execution_options(jixiao_unscoped=True)).first()
-    return (False, Decimal(0)) if row is None else (True, Decimal(row[1]))
+        .execution_options(jixiao_unscoped=True)).first() is not None
+    if not on_team or day is None:
+        return on_team, Decimal(0)
+    logged = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
+        WorkLog.staff_id == staff_id, WorkLog.work_date == day)
+    if exclude_id is not None:
+        logged = logged.where(WorkLog.id != exclude_id)
+    return True, Decimal(db.session.scalar(logged.execution_options(jixiao_unscoped=True)))
 
 
 def create_log(eng: Engagement, data: LogInput, user, submit: bool = False) -> WorkLog:

@@ -350,6 +350,27 @@ def test_the_orm_refuses_to_change_or_remove_entries(app):
         assert verify(db.session).ok
 
 
+def test_one_change_and_many_changes_in_a_flush_both_move_the_tip(app):
+    """A flush of one change (written with the tip in one statement on PostgreSQL) and a
+    flush of several leave the tip on the newest entry, and the chain verifies."""
+    from core.models.audit import AuditHead
+
+    with app.app_context():
+        for codes in (["AUD-TIP-1"], ["AUD-TIP-2", "AUD-TIP-3", "AUD-TIP-4"]):
+            before = _last_id()
+            for code in codes:
+                _new_item(code)
+            db.session.commit()
+            new = list(db.session.scalars(select(AuditLog).where(AuditLog.id > before)
+                                          .order_by(AuditLog.id)))
+            assert [e.object_type for e in new] == ["budget_item"] * len(codes)
+            head = db.session.get(AuditHead, 1)
+            assert (head.last_id, head.last_hash) == (new[-1].id, new[-1].entry_hash)
+            assert new[0].prev_hash == db.session.scalar(
+                select(AuditLog.entry_hash).where(AuditLog.id == before))
+        assert verify(db.session).ok
+
+
 def test_concurrent_writers_keep_the_chain_linear(app):
     """Several sessions on their own connections append at once; the chain stays one line."""
     writers, per_writer = 4, 5

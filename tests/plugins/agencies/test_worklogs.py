@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -70,6 +72,47 @@ def _token(app, username):
         plaintext, _row = create_token(user, "t")
         db.session.commit()
     return {"Authorization": f"Bearer {plaintext}"}
+
+
+def _post_at_once(app, headers, bodies: list[dict]) -> list[tuple[int, list[str]]]:
+    """POST every body to the API at the same moment, one client thread each."""
+    gate = threading.Barrier(len(bodies))
+    answers: list[tuple[int, list[str]]] = []
+
+    def post(body: dict) -> None:
+        client = app.test_client()
+        gate.wait()
+        r = client.post("/api/v1/work-logs", headers=headers, json=body)
+        answers.append((r.status_code, list((r.get_json() or {}).get("details") or [])))
+
+    threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
+def test_concurrent_posts_cannot_together_exceed_a_persons_day(app, world):
+    """Four clients post 3 h at once for a person with 20 h on the day: one gets in."""
+    from plugins.agencies.models import WorkLog
+
+    headers = _token(app, "agency01")
+    staff_id = world.staff_ids[0][1]
+    base = {"engagement_id": world.engagement_ids[0], "staff_id": staff_id,
+            "activity": "interview"}
+    for day in ("2026-07-01", "2026-07-02", "2026-07-03"):
+        first = app.test_client().post("/api/v1/work-logs", headers=headers,
+                                       json={**base, "work_date": day, "hours": "20"})
+        assert first.status_code == 201, first.text
+        answers = _post_at_once(app, headers, [{**base, "work_date": day, "hours": "3"}] * 4)
+        assert sorted(answers) == [(201, [])] + [(422, ["hours"])] * 3, answers
+        with app.app_context():
+            total = db.session.scalar(select(func.sum(WorkLog.hours)).where(
+                WorkLog.staff_id == staff_id,
+                WorkLog.work_date == date.fromisoformat(day)))
+            db.session.rollback()
+        assert total == Decimal("23.00")
 
 
 def test_staff_not_on_team_closed_engagement_and_day_sum(app, world):
