@@ -55,6 +55,8 @@ def test_a_visitor_reads_a_department_and_downloads_its_open_data(visitor, shot,
     page.get_by_role("link", name=DEPT, exact=True).click()
     expect(page.get_by_role("heading", name=f"{DEPT} · {YEAR} 年度")).to_be_visible()
     assert "/login" not in page.url
+    page.wait_for_load_state()  # the page is streamed: read it once it has all arrived
+    expect(page.locator("table.jixiao-results tbody tr")).to_have_count(published)
 
     # what the page shows: item targets (code and name), evaluation results (title, score)
     heads = page.locator(".jixiao-targets h3, .jixiao-policies h3").all_inner_texts()
