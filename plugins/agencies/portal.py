@@ -41,6 +41,14 @@ def _guard():
         abort(403)
 
 
+@bp.errorhandler(403)
+@bp.errorhandler(404)
+def _refused(exc):
+    """A missing page and another agency's engagement, log or file look the same, in Chinese,
+    inside the portal (nothing of the refused row is shown)."""
+    return _page("agencies/portal_error.html", code=exc.code), exc.code
+
+
 def _page(template: str, **kwargs):
     agency = db.session.scalar(select(Agency).limit(1))
     return render_template(template, agency=agency, label=enum_label,

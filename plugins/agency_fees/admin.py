@@ -346,7 +346,8 @@ def _form_inputs(form) -> dict:
              for n in range(COST_ROWS)
              if form.get(f"cost_label_{n}") or form.get(f"cost_amount_{n}")]
     return {"object_kind": form.get("object_kind"), "stage": form.get("stage"),
-            "evaluated_amount": form.get("evaluated_amount") or "0", "staff_days": staff,
+            # empty: zero on a bare quote, the engagement's budget items on a stored one
+            "evaluated_amount": form.get("evaluated_amount", "").strip(), "staff_days": staff,
             "experts": experts, "survey_samples": form.get("survey_samples") or "0",
             "direct_costs": costs}
 

@@ -102,3 +102,5 @@ def test_the_pages_are_in_chinese_and_in_the_admin_menu(app, login):
     assert page.status_code == 200
     assert "等级分布" in page.text and "受限机构" in page.text
     assert "jixiao-chart" in page.text
+    # the ranking's deductions are points, not a count of deductions
+    assert "<th>扣分</th>" in page.text and "扣分次数" not in page.text

@@ -1,0 +1,131 @@
+"""The finance bureau quotes an engagement's service fee, closes the engagement and assesses
+the agency: quote lines with their formulas, the deviation's reason and approval, the
+party score and the spot-check, then the year's agency rating.
+
+WT-2026-004 (the bureau's re-evaluation by 东方资产评估有限公司, approved and open, its demo
+quote a draft) is used here and by no other journey.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+CODE = "WT-2026-004"
+AGENCY = "东方资产评估有限公司"
+REASON = "再评价涉及两个部门，现场核查点多，合同金额高于测算金额。"
+
+
+def _menu(page, group: str, entry: str) -> None:
+    page.get_by_role("link", name=group, exact=True).click()
+    page.get_by_role("link", name=entry, exact=True).click()
+
+
+def _row(page, text_: str):
+    return page.locator("form.jixiao-score-form tbody tr").filter(has_text=text_)
+
+
+def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
+    with db.connect() as c:
+        eng = c.execute(text("SELECT id, contract_amount FROM engagement WHERE code = :c"),
+                        {"c": CODE}).one()
+        evaluated = c.execute(text(
+            "SELECT SUM(b.amount) FROM engagement_item ei JOIN budget_item b "
+            "ON b.id = ei.budget_item_id WHERE ei.engagement_id = :e"), {"e": eng.id}).scalar()
+    page = page_as("finance")
+
+    # 1. the quote: inputs, then every line with its formula
+    _menu(page, "服务费用测算", "服务费测算")
+    expect(page.get_by_role("heading", name="服务费用测算")).to_be_visible()
+    page.get_by_label("评价对象类型").select_option(label="项目")
+    page.get_by_label("阶段").select_option(label="再评价")
+    page.get_by_label("评价金额（元）").fill(f"{Decimal(evaluated):.2f}")
+    page.get_by_label(re.compile(r"^senior")).fill("8")
+    page.get_by_label(re.compile(r"^middle")).fill("12")
+    page.get_by_label(re.compile(r"^junior")).fill("16")
+    page.get_by_label("专家 1").select_option(value="高级职称")
+    page.get_by_placeholder("天数").first.fill("1.5")
+    page.get_by_placeholder("人数").first.fill("3")
+    page.get_by_placeholder("函评次数").first.fill("1")
+    page.get_by_placeholder("项目").first.fill("差旅费")
+    page.get_by_placeholder("金额（元）").first.fill("1200.00")
+    choice = page.get_by_label("委托项目")
+    choice.select_option(label=choice.locator("option", has_text=CODE).inner_text())
+    page.get_by_role("button", name="测算", exact=True).click()
+    sheet = page.locator(".jixiao-quote-sheet")
+    expect(sheet).to_contain_text("JD-FWF r1")
+    lines = sheet.locator("table.jixiao-quote-lines tbody tr")
+    expect(lines.first).to_be_visible()
+    assert lines.count() >= 6
+    formulas = sheet.locator("table.jixiao-quote-lines code").all_inner_texts()
+    assert any("8 × 2000.00" in f for f in formulas), formulas  # senior days × day rate
+    assert any("0.70" in f for f in formulas), formulas  # the re-evaluation coefficient
+    total = sheet.locator(".jixiao-total").inner_text()
+    shot(page, "agency_fees_quote")
+
+    # 2. stored for the engagement: far below the contract, so a reason and approval
+    page.get_by_label("合同金额偏离的理由").fill(REASON)
+    page.get_by_role("button", name="保存到委托").click()
+    expect(page.locator(".alert").filter(has_text=f"委托 {CODE} 的测算已保存。")).to_be_visible()
+    expect(page.locator(".jixiao-total")).to_have_text(total)
+    expect(page.locator(".jixiao-state")).to_have_text("须说明理由并经财政审批")
+    expect(page.get_by_text(f"{Decimal(eng.contract_amount):,.2f}")).to_be_visible()
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator(".jixiao-state")).to_have_text("待财政审批")
+    page.get_by_role("button", name="审核通过").click()
+    expect(page.locator(".jixiao-state")).to_have_text("财政已批准")
+    expect(page.locator("ul.jixiao-history")).to_contain_text(REASON)
+    shot(page, "agency_fees_sheet")
+
+    # 3. closing the engagement (the review page of 第三方机构 › 委托项目)
+    _menu(page, "第三方机构", "委托项目")
+    page.get_by_role("link", name=CODE, exact=True).click()
+    expect(page.locator(".jixiao-state")).to_have_text("进行中")
+    page.get_by_role("button", name="结束委托").click()
+    expect(page.locator(".alert").filter(has_text="已完成：结束委托。")).to_be_visible()
+    expect(page.locator(".jixiao-state")).to_have_text("已结束")
+    shot(page, "agency_engagement_closed")
+
+    # 4. the assessment opened on closing: the party scores, then the spot-check
+    _menu(page, "第三方机构考核", "委托考核")
+    page.get_by_role("link", name=CODE, exact=True).click()
+    expect(page.locator(".jixiao-result")).to_have_text("待评分")
+    form = page.locator("form.jixiao-score-form")
+    expect(form.locator("tbody tr")).to_have_count(10)
+    expect(_row(page, "团队与合同一致")).to_contain_text("有工作记录")  # portal evidence
+    for item, level in (("报告质量", "A"), ("证据充分性", "B"), ("结论合理性", "A"),
+                        ("人员资质", "A"), ("沟通配合", "B")):
+        _row(page, item).locator("select").select_option(value=level)
+    page.get_by_role("button", name="保存评分").click()
+    expect(page.locator(".alert").filter(has_text="评分已保存。")).to_be_visible()
+    result = page.locator(".jixiao-result")
+    expect(result).to_contain_text(re.compile(r"\d+(\.\d+)? · [优良中差]"))
+    expect(page.locator("table.jixiao-trace")).to_have_count(1)
+    for item, level in (("报告规范性", "A"), ("证据充分性", "B"), ("结论可靠性", "A")):
+        _row(page, item).locator("select").select_option(value=level)
+    page.get_by_role("button", name="保存评分").click()
+    expect(page.locator(".alert").filter(has_text="评分已保存。")).to_be_visible()
+    expect(result).to_contain_text("抽查")
+    expect(page.locator("table.jixiao-trace")).to_have_count(2)
+    shown = result.locator("strong").inner_text()
+    with db.connect() as c:
+        stored = c.execute(text(
+            "SELECT score, grade, party_total, spot_total FROM agency_assessment "
+            "WHERE engagement_id = :e"), {"e": eng.id}).one()
+    assert Decimal(shown) == Decimal(str(stored.score))
+    assert stored.party_total is not None and stored.spot_total is not None
+    shot(page, "agency_scoring_assessment")
+
+    # 5. the year's rating: computed, the agency ranked with its score and grade
+    _menu(page, "第三方机构考核", "考核概览")
+    page.get_by_label("年度", exact=True).fill("2026")
+    page.get_by_role("button", name="计算评级").click()
+    expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()
+    ranked = page.locator("table.jixiao-ranking tbody tr").filter(has_text=AGENCY)
+    expect(ranked).to_have_count(1)
+    expect(ranked).to_contain_text("草稿")
+    expect(ranked.locator("td").nth(6)).to_have_text(re.compile(r"^[优良中差]$"))
+    shot(page, "agency_finance")
