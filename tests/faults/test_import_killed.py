@@ -3,8 +3,8 @@
 The real app runs under gunicorn (two workers) on the run's database. A
 throw-away module wraps ``wsgi``'s app with one addition, for this test only: an
 engine hook that, once per test (a marker file), stops inside the import's
-transaction right after the first batch of indicators has been sent to the
-database, writes the worker's pid to the marker and waits. The test then
+transaction right after the second batch of indicators has been sent to the
+database (so a design that committed batch by batch would leave the first), writes the worker's pid to the marker and waits. The test then
 SIGKILLs that worker: the transaction dies with it. Afterwards no sheet and no
 indicator of the file exists, the audit chain verifies, and the same upload to
 the same server (a fresh worker) imports every row.
@@ -33,10 +33,10 @@ from plugins.targets.excel_io import CHUNK, HEADERS
 from plugins.targets.models import TargetIndicator, TargetRevision, TargetSheet
 from tests.faults.support import Gunicorn, app_env, csrf_of, wait_for
 
-ITEMS, PER_ITEM = 110, 20  # 2,200 indicators: more than one insert batch (CHUNK)
+ITEMS, PER_ITEM = 110, 20  # 2,200 indicators: two insert batches (CHUNK = 2,000)
 
 PAUSING_APP = textwrap.dedent('''
-    """wsgi's app, pausing once inside the first INSERT into FAULT_TABLE (test only)."""
+    """wsgi's app, pausing once after the second INSERT into FAULT_TABLE (test only)."""
     import os
     import time
     from pathlib import Path
@@ -48,10 +48,14 @@ PAUSING_APP = textwrap.dedent('''
 
     MARKER = Path(os.environ["FAULT_MARKER"])
     PREFIX = "INSERT INTO " + os.environ["FAULT_TABLE"]
+    SEEN = []
 
 
     def _pause(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith(PREFIX) and not MARKER.exists():
+            SEEN.append(statement)
+            if len(SEEN) < 2:
+                return
             MARKER.write_text(str(os.getpid()))
             time.sleep(600)  # until the test kills this worker
 
@@ -155,7 +159,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_retry_imports_all(
         thread = threading.Thread(target=first_try)
         thread.start()
         pid = int(wait_for(lambda: marker.exists() and marker.read_text(), 120,
-                           "the import to reach its first indicator batch"))
+                           "the import to reach its second indicator batch"))
         assert pid in server.worker_pids()
         os.kill(pid, signal.SIGKILL)
         thread.join(60)
