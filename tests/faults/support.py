@@ -126,8 +126,15 @@ def pg_missing() -> str | None:
     for name in ("initdb", "pg_ctl", "postgres"):
         if not (PG_BIN / name).is_file():
             return f"PostgreSQL server binaries not found in {PG_BIN} (set JIXIAO_PG_BIN)"
-    if os.geteuid() == 0 and not shutil.which("runuser"):
-        return "running as root without runuser: initdb refuses root"
+    if os.geteuid() == 0:
+        import pwd
+
+        if not shutil.which("runuser"):
+            return "running as root without runuser: initdb refuses root"
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no 'postgres' OS user to own the cluster"
     return None
 
 
