@@ -88,8 +88,11 @@ class Gunicorn(Process):
         super().__init__([sys.executable, "-m", "gunicorn", "-w", str(workers),
                           "-b", f"127.0.0.1:{self.port}", "--timeout", "120", module],
                          env, log)
-        wait_for(self._answers, 120, f"gunicorn on :{self.port}: {self.output()[-2000:]}",
-                 step=0.3)
+        try:
+            wait_for(self._answers, 120, f"gunicorn on :{self.port} to answer", step=0.3)
+        except BaseException as exc:
+            self.stop()  # never leave a server behind
+            raise AssertionError(f"{exc}\n{self.output()[-3000:]}") from exc
 
     def _answers(self) -> bool:
         assert self.alive(), self.output()[-3000:]
@@ -97,6 +100,17 @@ class Gunicorn(Process):
             return requests.get(self.url + "/login", timeout=30).status_code == 200
         except requests.RequestException:
             return False
+
+    def stop(self, timeout: float = 20) -> int:
+        """Stop the master and make sure no worker outlives it (one may be held on purpose)."""
+        workers = self.worker_pids() if self.alive() else set()
+        code = super().stop(timeout)
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return code
 
     def worker_pids(self) -> set[int]:
         """The master's children: its workers (gunicorn replaces one that dies)."""
