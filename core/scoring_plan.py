@@ -70,7 +70,8 @@ class SheetPlan:
         plan = cls(rules)
         resolve = _once(resolver)
         try:
-            plan._add(tree, resolve)
+            with decimal.localcontext(CONTEXT):  # the sums of weights as ``score`` makes them
+                plan._add(tree, resolve)
         except _Unplannable:
             return None
         segments = _merged([_fmt(plan.weights[seg[1]]) if type(seg) is tuple else seg
