@@ -2,10 +2,11 @@
 
 Project: ``plugins.evaluation.service.score_year`` — what ``flask jixiao
 evaluation score --year Y`` runs: read the evaluations and their lines in
-batches, turn each into the sheet data of the stateless API, score it with the
-core engine (``core.scoring.score``: sheet checks, methods, rounding, grade,
-trace), then write a ``ScoreRecord`` with the trace and the score and grade on
-every evaluation (audited as bulk statements).
+batches, turn each into the sheet data of the stateless API, score it with
+``sheet.score_sheet`` (field checks, the sheet's shape checked once per run as a
+``core.scoring_plan.SheetPlan``, the methods' kernels, rounding, grade, trace),
+then write a ``ScoreRecord`` with the trace and the score and grade on every
+evaluation (each bulk statement audited as one digest entry).
 Baseline: a hand-written pass with raw DB-API queries on the same rows: one
 SELECT of the evaluations, one of the lines, the default formulas in plain
 ``Decimal`` code, one ``executemany`` UPDATE of score and grade.

@@ -70,7 +70,8 @@ class SheetPlan:
         plan = cls(rules)
         resolve = _once(resolver)
         try:
-            plan._add(tree, resolve)
+            with decimal.localcontext(CONTEXT):  # the sums of weights as ``score`` makes them
+                plan._add(tree, resolve)
         except _Unplannable:
             return None
         segments = _merged([_fmt(plan.weights[seg[1]]) if type(seg) is tuple else seg
@@ -118,7 +119,7 @@ class SheetPlan:
         try:
             with decimal.localcontext(CONTEXT):
                 for (k, _name, fast), raw in zip(self.leaves, inputs, strict=True):
-                    values = to_json_value(raw if type(raw) is dict else dict(raw), "inputs")
+                    values = _json_form(raw)
                     found = fast(weights[k], values, rules)
                     if found is None or type(found[1]) is not str:
                         return None
@@ -137,6 +138,17 @@ class SheetPlan:
         except (ScoringError, ArithmeticError):
             return None
         return PlannedTrace(self, points, data, formulas)
+
+
+def _json_form(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``to_json_value(dict(raw))``, the usual flat dict of text and Decimals done inline."""
+    out = {}
+    for k, v in raw.items():
+        kind = type(v)
+        if type(k) is not str or (kind is not Decimal and kind is not str):
+            return to_json_value(dict(raw), "inputs")
+        out[k] = format(v, "f") if kind is Decimal else v
+    return out
 
 
 class _Unplannable(Exception):

@@ -41,7 +41,14 @@ from plugins.evaluation.rules import (
     rules_for_year,
     suggestion_for,
 )
-from plugins.evaluation.sheet import Plans, SheetError, SheetScore, plain, score_sheet
+from plugins.evaluation.sheet import (
+    Plans,
+    SheetError,
+    SheetScore,
+    plain,
+    plain_text,
+    score_sheet,
+)
 from plugins.evaluation.weights import self_evaluation_weights
 
 #: unit → department; the department's approval finalizes the self-evaluation
@@ -155,8 +162,8 @@ def create_one(item: BudgetItem) -> SelfEvaluation:
 def line_data(line: Any) -> dict[str, Any]:
     return {"level1": line.level1, "level2": line.level2, "name": line.name,
             "comparator": line.comparator, "target": line.target_value, "unit": line.unit,
-            "weight": str(plain(line.weight)), "method": line.method, "actual": line.actual,
-            "grade": line.grade, "ratio": None if line.ratio is None else str(plain(line.ratio))}
+            "weight": plain_text(line.weight), "method": line.method, "actual": line.actual,
+            "grade": line.grade, "ratio": None if line.ratio is None else plain_text(line.ratio)}
 
 
 def sheet_data(ev: Any, lines: Iterable[Any]) -> dict[str, Any]:

@@ -193,6 +193,17 @@ METHODS = {"budget_execution": budget_execution, "equal": equal}
 # --- reading the data -----------------------------------------------------------------
 
 _PLAIN: dict[Decimal, Decimal] = {}
+_PLAIN_TEXT: dict[Decimal, str] = {}
+
+
+def plain_text(value: Decimal) -> str:
+    """``str(plain(value))``, remembered per value (weights repeat across a district)."""
+    found = _PLAIN_TEXT.get(value)
+    if found is None:
+        if len(_PLAIN_TEXT) > 10_000:
+            _PLAIN_TEXT.clear()
+        found = _PLAIN_TEXT[value] = str(plain(value))
+    return found
 
 
 def plain(value: Decimal) -> Decimal:
@@ -421,7 +432,9 @@ _TEXT_TYPES = frozenset(product((str, type(None)), repeat=len(_FIXED)))
 
 def _fixed(raw: Mapping[str, Any]) -> tuple | None:
     """The fixed fields as a key, when all are text or missing."""
-    key = tuple([raw.get(k) for k in _FIXED])
+    get = raw.get
+    key = (get("level1"), get("level2"), get("name"), get("comparator"), get("weight"),
+           get("method"), get("unit"))
     return key if tuple(map(type, key)) in _TEXT_TYPES else None
 
 
