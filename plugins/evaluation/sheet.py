@@ -43,6 +43,9 @@ from core.scoring import (
     grade_label,
     score,
 )
+from core.scoring import (
+    method_label as core_method_label,
+)
 from plugins.evaluation.rules import execution_weight, find_rules
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
@@ -141,6 +144,12 @@ def equal(call: MethodCall) -> MethodResult:
 
 
 METHODS = {"budget_execution": budget_execution, "equal": equal}
+#: how the score screen names this plugin's methods (the core names its own)
+METHOD_LABELS = {"budget_execution": _l("Budget execution rate"), "equal": _l("Equal to target")}
+
+
+def method_label(name: str) -> Any:
+    return METHOD_LABELS.get(name) or core_method_label(name)
 
 
 # --- reading the data -----------------------------------------------------------------

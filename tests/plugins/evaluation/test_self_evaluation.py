@@ -104,6 +104,27 @@ def test_the_unit_enters_actuals_and_the_score_screen_shows_the_trace(app, login
         assert ev.spent == Decimal("1900000.00")
 
 
+def test_the_score_screen_names_methods_and_grades_in_words(app, login, target_item):
+    from plugins.evaluation.models import SelfEvaluation
+
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    unit = login("unit0101")
+    _enter(app, unit, ev_id)
+    html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    for code in ("proportional", "reverse", "qualitative", "budget_execution"):
+        assert code not in cells, code  # a method code is not what a user reads
+    for words in ("正向比例", "反向比例（越低越好）", "定性分级", "预算执行率"):
+        assert f"<td>{words}</td>" in html, words
+    with app.app_context():  # read-only (finalized): the grade of a qualitative line in words
+        ev = db.session.get(SelfEvaluation, ev_id)
+        ev.finalized_at = ev.updated_at
+        db.session.commit()
+    html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    assert "达成 (0.9" in html and ">achieved (" not in html
+
+
 def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
     item_id = target_item()
     ev_id = _create(app, item_id)
