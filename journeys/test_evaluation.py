@@ -97,4 +97,5 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
     expect(dept.locator(".jixiao-state")).to_have_text("已审核通过")
     expect(dept.get_by_text("已定稿")).to_be_visible()
     expect(dept.locator(".jixiao-score")).to_contain_text(str(score))
+    expect(dept.locator("textarea[name=comment]")).to_have_count(0)  # nothing left to decide
     shot(dept, "evaluation")

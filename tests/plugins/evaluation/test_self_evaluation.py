@@ -198,6 +198,19 @@ def test_every_missed_indicator_needs_an_explanation_before_submitting(app, logi
         assert State(evaluation_of(item_id).state) == State.SUBMITTED
 
 
+def test_a_finalized_evaluation_offers_no_comment_box_without_buttons(app, login, target_item):
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    unit = login("unit0101")
+    _enter(app, unit, ev_id)
+    _act(unit, ev_id, "submit")
+    dept = login("dept01")
+    assert 'name="comment"' in dept.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    _act(dept, ev_id, "approve")
+    html = dept.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    assert "已定稿" in html and 'name="comment"' not in html
+
+
 def test_department_approval_finalizes_announces_and_freezes(app, login, target_item):
     from core import contracts
     from plugins.evaluation.models import ResultSuggestion
