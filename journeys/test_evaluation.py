@@ -83,6 +83,7 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
     expect(short).to_contain_text(missed)
     expect(short.locator("input[name^=explanation_]")).to_have_value(REASON)
     expect(short.locator("td").nth(5)).to_have_text("正向比例")  # the method, in words
+    expect(unit.locator("table.jixiao-trace")).not_to_contain_text("achieved")  # 达成: 30 × 100 %
     execution = unit.locator("tr[data-line=execution] td")
     assert points[0] == Decimal(execution.nth(-4).inner_text()) * Decimal("0.95")  # weight × 95%
     shot(unit, "evaluation_1_scored")

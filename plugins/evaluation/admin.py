@@ -64,6 +64,13 @@ def _refused(exc: service.EvaluationError) -> None:
         flash(str(problem.message), "error")
 
 
+def _formula(formula: str) -> str:
+    """A stored formula as the score screen shows it: a qualitative level in words."""
+    code, sep, rest = (formula or "").partition(": ")
+    names = dict(GRADES)
+    return f"{names[code]}: {rest}" if sep and code in names else formula or ""
+
+
 def _grade(code: str | None) -> str:
     return str(grade_label(code)) if code else ""
 
@@ -125,7 +132,7 @@ class SelfEvaluationView(ScopedModelView):
             record=record, root=ROOT, editable=editable, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(ev.state),
             grade_label=_grade(ev.grade), signs=COMPARATOR_SIGNS, grades=GRADES,
-            grade_names=dict(GRADES), method_label=method_label,
+            grade_names=dict(GRADES), method_label=method_label, formula=_formula,
             history=service.WORKFLOW.history(ev))
 
     @expose("/actuals/", methods=("POST",))

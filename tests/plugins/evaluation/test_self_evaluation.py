@@ -97,7 +97,7 @@ def test_the_unit_enters_actuals_and_the_score_screen_shows_the_trace(app, login
     html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
     # 9.50 + 33.33 + 16.67 + 27.00 (0.9 of 30) + 9.00 (10 × 81 / 90)
     assert "95.50" in html and "优" in html
-    assert "10 × 81 / 90" in html and "33.33" in html and "achieved: 30 × 90 %" in html
+    assert "10 × 81 / 90" in html and "33.33" in html and "达成: 30 × 90 %" in html
     with app.app_context():
         ev = evaluation_of(item_id)
         assert ev.score == Decimal("95.50") and ev.grade == "excellent"
@@ -122,7 +122,7 @@ def test_the_score_screen_names_methods_and_grades_in_words(app, login, target_i
         ev.finalized_at = ev.updated_at
         db.session.commit()
     html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
-    assert "达成 (0.9" in html and ">achieved (" not in html
+    assert "达成 (0.9" in html and "achieved" not in html  # nor in the formula
 
 
 def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
