@@ -208,6 +208,18 @@ def grade_label(code: str) -> Any:
     return GRADE_LABELS.get(code, code)
 
 
+#: Display names of the core scoring methods (a plugin names its own methods itself).
+METHOD_LABELS = {
+    "proportional": _l("Proportional to target"), "reverse": _l("Lower is better"),
+    "rate": _l("Rate"), "deduction": _l("Deduction"), "qualitative": _l("Graded qualitative"),
+    "expert": _l("Expert score"),
+}
+
+
+def method_label(name: str) -> Any:
+    return METHOD_LABELS.get(name, name)
+
+
 def _d(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else to_decimal(value)
 

@@ -36,7 +36,7 @@ from plugins.evaluation.models import (
     SelfEvaluation,
 )
 from plugins.evaluation.rules import SUGGESTION_LABELS, reeval_gap
-from plugins.evaluation.sheet import COMPARATOR_SIGNS, EXECUTION, ROOT
+from plugins.evaluation.sheet import COMPARATOR_SIGNS, EXECUTION, ROOT, method_label
 
 CATEGORY = _l("Performance evaluation")
 GRADES = (("achieved", _l("Achieved")), ("partly", _l("Partly achieved")),
@@ -62,6 +62,13 @@ def _refused(exc: service.EvaluationError) -> None:
     db.session.rollback()
     for problem in exc.problems:
         flash(str(problem.message), "error")
+
+
+def _formula(formula: str) -> str:
+    """A stored formula as the score screen shows it: a qualitative level in words."""
+    code, sep, rest = (formula or "").partition(": ")
+    names = dict(GRADES)
+    return f"{names[code]}: {rest}" if sep and code in names else formula or ""
 
 
 def _grade(code: str | None) -> str:
@@ -125,6 +132,7 @@ class SelfEvaluationView(ScopedModelView):
             record=record, root=ROOT, editable=editable, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(ev.state),
             grade_label=_grade(ev.grade), signs=COMPARATOR_SIGNS, grades=GRADES,
+            grade_names=dict(GRADES), method_label=method_label, formula=_formula,
             history=service.WORKFLOW.history(ev))
 
     @expose("/actuals/", methods=("POST",))

@@ -48,6 +48,7 @@ from core.scoring import (
     number_or_none,
     score,
 )
+from core.scoring import method_label as core_method_label
 from core.scoring_plan import SheetPlan
 from plugins.evaluation.rules import execution_weight, find_rules
 
@@ -188,6 +189,12 @@ def _equal(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
 
 
 METHODS = {"budget_execution": budget_execution, "equal": equal}
+#: how the score screen names this plugin's methods (the core names its own)
+METHOD_LABELS = {"budget_execution": _l("Budget execution rate"), "equal": _l("Equal to target")}
+
+
+def method_label(name: str) -> Any:
+    return METHOD_LABELS.get(name) or core_method_label(name)
 
 
 # --- reading the data -----------------------------------------------------------------

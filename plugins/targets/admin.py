@@ -254,6 +254,14 @@ class TargetSheetView(ScopedModelView):
         return self.render("targets/import.html", errors=errors, years=_years(), year=year,
                            headers=excel_io.HEADERS.values(), title=_("Import target sheets"))
 
+    @expose("/template/")
+    def template(self):
+        """The import template: the user's items of the year whose targets are still open."""
+        if not can(current_user, "target_sheet.edit"):
+            abort(403)
+        year = _year_arg()
+        return xlsx_response(excel_io.template_sheet(year), f"绩效目标导入模板-{year}.xlsx")
+
     @expose("/export-approved/")
     def export_approved(self):
         year = _year_arg()

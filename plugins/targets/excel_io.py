@@ -275,6 +275,50 @@ def export_sheets(sheets) -> list[ExportSheet]:
                                 for h in HEADERS.values()], rows())]
 
 
+#: the template's last column: where the item's targets stand (ignored by the import)
+STATUS_HEADER = "填报状态"
+
+
+def template_sheet(year: int) -> list[ExportSheet]:
+    """The import layout with the items of ``year`` whose targets may still be written.
+
+    Items the user may see (row scope) without a sheet get one row with their
+    code and name; draft and returned sheets come with their indicators (and
+    the goal on the first row), so a returned sheet is fixed in place. The last
+    column says where each item stands; the import ignores it.
+    """
+    from core.models.workflow import STATE_LABELS
+
+    items = db.session.execute(
+        select(BudgetItem.id, BudgetItem.code, BudgetItem.name)
+        .join(FiscalYear, FiscalYear.id == BudgetItem.fiscal_year_id)
+        .where(FiscalYear.year == year).order_by(BudgetItem.code)).all()
+    sheets = {s.budget_item_id: s for s in db.session.scalars(
+        select(TargetSheet).where(TargetSheet.budget_item_id.in_([i.id for i in items])))}
+    blank = [None] * (len(HEADERS) - 2)
+
+    def rows():
+        for item_id, code, name in items:
+            sheet = sheets.get(item_id)
+            if sheet is None:
+                yield [code, name, *blank, str(_l("No targets yet"))]
+            elif State(sheet.state) in EDITABLE:
+                status = str(STATE_LABELS[State(sheet.state)])
+                for n, ind in enumerate(sheet.indicators):
+                    yield [code, name, sheet.goal if n == 0 else None, ind.level1, ind.level2,
+                           ind.name, str(COMPARATOR_LABELS[ind.comparator]), ind.target_value,
+                           ind.unit, ind.weight,
+                           str(METHOD_LABELS.get(ind.scoring_method, ind.scoring_method)),
+                           ind.data_source, ind.period_value, status]
+                if not sheet.indicators:
+                    yield [code, name, sheet.goal or None, *blank[1:], status]
+
+    widths = {"项目编码": 22, "项目名称": 30, "总体目标": 40, "三级指标": 30}
+    return [ExportSheet(SHEET, [*(ExportColumn(h, widths.get(h), "0.00" if h == "权重" else None)
+                                  for h in HEADERS.values()), ExportColumn(STATUS_HEADER, 12)],
+                        rows())]
+
+
 # --- the indicator library ------------------------------------------------------------
 
 LIBRARY_HEADERS = {
@@ -333,5 +377,5 @@ def export_library(templates) -> list[ExportSheet]:
     return [ExportSheet(LIBRARY_SHEET, [*LIBRARY_HEADERS.values(), "使用次数"], rows())]
 
 
-__all__ = ["HEADERS", "LIBRARY_HEADERS", "export_library", "export_sheets", "import_library",
-           "import_sheets", "parse_comparator", "parse_method"]
+__all__ = ["HEADERS", "LIBRARY_HEADERS", "STATUS_HEADER", "export_library", "export_sheets",
+           "import_library", "import_sheets", "parse_comparator", "parse_method", "template_sheet"]

@@ -35,6 +35,7 @@ from core.models import (
     VersionedMixin,
     WorkflowMixin,
 )
+from core.scoring import METHOD_LABELS  # noqa: F401 - the plugin's method choices
 
 
 class Comparator(enum.StrEnum):
@@ -54,11 +55,6 @@ QUANTITATIVE = frozenset({Comparator.GE, Comparator.LE, Comparator.EQ, Comparato
 DEFAULT_METHOD = {Comparator.GE: "proportional", Comparator.LE: "reverse",
                   Comparator.EQ: "proportional", Comparator.RANGE: "proportional",
                   Comparator.QUALITATIVE: "qualitative"}
-METHOD_LABELS = {
-    "proportional": _l("Proportional to target"), "reverse": _l("Lower is better"),
-    "rate": _l("Rate"), "deduction": _l("Deduction"), "qualitative": _l("Graded qualitative"),
-    "expert": _l("Expert score"),
-}
 register_labels(Comparator, COMPARATOR_LABELS)
 
 WEIGHT = Numeric(7, 2, asdecimal=True)

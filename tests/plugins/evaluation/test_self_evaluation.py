@@ -97,11 +97,32 @@ def test_the_unit_enters_actuals_and_the_score_screen_shows_the_trace(app, login
     html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
     # 9.50 + 33.33 + 16.67 + 27.00 (0.9 of 30) + 9.00 (10 × 81 / 90)
     assert "95.50" in html and "优" in html
-    assert "10 × 81 / 90" in html and "33.33" in html and "achieved: 30 × 90 %" in html
+    assert "10 × 81 / 90" in html and "33.33" in html and "达成: 30 × 90 %" in html
     with app.app_context():
         ev = evaluation_of(item_id)
         assert ev.score == Decimal("95.50") and ev.grade == "excellent"
         assert ev.spent == Decimal("1900000.00")
+
+
+def test_the_score_screen_names_methods_and_grades_in_words(app, login, target_item):
+    from plugins.evaluation.models import SelfEvaluation
+
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    unit = login("unit0101")
+    _enter(app, unit, ev_id)
+    html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    for code in ("proportional", "reverse", "qualitative", "budget_execution"):
+        assert code not in cells, code  # a method code is not what a user reads
+    for words in ("正向比例", "反向比例（越低越好）", "定性分级", "预算执行率"):
+        assert f"<td>{words}</td>" in html, words
+    with app.app_context():  # read-only (finalized): the grade of a qualitative line in words
+        ev = db.session.get(SelfEvaluation, ev_id)
+        ev.finalized_at = ev.updated_at
+        db.session.commit()
+    html = unit.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    assert "达成 (0.9" in html and "achieved" not in html  # nor in the formula
 
 
 def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
@@ -175,6 +196,19 @@ def test_every_missed_indicator_needs_an_explanation_before_submitting(app, logi
     _act(unit, ev_id, "submit")
     with app.app_context():
         assert State(evaluation_of(item_id).state) == State.SUBMITTED
+
+
+def test_a_finalized_evaluation_offers_no_comment_box_without_buttons(app, login, target_item):
+    item_id = target_item()
+    ev_id = _create(app, item_id)
+    unit = login("unit0101")
+    _enter(app, unit, ev_id)
+    _act(unit, ev_id, "submit")
+    dept = login("dept01")
+    assert 'name="comment"' in dept.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    _act(dept, ev_id, "approve")
+    html = dept.get(f"/admin/selfevaluation/score/?id={ev_id}").text
+    assert "已定稿" in html and 'name="comment"' not in html
 
 
 def test_department_approval_finalizes_announces_and_freezes(app, login, target_item):

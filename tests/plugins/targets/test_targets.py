@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
 from core.extensions import db
-from core.models import BudgetItem, Notification, State, User
+from core.models import BudgetItem, FiscalYear, Notification, State, User
 from plugins.targets.models import IndicatorTemplate, TargetIndicator, TargetSheet
 from plugins.targets.rules import TARGETS_2018, TARGETS_2021, TARGETS_2022, rules_for_year
 from plugins.targets.validation import clean_indicator
@@ -186,6 +187,50 @@ def test_a_unit_cannot_import_into_another_units_item(app, login, draft_items):
     r = _upload(client, workbook(good_rows(draft_items[0][1])))
     assert r.status_code == 200 and draft_items[0][1] in r.text
     assert _indicator_count(app) == before
+
+
+def _template_rows(client, year: int = 2026) -> list[tuple]:
+    r = client.get(f"/admin/targetsheet/template/?year={year}")
+    assert r.status_code == 200, r.text[-2000:]
+    ws = load_workbook(io.BytesIO(r.data))["绩效目标"]
+    return list(ws.iter_rows(values_only=True))
+
+
+def test_the_import_template_lists_the_units_open_items_and_reads_back(app, login, draft_items):
+    client = login("unit0101")
+    page = client.get("/admin/targetsheet/import/")
+    assert "下载导入模板" in page.text and "/admin/targetsheet/template/?year=2026" in page.text
+    rows = _template_rows(client)
+    assert rows[0][:13] == tuple(HEADERS) and rows[0][13] == "填报状态"
+    codes = {r[0] for r in rows[1:]}
+    # the unit's new items, with their name and "no targets yet"; nobody else's
+    for _id, code in draft_items:
+        assert (code, "尚未填报") in {(r[0], r[13]) for r in rows[1:]}
+    assert all(code.split("-")[1] == "D01U01" or code.startswith("2026-T5")
+               for code in codes), codes
+    # fill the first item, upload: it becomes a draft with its indicators in the template
+    code = draft_items[0][1]
+    assert _upload(client, workbook(good_rows(code))).status_code == 302
+    mine = [r for r in _template_rows(client) if r[0] == code]
+    assert [(r[5], r[9], r[13]) for r in mine] == [
+        ("完成数量", 40, "草稿"), ("服务水平", 30, "草稿"), ("满意度", 30, "草稿")]
+    assert mine[0][2] == "完成建设任务"
+    # the template (with its status column) imports as it is
+    before = _indicator_count(app)
+    assert _upload(client, workbook([list(r[:13]) for r in mine])).status_code == 302
+    assert _indicator_count(app) == before
+
+
+def test_the_import_template_leaves_out_sheets_under_review_or_approved(app, login):
+    client = login("unit0101")
+    with app.app_context():
+        closed = set(db.session.scalars(
+            select(BudgetItem.code).join(TargetSheet, TargetSheet.budget_item_id == BudgetItem.id)
+            .join(FiscalYear, FiscalYear.id == BudgetItem.fiscal_year_id)
+            .where(FiscalYear.year == 2026, TargetSheet.state.in_(
+                (State.SUBMITTED, State.APPROVED)))))
+    codes = {r[0] for r in _template_rows(client)[1:]}
+    assert codes and not codes & closed
 
 
 # --- API, quality checks, workflow, diff ------------------------------------------------
