@@ -3,7 +3,8 @@ the agency: quote lines with their formulas, the deviation's reason and approval
 party score and the spot-check, then the year's agency rating.
 
 WT-2026-004 (the bureau's re-evaluation by 东方资产评估有限公司, approved and open, its demo
-quote a draft) is used here and by no other journey.
+quote a draft) is used here and by no other journey; WT-2026-005 (submitted, held up by a
+conflict of interest) is only looked at and refused approval.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import text
 
 CODE = "WT-2026-004"
 AGENCY = "东方资产评估有限公司"
+HELD_UP = "WT-2026-005"  # submitted; a team member worked at the department commissioning it
 REASON = "再评价涉及两个部门，现场核查点多，合同金额高于测算金额。"
 
 
@@ -43,9 +45,9 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     page.get_by_label("评价对象类型").select_option(label="项目")
     page.get_by_label("阶段").select_option(label="再评价")
     page.get_by_label("评价金额（元）").fill(f"{Decimal(evaluated):.2f}")
-    page.get_by_label(re.compile(r"^senior")).fill("8")
-    page.get_by_label(re.compile(r"^middle")).fill("12")
-    page.get_by_label(re.compile(r"^junior")).fill("16")
+    page.get_by_label(re.compile(r"^高级 \(")).fill("8")
+    page.get_by_label(re.compile(r"^中级 \(")).fill("12")
+    page.get_by_label(re.compile(r"^初级 \(")).fill("16")
     page.get_by_label("专家 1").select_option(value="高级职称")
     page.get_by_placeholder("天数").first.fill("1.5")
     page.get_by_placeholder("人数").first.fill("3")
@@ -80,7 +82,20 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     expect(page.locator("ul.jixiao-history")).to_contain_text(REASON)
     shot(page, "agency_fees_sheet")
 
-    # 3. closing the engagement (the review page of 第三方机构 › 委托项目)
+    # 3. commissioning: the registry, and an engagement held up by a conflict of interest
+    _menu(page, "第三方机构", "机构名录")
+    expect(page.locator("table").get_by_text(AGENCY, exact=True)).to_be_visible()
+    shot(page, "agency_registry")
+    _menu(page, "第三方机构", "委托项目")
+    page.get_by_role("link", name=HELD_UP, exact=True).click()
+    expect(page.locator(".jixiao-state")).to_have_text("已提交")
+    expect(page.locator(".jixiao-problems")).to_contain_text("应当回避")
+    page.get_by_role("button", name="审核通过").click()
+    expect(page.locator(".alert-danger").filter(has_text="应当回避")).to_be_visible()
+    expect(page.locator(".jixiao-state")).to_have_text("已提交")  # refused: still submitted
+    shot(page, "agency_engagement_review")
+
+    # 4. closing the engagement (the review page of 第三方机构 › 委托项目)
     _menu(page, "第三方机构", "委托项目")
     page.get_by_role("link", name=CODE, exact=True).click()
     expect(page.locator(".jixiao-state")).to_have_text("进行中")
@@ -89,7 +104,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     expect(page.locator(".jixiao-state")).to_have_text("已结束")
     shot(page, "agency_engagement_closed")
 
-    # 4. the assessment opened on closing: the party scores, then the spot-check
+    # 5. the assessment opened on closing: the party scores, then the spot-check
     _menu(page, "第三方机构考核", "委托考核")
     page.get_by_role("link", name=CODE, exact=True).click()
     expect(page.locator(".jixiao-result")).to_have_text("待评分")
@@ -119,7 +134,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     assert stored.party_total is not None and stored.spot_total is not None
     shot(page, "agency_scoring_assessment")
 
-    # 5. the year's rating: computed, the agency ranked with its score and grade
+    # 6. the year's rating: computed, the agency ranked with its score and grade
     _menu(page, "第三方机构考核", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="计算评级").click()

@@ -17,7 +17,8 @@ from plugins.agency_fees.rules import STAGES
 CODE = "JD-FWF"
 RULES = {
     "method": "standard",
-    "staff_day_rates": {"senior": "2000.00", "middle": "1400.00", "junior": "800.00"},
+    # the agencies' staff grades (the agencies demo records them in Chinese)
+    "staff_day_rates": {"高级": "2000.00", "中级": "1400.00", "初级": "800.00"},
     # 1,500–2,400 yuan/day for senior titles, 900–1,500 for others, +50 % for academicians
     "expert_day_rates": {"高级职称": "2400.00", "其他专业人员": "1500.00", "院士": "3600.00"},
     "expert_half_day_pct": "60", "expert_later_day_pct": "50", "expert_later_from_day": "3",
@@ -34,7 +35,7 @@ RULES = {
         {"lower": "100000000.00", "upper": None, "rate_pct": "0.02"}]},
     "contract_tolerance_pct": "15",
 }
-EFFORT = {"senior": Decimal(6), "middle": Decimal(12), "junior": Decimal(18)}
+EFFORT = {"高级": Decimal(6), "中级": Decimal(12), "初级": Decimal(18)}
 
 
 def seed_fees(session, rng, scale: str) -> None:
@@ -46,8 +47,8 @@ def seed_fees(session, rng, scale: str) -> None:
                                    "valid_from": date(year.year - 1, 1, 1), "rules": RULES,
                                    "note": "区财政局2021年修订；专家日费率取国家专家劳务费标准"})
     service.activate(active, None)
-    raised = {**RULES, "staff_day_rates": {"senior": "2200.00", "middle": "1500.00",
-                                           "junior": "900.00"}, "management_pct": "8"}
+    raised = {**RULES, "staff_day_rates": {"高级": "2200.00", "中级": "1500.00",
+                                           "初级": "900.00"}, "management_pct": "8"}
     service.create_draft({"code": CODE, "name": "嘉定区第三方机构服务费用测算标准（调整征求意见稿）",
                           "valid_from": date(year.year + 1, 1, 1), "rules": raised})
     finance = session.scalar(select(User).where(User.role.has(name="finance_admin"))
