@@ -35,7 +35,16 @@ from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
-from support import ROOT, Figures, Result, demo_app, progress, temp_database
+from support import (
+    ROOT,
+    Figures,
+    Result,
+    demo_app,
+    progress,
+    python_calls,
+    sql_profile,
+    temp_database,
+)
 
 NAME = "worklog_post"
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -47,6 +56,8 @@ WORKERS = 4
 HOURS = "0.5"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PROJECT_NOTE = "bench-project"
+IN_PROCESS_NOTE = "bench-in-process"
+IN_PROCESS_POSTS = 6  # the first ones warm up; the last two are counted
 BASELINE_NOTE = "bench-baseline"
 
 BASELINE_APP = textwrap.dedent('''
@@ -255,6 +266,26 @@ def count_rows(app, note: str) -> int:
     return n
 
 
+def in_process(app, info: dict, bodies: list[dict]) -> tuple[int, int]:
+    """Python calls and SQL statements of one post through the test client: figures
+    that the machine's load does not move (the timed runs above it does)."""
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {info['token']}"}
+    queue = iter(bodies)
+
+    def post() -> None:
+        response = client.post("/api/v1/work-logs", headers=auth,
+                               json={**next(queue), "notes": IN_PROCESS_NOTE})
+        if response.status_code != 201:
+            raise RuntimeError(f"in-process post refused: {response.text[:300]}")
+
+    for _ in range(IN_PROCESS_POSTS - 2):
+        post()
+    calls = python_calls(post)
+    statements = len(sql_profile(app, post))
+    return calls, statements
+
+
 # ---------------------------------------------------------------------------- run
 
 def run(scale: str, db_url: str | None = None) -> Result:
@@ -288,7 +319,7 @@ def run(scale: str, db_url: str | None = None) -> Result:
 
             auth = {"Authorization": f"Bearer {info['token']}"}
             total = (WARMUP * CLIENTS + per_round * ROUNDS[scale])
-            bodies = payloads(info, total)
+            bodies = payloads(info, total + IN_PROCESS_POSTS)
             extra_base = {"agency_id": info["agency_id"], "org_unit_id": info["org_unit_id"],
                           "created_by_id": info["user_id"],
                           "activity": info["stored_activity"]}
@@ -328,6 +359,8 @@ def run(scale: str, db_url: str | None = None) -> Result:
 
         rows = {"project": count_rows(app, PROJECT_NOTE),
                 "baseline": count_rows(app, BASELINE_NOTE)}
+        progress("one post in-process: Python calls and SQL statements")
+        calls, statements = in_process(app, info, bodies[total:])
 
     for side in ("project", "baseline"):
         if failures[side]:
@@ -353,6 +386,9 @@ def run(scale: str, db_url: str | None = None) -> Result:
         f"{NAME}_latency": latency("project"),
         f"{NAME}_latency_baseline": latency("baseline"),
         f"{NAME}_lost": _Lost(lost["project"], posts, rows["project"], lost["baseline"]),
+        f"{NAME}_calls": Figures({"python calls per post": f"{calls}",
+                                  "SQL statements": f"{statements}",
+                                  "measured": "in-process, test client"}),
     })
 
 
