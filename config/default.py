@@ -12,7 +12,7 @@ DISABLED_PLUGINS: list[str] = []
 LOAD_ENTRYPOINT_PLUGINS = True
 
 # Reverse proxies / load balancers in front that set X-Forwarded-* (core/health.py)
-PROXY_HOPS = 0
+TRUSTED_PROXIES = 0
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -13,3 +13,4 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflo
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 PRODUCTION = True
+TRUSTED_PROXIES = 1  # gunicorn behind one reverse proxy (nginx); 0 if clients reach it directly

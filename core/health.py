@@ -1,4 +1,4 @@
-"""``GET /healthz`` for load balancers, and the reverse-proxy setting ``PROXY_HOPS``.
+"""``GET /healthz`` for load balancers, and the reverse-proxy setting ``TRUSTED_PROXIES``.
 
 ``/healthz`` needs no login and shows no data: 200 ``{"status": "ok"}`` when the
 database answers ``SELECT 1``, 503 ``{"status": "unavailable"}`` when it does
@@ -6,9 +6,10 @@ not (the error goes to the log, not to the caller). It opens no session and
 sets no cookie, so a load balancer polling it every few seconds costs one
 pooled connection checkout.
 
-``PROXY_HOPS`` (default 0) is the number of reverse proxies / load balancers in
-front of the app that set ``X-Forwarded-For``, ``-Proto``, ``-Host`` and
-``-Port``. When above 0, werkzeug's ``ProxyFix`` trusts that many hops, so
+``TRUSTED_PROXIES`` (0 by default, 1 in production) is the number of reverse
+proxies / load balancers in front of the app that set ``X-Forwarded-For``,
+``-Proto`` and ``-Host``. When above 0, werkzeug's ``ProxyFix`` trusts that many
+hops, so
 ``request.remote_addr`` is the client's address (what rate limits count by),
 ``request.is_secure`` is true behind a TLS-terminating proxy,
 and redirects point at the public host. Leave it at 0 when clients reach
@@ -41,9 +42,8 @@ def healthz():
 
 
 def init_health(app: Flask) -> None:
-    """Register ``/healthz`` and, when ``PROXY_HOPS`` > 0, trust that many proxies."""
+    """Register ``/healthz`` and, when ``TRUSTED_PROXIES`` > 0, trust that many proxies."""
     app.register_blueprint(bp)
-    hops = int(app.config.get("PROXY_HOPS") or 0)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
-                                x_port=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -71,3 +71,10 @@ def test_plugin_settings_from_the_environment_get_the_plugins_types(monkeypatch,
     assert app.config["AGENCY_CONFLICT_YEARS"] == 5
     assert app.config["TARGETS_IMPORT_MAX_ROWS"] == 500
     assert explicit.config["AGENCY_CONFLICT_YEARS"] == 2  # explicit settings still win
+
+
+def test_production_refuses_an_empty_secret_key_from_the_environment_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("JIXIAO_SECRET_KEY", "")  # the line of docs/operations.md left unfilled
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app("production")

@@ -2,7 +2,7 @@
 
 A real gunicorn on a free loopback port, on the run's database, with the
 production settings an operator uses (JIXIAO_ENV=production, a real secret key,
-JIXIAO_PROXY_HOPS=1); it is stopped with SIGTERM, as systemd does.
+JIXIAO_TRUSTED_PROXIES=1); it is stopped with SIGTERM, as systemd does.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def gunicorn(app, database_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
     env.update(JIXIAO_ENV="production", JIXIAO_SECRET_KEY="gunicorn-test-" + "k" * 40,
                JIXIAO_DATABASE_URL=database_url, JIXIAO_INSTANCE_PATH=str(tmp_path),
-               JIXIAO_PROXY_HOPS="1", WEB_CONCURRENCY="2",
+               JIXIAO_TRUSTED_PROXIES="1", WEB_CONCURRENCY="2",
                GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port}")
     log = (tmp_path / "gunicorn.log").open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONFIG)],  # noqa: S603
@@ -88,7 +88,7 @@ def test_gunicorn_config_serves_the_production_app_with_two_workers(gunicorn):
 
     assert status == 200 and json.loads(body) == {"status": "ok"}
     assert login_status == 200 and 'name="username"' in page.decode()
-    # behind the proxy (PROXY_HOPS=1) the request counts as HTTPS: HSTS and a Secure cookie
+    # behind the proxy (TRUSTED_PROXIES=1) the request counts as HTTPS: HSTS and a Secure cookie
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Secure" in headers.get("Set-Cookie", "")
     assert output.count("Booting worker") == 2, output

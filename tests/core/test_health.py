@@ -1,4 +1,4 @@
-"""``/healthz`` for the load balancer, and ``PROXY_HOPS`` (werkzeug's ProxyFix)."""
+"""``/healthz`` for the load balancer, and ``TRUSTED_PROXIES`` (werkzeug's ProxyFix)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ PROXY_HEADERS = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
 
 
 def test_behind_one_proxy_the_forwarded_client_scheme_and_host_are_used(make_app):
-    app = _echo_app(make_app, PROXY_HOPS=1)
+    app = _echo_app(make_app, TRUSTED_PROXIES=1)
     client = app.test_client()
 
     seen = client.get("/_test/remote", headers=PROXY_HEADERS,
@@ -60,7 +60,7 @@ def test_behind_one_proxy_the_forwarded_client_scheme_and_host_are_used(make_app
 
 
 def test_without_proxy_hops_forwarded_headers_are_ignored(make_app):
-    app = _echo_app(make_app)  # PROXY_HOPS defaults to 0: clients talk to gunicorn directly
+    app = _echo_app(make_app)  # TRUSTED_PROXIES defaults to 0: clients talk to gunicorn directly
     client = app.test_client()
 
     seen = client.get("/_test/remote", headers=PROXY_HEADERS,
@@ -70,7 +70,7 @@ def test_without_proxy_hops_forwarded_headers_are_ignored(make_app):
 
 
 def test_only_the_configured_number_of_hops_is_trusted(make_app):
-    app = _echo_app(make_app, PROXY_HOPS=1)
+    app = _echo_app(make_app, TRUSTED_PROXIES=1)
 
     seen = app.test_client().get(
         "/_test/remote", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"}).get_json()
