@@ -21,6 +21,15 @@ PERMANENT_SESSION_LIFETIME = 8 * 3600
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
+# Rate limits (core/security.py, docs/security.md): failures per client address.
+# memory:// counts per process; with several gunicorn workers use redis://host:6379/N
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_KEY_PREFIX = "jixiao"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, keep logins working
+LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+API_AUTH_RATE_LIMIT = "20 per minute;200 per hour"
+
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "png", "jpg", "jpeg", "zip", "txt"]
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024

@@ -77,6 +77,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     init_admin(app, pm)
     app.cli.add_command(make_cli(pm))
     _init_http(app)
+    from core.security import init_security
+
+    init_security(app)  # headers and rate limits: after every blueprint is registered
     return app
 
 
@@ -131,12 +134,3 @@ def _init_http(app: Flask) -> None:
         if not target.startswith(request.host_url):
             target = url_for("admin.index")
         return redirect(target)
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
