@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import time
 
 from flask import Flask, current_app, render_template, request
@@ -147,5 +148,5 @@ def _retry_after(error: RateLimitExceeded) -> int:
     for limiter in current_app.extensions.get("limiter", ()):
         current = limiter.current_limit
         if current is not None:
-            return max(1, current.reset_at - int(time.time()))
+            return max(1, math.ceil(current.window.reset_time - time.time()))
     return int(error.limit.limit.get_expiry())
