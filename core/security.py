@@ -25,12 +25,13 @@ import hashlib
 import math
 import time
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
+from werkzeug.exceptions import RequestEntityTooLarge
 
 #: inline event handlers (and ``javascript:`` links) our pages carry; each is allowed by hash.
 INLINE_HANDLERS = (
@@ -126,21 +127,45 @@ def _init_rate_limits(app: Flask) -> Limiter:
         if isinstance(blueprint, ApiBlueprint):
             api_failures(blueprint)
     app.register_error_handler(RateLimitExceeded, _too_many)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     return limiter
+
+
+def _back() -> str:
+    """Where the page's "back" link goes: the previous page on this site, else the home page."""
+    target = request.referrer or ""
+    return target if target.startswith(request.host_url) else url_for("home")
+
+
+def _refused(title: str, message: str, status: int, headers: dict[str, str]):
+    return (render_template("errors/refused.html", title=title, message=message, back=_back()),
+            status, headers)
 
 
 def _too_many(error: RateLimitExceeded):
     retry_after = _retry_after(error)
     message = _("Too many failed attempts from this address. "
                 "Try again in %(seconds)s seconds.", seconds=retry_after)
+    headers = {"Retry-After": str(retry_after)}
     if request.path.startswith("/api/"):
         from core.api.errors import error_response
 
         return error_response(429, "too_many_requests", message,
                               {"retry_after": retry_after, "limit": str(error.limit.limit)},
-                              headers={"Retry-After": str(retry_after)})
-    return (render_template("errors/429.html", message=message), 429,
-            {"Retry-After": str(retry_after)})
+                              headers=headers)
+    return _refused(_("Too many attempts"), message, 429, headers)
+
+
+def _too_large(error: RequestEntityTooLarge):
+    """A request over ``MAX_CONTENT_LENGTH``: said in the user's language, nothing saved."""
+    if request.path.startswith("/api/"):
+        from core.api.errors import http_error_response
+
+        return http_error_response(error)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+    return _refused(_("Too large"), _("The upload is too large: a request may carry at most "
+                                      "%(limit)s. Nothing was saved.", limit=size), 413, {})
 
 
 def _retry_after(error: RateLimitExceeded) -> int:
