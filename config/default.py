@@ -21,6 +21,9 @@ PERMANENT_SESSION_LIFETIME = 8 * 3600
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
+# How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust no header)
+TRUSTED_PROXIES = 0
+
 # Rate limits (core/security.py, docs/security.md): failures per client address.
 # memory:// counts per process; with several gunicorn workers use redis://host:6379/N
 RATELIMIT_STORAGE_URI = "memory://"

@@ -7,3 +7,4 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overfl
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 PRODUCTION = True
+TRUSTED_PROXIES = 1  # gunicorn behind one reverse proxy (nginx); 0 if clients reach it directly

@@ -11,6 +11,10 @@ Headers (docs/security.md says why each is what it is):
 - ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``; ``nosniff``;
   ``Referrer-Policy: same-origin``; HSTS only on a request that came over HTTPS.
 
+Behind a reverse proxy, ``TRUSTED_PROXIES`` (how many proxies set X-Forwarded-*) makes
+the client's address and scheme those the proxy saw (Werkzeug's ``ProxyFix``); 0 ignores
+the headers, so a client cannot pick its own address.
+
 Rate limits count only failures, per client address, in the storage named by
 ``RATELIMIT_STORAGE_URI`` (``memory://`` by default; ``redis://…`` for several
 gunicorn workers): ``LOGIN_RATE_LIMIT`` for ``POST /login`` that does not log in,
@@ -32,6 +36,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 #: inline event handlers (and ``javascript:`` links) our pages carry; each is allowed by hash.
 INLINE_HANDLERS = (
@@ -97,6 +102,10 @@ def content_security_policy(app: Flask) -> dict[str, str | list[str]]:
 
 def init_security(app: Flask) -> Limiter:
     """Add the security headers and the rate limits to ``app`` (after its blueprints)."""
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the reverse proxy saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies)
     Talisman(
         app,
         force_https=False,  # TLS ends at the reverse proxy; it redirects

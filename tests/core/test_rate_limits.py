@@ -132,3 +132,23 @@ def test_an_unreachable_redis_falls_back_to_counting_in_memory(app, make_app):
     for _ in range(3):
         assert _post_login(_client(down), NOBODY, "wrong").status_code == 200
     assert _post_login(_client(down), NOBODY, "wrong").status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(app, make_app):
+    proxied = make_app(LOGIN_RATE_LIMIT="3 per minute", TRUSTED_PROXIES=1)
+    client = _client(proxied, "127.0.0.1")  # every request comes from the proxy
+    for _ in range(3):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+        assert _post_login(client, NOBODY, "wrong").status_code == 200
+    assert _post_login(client, NOBODY, "wrong").status_code == 429
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.8"  # another client
+    assert _post_login(client, "dept01", DEMO_PASSWORD).status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_changes_nothing(limited_app):
+    client = _client(limited_app)
+    for n in range(3):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"
+        assert _post_login(client, NOBODY, "wrong").status_code == 200
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.99"  # a made-up address
+    assert _post_login(client, NOBODY, "wrong").status_code == 429
