@@ -142,6 +142,13 @@ def pg_reachable(url: str) -> str | None:
     return lines[-1] if lines else f"exit {done.returncode}"
 
 
+def security_steps(results: list[tuple[str, int, float]]) -> None:
+    """bandit (medium and high findings fail) and the dependency audit (docs/security.md)."""
+    step("bandit", [tool("bandit"), "-c", "pyproject.toml", "-r", ".", "-q",
+                    "--severity-level", "medium"], results)
+    step("dependency audit", [tool("python"), "scripts/audit_dependencies.py"], results)
+
+
 def step(name: str, argv: list[str], results: list[tuple[str, int, float]],
          **env: str | None) -> None:
     say(f"{name}: {shlex.join([Path(argv[0]).name, *argv[1:]])}")
@@ -150,13 +157,6 @@ def step(name: str, argv: list[str], results: list[tuple[str, int, float]],
     if rc == 5 and argv[0] == tool("pytest"):
         print("pytest collected no tests: that is a failure here.", flush=True)
     results.append((name, rc, time.monotonic() - started))
-
-
-def security_steps(results: list[tuple[str, int, float]]) -> None:
-    """bandit (medium and high findings fail) and the dependency audit (docs/security.md)."""
-    step("bandit", [tool("bandit"), "-c", "pyproject.toml", "-r", ".", "-q",
-                    "--severity-level", "medium"], results)
-    step("dependency audit", [tool("python"), "scripts/audit_dependencies.py"], results)
 
 
 def test(args: list[str]) -> int:
