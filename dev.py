@@ -72,7 +72,9 @@ def ensure_venv() -> None:
     python = Path(tool("python"))
     if not python.exists():
         say(f"creating the virtual environment in {VENV}")
-        if call([sys.executable, "-m", "venv", str(VENV)], env=dict(os.environ)).returncode:
+        # --upgrade-deps: the venv's own pip and setuptools are audited too (docs/security.md)
+        if call([sys.executable, "-m", "venv", "--upgrade-deps", str(VENV)],
+                env=dict(os.environ)).returncode:
             sys.exit("Could not create .venv (on Debian/Ubuntu: apt-get install python3-venv).")
     # pyvenv.cfg names the interpreter: a .venv rebuilt on another Python reinstalls too
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
@@ -101,7 +103,7 @@ def run(extra: list[str]) -> int:
     env = venv_env()
     flask("jixiao", "init-db", env=env)
     flask("jixiao", "seed-demo", "--if-empty", "--scale", "district", env=env)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - display only
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - display only # nosec
     shown = f"[{shown}]" if ":" in shown else shown
     print(f"\nJixiao: http://{shown}:{port}/   (Ctrl-C stops it)\n\nDemo logins:", flush=True)
     call([tool("flask"), "--app", "wsgi", "jixiao", "demo-logins"], env=env)
@@ -139,6 +141,13 @@ def pg_reachable(url: str) -> str | None:
         return None
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     return lines[-1] if lines else f"exit {done.returncode}"
+
+
+def security_steps(results: list[tuple[str, int, float]]) -> None:
+    """bandit (medium and high findings fail) and the dependency audit (docs/security.md)."""
+    step("bandit", [tool("bandit"), "-c", "pyproject.toml", "-r", ".", "-q",
+                    "--severity-level", "medium"], results)
+    step("dependency audit", [tool("python"), "scripts/audit_dependencies.py"], results)
 
 
 def step(name: str, argv: list[str], results: list[tuple[str, int, float]],
@@ -185,6 +194,7 @@ def test(args: list[str]) -> int:
     results: list[tuple[str, int, float]] = []
     step("ruff", [tool("ruff"), "check", "."], results)
     step("import contracts", [tool("lint-imports"), "--no-logo", "--no-cache"], results)
+    security_steps(results)
     for backend in backends:
         name = f"pytest ({backend})"
         env: dict[str, str | None] = {"JIXIAO_TEST_DATABASE_URL": None}  # unset: SQLite

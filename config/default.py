@@ -11,9 +11,6 @@ LANGUAGES = ["zh_Hans_CN", "en"]
 DISABLED_PLUGINS: list[str] = []
 LOAD_ENTRYPOINT_PLUGINS = True
 
-# Reverse proxies / load balancers in front that set X-Forwarded-* (core/health.py)
-TRUSTED_PROXIES = 0
-
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False
@@ -25,6 +22,18 @@ LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
 ATTACHMENT_DIR = ""  # empty: <instance>/attachments; several servers: a shared folder
+# How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust no header)
+TRUSTED_PROXIES = 0
+
+# Rate limits (core/security.py, docs/security.md): failures per client address.
+# memory:// counts per process; with several gunicorn workers use redis://host:6379/N
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_KEY_PREFIX = "jixiao"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, keep logins working
+LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+API_AUTH_RATE_LIMIT = "20 per minute;200 per hour"
+
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "png", "jpg", "jpeg", "zip", "txt"]
 MAX_CONTENT_LENGTH = 25 * 1024 * 1024

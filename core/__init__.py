@@ -87,6 +87,9 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     from core.health import init_health
 
     init_health(app)
+    from core.security import init_security
+
+    init_security(app)  # headers and rate limits: after every blueprint is registered
     return app
 
 
@@ -141,12 +144,3 @@ def _init_http(app: Flask) -> None:
         if not target.startswith(request.host_url):
             target = url_for("admin.index")
         return redirect(target)
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response

@@ -124,6 +124,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # the session cookie is signed, not stored on the server: a copy taken before the
+        # logout would still work. A new session token ends it, and the remember cookie,
+        # on every browser of this user (docs/security.md).
+        current_user.session_token = secrets.token_hex(16)
+        db.session.commit()
     logout_user()
     locale = session.get("locale")
     session.clear()

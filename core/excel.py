@@ -28,8 +28,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 from urllib.parse import quote
-from xml.etree.ElementTree import iterparse  # noqa: S405 - openpyxl parses the same XML
 
+from defusedxml.ElementTree import iterparse  # no entity expansion, no external DTDs
 from flask import Response
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
@@ -367,7 +367,7 @@ def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int, int]]:
             return []
     out = []
     with get_source() as src:
-        for _event, element in iterparse(src):  # noqa: S314 - stdlib expat, no DTD expansion
+        for _event, element in iterparse(src):
             if element.tag == f"{_MAIN_NS}mergeCell":
                 out.append(range_boundaries(element.get("ref", "")))
             element.clear()

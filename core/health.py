@@ -1,4 +1,4 @@
-"""``GET /healthz`` for load balancers, and the reverse-proxy setting ``TRUSTED_PROXIES``.
+"""``GET /healthz`` for load balancers.
 
 ``/healthz`` needs no login and shows no data: 200 ``{"status": "ok"}`` when the
 database answers ``SELECT 1``, 503 ``{"status": "unavailable"}`` when it does
@@ -6,14 +6,8 @@ not (the error goes to the log, not to the caller). It opens no session and
 sets no cookie, so a load balancer polling it every few seconds costs one
 pooled connection checkout.
 
-``TRUSTED_PROXIES`` (0 by default, 1 in production) is the number of reverse
-proxies / load balancers in front of the app that set ``X-Forwarded-For``,
-``-Proto`` and ``-Host``. When above 0, werkzeug's ``ProxyFix`` trusts that many
-hops, so
-``request.remote_addr`` is the client's address (what rate limits count by),
-``request.is_secure`` is true behind a TLS-terminating proxy,
-and redirects point at the public host. Leave it at 0 when clients reach
-gunicorn directly: the headers could then be forged.
+Behind a reverse proxy, ``TRUSTED_PROXIES`` (core/security.py) makes the
+addresses and scheme those the proxy saw.
 """
 
 from __future__ import annotations
@@ -22,7 +16,6 @@ import logging
 
 from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.extensions import db
 
@@ -42,8 +35,5 @@ def healthz():
 
 
 def init_health(app: Flask) -> None:
-    """Register ``/healthz`` and, when ``TRUSTED_PROXIES`` > 0, trust that many proxies."""
+    """Register ``/healthz``."""
     app.register_blueprint(bp)
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

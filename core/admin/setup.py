@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.admin.base import DashboardView
 from core.extensions import db
+from core.security import csp_nonce
 
 
 def init_admin(app: Flask, pm) -> Admin:
@@ -18,6 +19,7 @@ def init_admin(app: Flask, pm) -> Admin:
         name=_l("Jixiao performance management"),
         theme=Bootstrap4Theme(fluid=True),
         index_view=DashboardView(name=_l("Home"), url="/admin", template="admin/dashboard.html"),
+        csp_nonce_generator=csp_nonce,
     )
     pm.hook.jixiao_admin_views(admin=admin, db=db)
     admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))

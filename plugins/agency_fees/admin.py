@@ -199,6 +199,9 @@ class FeeScheduleView(ScopedModelView):
                 except ValueError as exc:
                     db.session.rollback()
                     errors = [_("Not valid JSON: %(problem)s", problem=exc)]
+                except RecursionError:  # "[[[[…" deeper than the parser goes
+                    db.session.rollback()
+                    errors = [_("Not valid JSON: %(problem)s", problem=_("nested too deeply"))]
         return self.render("agency_fees/import.html", errors=errors)
 
     @expose("/what-if/", methods=("GET", "POST"))

@@ -347,3 +347,38 @@ def test_login_follows_a_local_next(client, make_user):
                           "csrf_token": csrf_from(page.text)})
     assert r.status_code == 302
     assert r.location == "/admin/budgetitem/?search=D01"
+
+
+# --- logout ---------------------------------------------------------------------------------
+
+
+def test_after_logout_a_copy_of_the_old_cookies_no_longer_works(app, client, make_user):
+    username = make_user()
+    page = client.get("/login")
+    client.post("/login", data={"username": username, "password": PASSWORD, "remember": "y",
+                                "csrf_token": csrf_from(page.text)})
+    assert _logged_in(client)
+    stolen = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    r = client.post("/logout", data={"csrf_token": csrf_from(client.get("/admin/").text)})
+    assert r.status_code == 302 and "/login" in r.location
+    assert not _logged_in(client)
+
+    replay = app.test_client()
+    for name, value in stolen.items():
+        replay.set_cookie(name, value)
+    assert not _logged_in(replay)  # the session cookie copied before the logout
+    replay.delete_cookie("session")
+    assert not _logged_in(replay)  # the remember cookie alone
+    assert do_login(app.test_client(), username, PASSWORD).status_code == 302  # logs in again
+
+
+def test_a_login_after_a_logout_carries_a_new_session_identity(app, make_user):
+    username = make_user()
+    seen = set()
+    for _ in range(2):
+        c = app.test_client()
+        assert do_login(c, username, PASSWORD).status_code == 302
+        with c.session_transaction() as sess:
+            seen.add(sess["_user_id"])
+        c.post("/logout", data={"csrf_token": csrf_from(c.get("/admin/").text)})
+    assert len(seen) == 2  # the identity in the cookie is new each time, not reusable

@@ -4,8 +4,10 @@ from work logs, visible to the commissioning party and to no other agency or dep
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, select
 
 from core.extensions import db
 from core.models import Attachment
@@ -134,3 +136,29 @@ def test_api_refuses_forbidden_files_and_closed_engagements(app, world, token_fo
         db.session.commit()
     r = _api_upload(app, eng, mine, b"%PDF-1.4 late", "late.pdf")
     assert r.status_code == 409 and _deliverables(app, eng) == []
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.mark.parametrize("name", ["../../../../tmp/jixiao-evil.pdf", "..\\..\\jixiao-evil.pdf",
+                                  "/etc/cron.d/jixiao-evil.pdf", "C:\\Windows\\jixiao-evil.pdf"])
+def test_a_file_name_with_a_path_is_kept_as_a_name_only(app, login, world, name):
+    """A path in the uploaded file name never decides where the file is written."""
+    from core.attachments import path_of, storage_dir
+
+    eng = world.engagement_ids[0]
+    r = _upload(login("agency01"), eng, PDF, name)
+    assert r.status_code == 200 and "上传" in r.text
+    stored = [d for d in _deliverables(app, eng) if d.filename.endswith("jixiao-evil.pdf")]
+    assert len(stored) == 1
+    assert "/" not in stored[0].filename and "\\" not in stored[0].filename
+    with app.app_context():
+        path = path_of(stored[0])
+        assert path.parent == storage_dir() and path.read_bytes() == PDF
+        assert "evil" not in path.name
+    assert not Path("/tmp/jixiao-evil.pdf").exists()
+    with app.app_context():  # the next case starts again from no deliverable of that name
+        db.session.execute(delete(Attachment).where(Attachment.id == stored[0].id))
+        db.session.commit()
+    path.unlink()
