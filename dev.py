@@ -3,8 +3,9 @@
 
     python3 dev.py run    set up .venv, build the SQLite database under instance/,
                           load the demo data and serve on http://127.0.0.1:5000/
-    python3 dev.py test   ruff, import contracts, pytest on SQLite and on PostgreSQL,
-                          then the browser journeys (journeys/, Debian's chromium)
+    python3 dev.py test   ruff, import contracts, bandit, dependency audit, pytest on
+                          SQLite and on PostgreSQL, then the browser journeys
+                          (journeys/, Debian's chromium)
 
 ``run``: JIXIAO_HOST / JIXIAO_PORT change the address; arguments after ``run`` go to
 ``flask run`` (e.g. ``--reload``). ``test``: ``--sqlite-only`` / ``--pg-only`` pick one

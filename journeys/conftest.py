@@ -13,7 +13,8 @@ Fixtures:
 - ``visitor()``: a new browser context with nobody logged in.
 - ``shot(page, "name")``: the full-page screenshot of a journey's last page.
 - ``db``: a SQLAlchemy engine on the app's database, to check what a journey left.
-Any JavaScript error on a page fails the journey that opened it.
+Any JavaScript error on a page, and anything the content security policy blocks,
+fails the journey that opened it.
 """
 
 from __future__ import annotations
@@ -120,6 +121,13 @@ def browser():
         browser.close()
 
 
+def watch(page, errors: list[str]) -> None:
+    """Collect the page's JavaScript errors and what the content security policy blocks."""
+    page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+    page.on("console", lambda msg: errors.append(f"{page.url}: {msg.text}") if (
+        msg.type == "error" and "Content Security Policy" in msg.text) else None)
+
+
 @pytest.fixture
 def _contexts(browser, server) -> Iterator[list]:
     """Every context a journey opens; JS errors on any of its pages fail the journey."""
@@ -132,8 +140,7 @@ def _contexts(browser, server) -> Iterator[list]:
                                       viewport={"width": 1366, "height": 900},
                                       accept_downloads=True)
         context.set_default_timeout(15_000)
-        context.on("page", lambda page: page.on(
-            "pageerror", lambda exc: errors.append(f"{page.url}: {exc}")))
+        context.on("page", lambda page: watch(page, errors))
         contexts.append(context)
         return context
 
