@@ -240,14 +240,13 @@ def _bulk(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper
-    table = mapper.local_table.name if mapper is not None else "?"
+    target = getattr(state.statement, "table", None)  # a Core statement on a Table: name it
+    table = mapper.local_table.name if mapper is not None \
+        else target.name if isinstance(getattr(target, "name", None), str) else "?"
     if table in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
     if table in _EXCLUDED:
         return
-    target = getattr(state.statement, "table", None)  # a Core statement on a Table: name it
-    if mapper is None and isinstance(getattr(target, "name", None), str):
-        table = target.name
     user_id, username = _actor()
     try:
         compiled = state.statement.compile()
