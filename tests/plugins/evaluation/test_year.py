@@ -156,3 +156,36 @@ def test_key_and_re_evaluations_through_the_api(api_as):
     res = api_as("finance").get("/api/v1/re-evaluations?year=2025").get_json()
     assert res["items"] and all(r["accuracy"] is not None for r in res["items"])
     assert api_as("unit0101").get("/api/v1/re-evaluations").status_code == 403
+
+
+def test_an_evaluation_finalized_after_the_ids_were_read_keeps_its_score(app, target_item):
+    from core.models import utcnow
+    from plugins.evaluation.models import SelfEvaluation
+    from plugins.evaluation.service import SCORE_UPDATE, YearBatch
+
+    item_id = target_item()
+    result = app.test_cli_runner().invoke(
+        args=["jixiao", "evaluation", "create", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        ev.spent = Decimal("1000000.00")
+        for line in ev.lines:
+            if line.comparator == "qualitative":
+                line.grade = "partly"
+            else:
+                line.actual = line.target_value
+        ev.score, ev.grade = Decimal("12.00"), "poor"
+        ev.finalized_at = utcnow()  # finalized between the id list and its batch
+        db.session.commit()
+        ev_id, version = ev.id, ev.version
+        assert YearBatch(2025).score([ev_id]) == (0, [])
+        # and the UPDATE itself refuses a finalized one (a race after the batch was read)
+        changed = db.session.execute(SCORE_UPDATE.values(scored_at=utcnow()), [{
+            "b_id": ev_id, "b_version": version, "score": Decimal("86.00"),
+            "grade": "good"}]).rowcount
+        assert changed == 0
+        db.session.commit()
+        db.session.expire_all()
+        ev = db.session.get(SelfEvaluation, ev_id)
+        assert (ev.score, ev.grade) == (Decimal("12.00"), "poor")
