@@ -189,3 +189,45 @@ def test_an_evaluation_finalized_after_the_ids_were_read_keeps_its_score(app, ta
         db.session.expire_all()
         ev = db.session.get(SelfEvaluation, ev_id)
         assert (ev.score, ev.grade) == (Decimal("12.00"), "poor")
+
+
+def test_each_scored_figure_is_in_the_audit_log_so_a_later_edit_shows(app, target_item):
+    from sqlalchemy import text
+
+    from core.audit import logged_rows, verify
+    from core.models import AuditLog
+    from plugins.evaluation.models import SelfEvaluation
+
+    item_id = target_item()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["jixiao", "evaluation", "create", "--year", "2025"]).exit_code == 0
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        ev.spent = Decimal("1000000.00")
+        for line in ev.lines:
+            if line.comparator == "qualitative":
+                line.grade = "partly"
+            else:
+                line.actual = line.target_value
+        db.session.commit()
+        ev_id, since = ev.id, db.session.scalar(select(func.max(AuditLog.id)))
+    result = runner.invoke(args=["jixiao", "evaluation", "score", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        entries = {e.object_type: e.after for e in db.session.scalars(select(AuditLog).where(
+            AuditLog.id > since, AuditLog.action.in_(["bulk_insert", "bulk_update"])))}
+        updated = {r["b_id"]: r for r in logged_rows(entries["self_evaluation"])}
+        recorded = {r["object_id"]: r for r in logged_rows(entries["score_record"])}
+        assert (updated[ev_id]["score"], updated[ev_id]["grade"]) == ("86.00", "good")
+        assert (recorded[ev_id]["total"], recorded[ev_id]["grade"]) == ("86.00", "good")
+        assert "trace" not in recorded[ev_id]  # the big text only by digest
+        assert entries["self_evaluation"]["params"]["scored_at"]  # the statement's own values
+        # someone with database access raises the score later: the log still holds 86.00
+        db.session.connection().execute(text(
+            "UPDATE self_evaluation SET score = 99 WHERE id = :id"), {"id": ev_id})
+        db.session.execute(text("UPDATE score_record SET total = 99 WHERE object_id = :id "
+                                "AND object_type = 'self_evaluation'"), {"id": ev_id})
+        db.session.commit()
+        stored = db.session.get(SelfEvaluation, ev_id).score
+        assert stored == Decimal("99.00") and Decimal(updated[ev_id]["score"]) != stored
+        assert verify(db.session).ok  # the log itself is intact
