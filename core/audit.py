@@ -240,14 +240,13 @@ def _bulk(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = state.bind_mapper
-    table = mapper.local_table.name if mapper is not None else "?"
+    target = getattr(state.statement, "table", None)  # a Core statement on a Table: name it
+    table = mapper.local_table.name if mapper is not None \
+        else target.name if isinstance(getattr(target, "name", None), str) else "?"
     if table in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
     if table in _EXCLUDED:
         return
-    target = getattr(state.statement, "table", None)  # a Core statement on a Table: name it
-    if mapper is None and isinstance(getattr(target, "name", None), str):
-        table = target.name
     user_id, username = _actor()
     try:
         compiled = state.statement.compile()
@@ -262,7 +261,7 @@ def _bulk(state: ORMExecuteState) -> None:
         else "bulk_insert"
     batch = state.execution_options.get(DIGEST_OPTION)
     after = {"sql": str(compiled), "params": params} if batch is None \
-        else digest_entry(str(compiled), batch, state.parameters)
+        else digest_entry(str(compiled), batch, state.parameters, dict(compiled.params))
     append(state.session.connection(), [{
         "user_id": user_id, "username": username, "action": action,
         "object_type": table, "object_id": "*", "before": None, "after": after}])
@@ -291,15 +290,35 @@ def _text_digest(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def digest_entry(sql: str, batch: str, rows: Any) -> dict[str, Any]:
-    """A bulk write of many rows logged by count and digest instead of value by value.
+def digest_entry(sql: str, batch: str, rows: Any,
+                 params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A bulk write of many rows logged compactly: big texts by digest, figures as such.
 
-    The statement, the batch's name and ``rows_digest`` of its parameters; the
-    entry is hash-chained like every other (``verify`` checks it).
+    The statement, the batch's name, the statement's own parameters (``params``:
+    those no row sets, e.g. a ``values(scored_at=…)``), and the rows' values
+    without their JSON texts (``JSONText``, e.g. score traces): ``same`` holds the
+    values every row shares, ``columns``/``values`` one compact list per row of
+    the others (``logged_rows`` reads them back). ``sha256`` is ``rows_digest``
+    of the whole rows, texts included. The entry is hash-chained like every
+    other (``verify`` checks it), so a figure changed later in the table differs
+    from the one logged here.
     """
     rows = list(rows) if isinstance(rows, list | tuple) else [rows] if rows else []
-    return {"sql": sql, "batch": str(batch), "rows": len(rows),
+    first = rows[0] if rows else {}
+    keys = [k for k, v in first.items() if type(v) is not JSONText]
+    same = {k: first[k] for k in keys if all(r.get(k) == first[k] for r in rows)}
+    columns = [k for k in keys if k not in same]
+    fixed = {k: v for k, v in (params or {}).items() if k not in first}
+    return {"sql": sql, "batch": str(batch), "rows": len(rows), "params": fixed,
+            "same": same, "columns": columns,
+            "values": [[r.get(k) for k in columns] for r in rows],
             "sha256": rows_digest(rows)}
+
+
+def logged_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a digest entry's ``after`` as dicts (JSON texts left out), as logged."""
+    return [{**entry["same"], **dict(zip(entry["columns"], values, strict=True))}
+            for values in entry["values"]]
 
 
 def _refuse(mapper: Any, connection: Any, target: Any) -> None:

@@ -606,7 +606,8 @@ def expert(call: MethodCall) -> MethodResult:
 # which the method itself then handles (and reports). The engine calls the
 # kernel first when the leaf has no params. A kernel must give exactly what its
 # method gives (tests compare both on random inputs; a stored trace recomputes
-# through the method, so ``reproduces()`` checks it for every stored score).
+# through the methods alone — ``score(..., kernels=False)`` — so ``reproduces()``
+# checks the kernel's figure for every stored score).
 
 Kernel = Callable[[Decimal, Mapping[str, Any], "ScoringRules"], "tuple[Decimal, str] | None"]
 
@@ -809,19 +810,25 @@ class ScoreTrace:
         return trace
 
     def recompute(self, resolver: Resolver | None = None) -> ScoreTrace:
-        """Score the stored sheet and inputs again under the stored rule version."""
-        return score(self.root.to_indicator(), self.rules, resolver)
+        """Score the stored sheet and inputs again under the stored rule version, through
+        the methods only: the kernel that may have produced the trace checks nothing."""
+        return score(self.root.to_indicator(), self.rules, resolver, kernels=False)
 
     def reproduces(self, resolver: Resolver | None = None) -> bool:
         """True when recomputation gives exactly this trace (every node, every figure)."""
         return self.recompute(resolver).to_dict() == self.to_dict()
 
 
-def score(tree: Indicator, rules: ScoringRules, resolver: Resolver | None = None) -> ScoreTrace:
-    """Score an indicator sheet; raises ``ScoringError`` listing every problem found."""
+def score(tree: Indicator, rules: ScoringRules, resolver: Resolver | None = None,
+          kernels: bool = True) -> ScoreTrace:
+    """Score an indicator sheet; raises ``ScoringError`` listing every problem found.
+
+    ``kernels=False`` scores every leaf through its method, never its kernel
+    (``ScoreTrace.recompute``: the check of a stored trace)."""
     problems: list[Problem] = []
     with decimal.localcontext(CONTEXT):  # one context for the whole sheet
-        root = _score_node(tree, "", rules, _once(resolver), problems, is_root=True)
+        root = _score_node(tree, "", rules, _once(resolver), problems, is_root=True,
+                           kernels=kernels)
     if root is not None and not problems and root.weight != rules.total_weight:  # a lone leaf
         problems.append(Problem(tree.name, _l(
             "The weights add up to %(sum)s, not %(expected)s.", sum=_fmt(root.weight),
@@ -915,13 +922,14 @@ def _check_structure(node: Indicator, path: str, rules: ScoringRules,
 
 
 def _score_node(node: Indicator, path: str, rules: ScoringRules, resolver: Resolver | None,
-                problems: list[Problem], is_root: bool = False) -> NodeTrace | None:
+                problems: list[Problem], is_root: bool = False,
+                kernels: bool = True) -> NodeTrace | None:
     if is_root:  # sheet problems first; then every leaf still reports its inputs
         _check_structure(node, path, rules, resolver, problems, is_root=True)
     where = path or node.name
     if node.children:
-        kids = [_score_node(c, _join(path, c.name), rules, resolver, problems)
-                for c in node.children]
+        kids = [_score_node(c, _join(path, c.name), rules, resolver, problems,
+                            kernels=kernels) for c in node.children]
         if any(k is None for k in kids):
             return None
         weight = sum((k.weight for k in kids), Decimal(0))  # type: ignore[union-attr]
@@ -940,7 +948,7 @@ def _score_node(node: Indicator, path: str, rules: ScoringRules, resolver: Resol
     except ScoringError as exc:
         problems += [Problem(_join(where, p.path), p.message) for p in exc.problems]
         return None
-    fast = getattr(method, "kernel", None)
+    fast = getattr(method, "kernel", None) if kernels else None
     if fast is not None and not params:
         try:
             found = fast(weight, inputs, rules)

@@ -13,7 +13,7 @@ leaf): again ``score`` does the work.
 
 So the batch path and ``score`` cannot disagree without a test noticing: the
 tests compare both on random sheets, and every stored trace recomputes through
-``score`` (``ScoreTrace.reproduces``).
+the methods alone, kernels off (``ScoreTrace.reproduces``).
 """
 
 from __future__ import annotations

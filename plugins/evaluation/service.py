@@ -331,7 +331,8 @@ LineRow = namedtuple("LineRow", "evaluation_id level1 level2 name comparator tar
 _ev = SelfEvaluation.__table__
 #: score and grade of one evaluation, if its version is still the one read (then bumped)
 SCORE_UPDATE = update(_ev).where(_ev.c.id == bindparam("b_id"),
-                                 _ev.c.version == bindparam("b_version")).values(
+                                 _ev.c.version == bindparam("b_version"),
+                                 _ev.c.finalized_at.is_(None)).values(
     score=bindparam("score"), grade=bindparam("grade"), version=_ev.c.version + 1)
 
 
@@ -345,22 +346,40 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
     the batch. Returns (scored, [(id, problems)]). Finalized evaluations keep
     their score.
     """
-    resolver = cache(hook_resolver(current_app))
-    rules_of = lru_cache(maxsize=16)(find_rules)
-    plans = Plans()
-    ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
+    ev_t = SelfEvaluation.__table__
     fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
     ids = list(db.session.scalars(select(ev_t.c.id).where(
         ev_t.c.fiscal_year_id == fy_id, ev_t.c.finalized_at.is_(None),
         ev_t.c.spent.is_not(None)).order_by(ev_t.c.id)))
-    ev_cols = [ev_t.c[k] for k in EvRow._fields]
-    line_cols = [line_t.c[k] for k in LineRow._fields]
+    batch = YearBatch(year, user)
     scored, failed = 0, []
-    computed_by = getattr(user, "id", None)
     for i in range(0, len(ids), BATCH):
-        chunk = ids[i:i + BATCH]
+        done, problems = batch.score(ids[i:i + BATCH])
+        scored += done
+        failed += problems
+    return scored, failed
+
+
+class YearBatch:
+    """The scoring of one year's evaluations, batch by batch (``score`` one list of ids)."""
+
+    def __init__(self, year: int, user: Any = None):
+        self.year = year
+        self.resolver = cache(hook_resolver(current_app))
+        self.rules_of = lru_cache(maxsize=16)(find_rules)
+        self.plans = Plans()
+        self.computed_by = getattr(user, "id", None)
+
+    def score(self, chunk: list[int]) -> tuple[int, list[tuple[int, list[Problem]]]]:
+        """Score the unfinalized evaluations among ``chunk``; finalized ones keep their score
+        (re-checked here and in the UPDATE: one finalized meanwhile fails the batch)."""
+        ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
+        ev_cols = [ev_t.c[k] for k in EvRow._fields]
+        line_cols = [line_t.c[k] for k in LineRow._fields]
+        failed = []
         evs = map(EvRow._make, db.session.execute(
-            select(*ev_cols).where(ev_t.c.id.in_(chunk)).order_by(ev_t.c.id)))
+            select(*ev_cols).where(ev_t.c.id.in_(chunk), ev_t.c.finalized_at.is_(None))
+            .order_by(ev_t.c.id)))
         by_ev = {k: list(g) for k, g in groupby(map(LineRow._make, db.session.execute(
             select(*line_cols).where(line_t.c.evaluation_id.in_(chunk))
             .order_by(line_t.c.evaluation_id, line_t.c.position))), key=itemgetter(0))}
@@ -369,11 +388,11 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
         for ev in evs:
             try:
                 try:
-                    rules = rules_of(ev.rule_code or None)
+                    rules = self.rules_of(ev.rule_code or None)
                 except ScoringError as exc:
                     raise SheetError(exc.problems) from None
-                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), rules, resolver,
-                                     plans)
+                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), rules,
+                                     self.resolver, self.plans)
             except SheetError as exc:
                 failed.append((ev.id, exc.problems))
                 continue
@@ -382,15 +401,15 @@ def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[P
             records.append({"object_type": ev_t.name, "object_id": ev.id, "purpose": PURPOSE,
                             "rule_code": result.trace.rules.code, "total": result.score,
                             "grade": result.grade, "trace": JSONText(result.trace.to_json()),
-                            "org_unit_id": ev.org_unit_id, "computed_by_id": computed_by,
+                            "org_unit_id": ev.org_unit_id, "computed_by_id": self.computed_by,
                             "created_at": now, "updated_at": now})
         if updates:
-            batch = {DIGEST_OPTION: f"evaluation score {year}: ids {chunk[0]}–{chunk[-1]}"}
+            batch = {DIGEST_OPTION: f"evaluation score {self.year}: ids {chunk[0]}–{chunk[-1]}"}
             changed = db.session.execute(SCORE_UPDATE.values(scored_at=now, updated_at=now),
                                          updates, execution_options=batch).rowcount
-            if changed != len(updates):  # an evaluation was changed meanwhile
-                raise StaleDataError(f"{len(updates) - changed} self-evaluations of {year} "
-                                     "changed while they were scored; score the year again")
+            if changed != len(updates):  # an evaluation was changed or finalized meanwhile
+                raise StaleDataError(f"{len(updates) - changed} self-evaluations of "
+                                     f"{self.year} changed while they were scored; score the "
+                                     "year again")
             db.session.execute(insert(ScoreRecord.__table__), records, execution_options=batch)
-        scored += len(updates)
-    return scored, failed
+        return len(updates), failed

@@ -221,7 +221,7 @@ def test_bulk_orm_update_is_logged_as_one_entry(app):
 
 
 def test_a_bulk_write_naming_a_batch_is_logged_as_one_digest_entry(app):
-    from core.audit import DIGEST_OPTION, rows_digest
+    from core.audit import DIGEST_OPTION, logged_rows, rows_digest
 
     items = BudgetItem.__table__
     with app.app_context():
@@ -236,8 +236,9 @@ def test_a_bulk_write_naming_a_batch_is_logged_as_one_digest_entry(app):
         (entry,) = db.session.scalars(select(AuditLog).where(AuditLog.id > before))
         assert (entry.action, entry.object_type, entry.object_id) == (
             "bulk_update", "budget_item", "*")
-        assert "UPDATE budget_item" in entry.after["sql"] and "params" not in entry.after
+        assert "UPDATE budget_item" in entry.after["sql"] and "name" not in entry.after["params"]
         assert (entry.after["batch"], entry.after["rows"]) == ("test batch 1", 2)
+        assert logged_rows(entry.after) == rows  # each row's values, compactly
         assert entry.after["sha256"] == rows_digest(rows)
         assert entry.after["sha256"] != rows_digest(rows[:1])
         assert verify(db.session).ok
@@ -304,7 +305,7 @@ def test_deleting_an_entry_behind_the_apps_back_is_detected(app):
             assert result.exit_code == 1
             assert f"BROKEN at entry {victim}: missing entry" in result.output
         finally:
-            db.session.execute(insert(log_t).values(**saved))
+            db.session.connection().execute(insert(log_t).values(**saved))  # as a DBA would
             db.session.commit()
         assert _verify_cli(app).exit_code == 0
 
@@ -323,7 +324,7 @@ def test_removing_the_newest_entries_is_detected(app):
             result = verify(db.session)
             assert not result.ok and result.broken_id == last
         finally:
-            db.session.execute(insert(log_t).values(**saved))
+            db.session.connection().execute(insert(log_t).values(**saved))  # as a DBA would
             db.session.commit()
         assert verify(db.session).ok
 
@@ -347,6 +348,22 @@ def test_the_orm_refuses_to_change_or_remove_entries(app):
             db.session.execute(delete(AuditLog).where(AuditLog.id > 0))
         db.session.rollback()
         assert db.session.get(AuditLog, entry.id).username != "someone-else"
+        assert verify(db.session).ok
+
+
+def test_core_statements_on_the_log_tables_are_refused_too(app):
+    from core.models import AuditHead
+
+    with app.app_context():
+        tip = [tuple(r) for r in db.session.execute(select(AuditHead.__table__))]
+        for statement in (update(AuditHead.__table__).values(last_id=0),
+                          delete(AuditHead.__table__),
+                          update(AuditLog.__table__).values(username="x"),
+                          delete(AuditLog.__table__).where(AuditLog.__table__.c.id > 0)):
+            with pytest.raises(AuditError):
+                db.session.execute(statement)
+            db.session.rollback()
+        assert [tuple(r) for r in db.session.execute(select(AuditHead.__table__))] == tip
         assert verify(db.session).ok
 
 

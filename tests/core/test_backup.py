@@ -9,18 +9,18 @@ file, then the same checks on a copy of it.
 
 from __future__ import annotations
 
-import re
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, table, text
+from sqlalchemy import create_engine, func, inspect, select, table
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
 from core.testing import temporary_database
+from tests import pg_bin
 from tests.conftest import do_login
 
 
@@ -40,22 +40,13 @@ def libpq_url(url: str) -> str:
 
 
 def pg_program(name: str, url: str) -> str:
-    """``name`` (pg_dump, pg_restore) of the server's major version or newer, as documented."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            server = int(conn.scalar(text("SHOW server_version_num"))) // 10000
-    finally:
-        engine.dispose()
-    candidates = [Path(f"/usr/lib/postgresql/{server}/bin/{name}"), shutil.which(name)]
-    for candidate in filter(None, candidates):
-        version = subprocess.run([str(candidate), "--version"], capture_output=True,  # noqa: S603
-                                 text=True).stdout
-        found = re.search(r"(\d+)\.\d+", version)
-        if found and int(found.group(1)) >= server:
-            return str(candidate)
-    pytest.fail(f"no {name} of PostgreSQL {server} or newer on this machine (apt-get install "
-                f"postgresql-client-{server}); a backup needs one")
+    """``name`` of the server's major version or newer (``tests.pg_bin``), else fail."""
+    found = pg_bin.pg_program(name, url)
+    if found is None:
+        server = pg_bin.server_major(url)
+        pytest.fail(f"no {name} of PostgreSQL {server} or newer on this machine (apt-get "
+                    f"install postgresql-client-{server}); a backup needs one")
+    return found
 
 
 def run(argv: list[str]) -> None:

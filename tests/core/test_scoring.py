@@ -433,6 +433,25 @@ def test_the_qualitative_kernel_matches_the_method(level, weight, percent):
     assert fast is None or fast == slow
 
 
+def test_a_stored_trace_is_checked_by_the_method_not_the_kernel_that_made_it():
+    from core.scoring import MethodCall, kernel
+
+    def half(call: MethodCall) -> MethodResult:
+        return MethodResult(call.weight / 2, f"{call.weight} / 2")
+
+    @kernel(half)
+    def _wrong(w, inputs, rules):  # a kernel that disagrees with its method
+        return w, f"{w} / 2"
+
+    methods = {"half": half}
+    sheet = leaf("half", {})
+    made = score(sheet, R, methods.get)
+    assert made.total == 100  # the kernel's figure
+    assert score(sheet, R, methods.get, kernels=False).total == 50
+    assert made.recompute(methods.get).total == 50
+    assert not made.reproduces(methods.get)  # so a wrong kernel cannot vouch for itself
+
+
 @settings(max_examples=60, deadline=None)
 @given(names=st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=1,
                       max_size=4, unique=True))

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import requests
 
+from tests.pg_bin import server_bin
+
 ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path(os.environ.get("JIXIAO_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = server_bin()  # any installed version; JIXIAO_PG_BIN overrides
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -137,9 +139,9 @@ def csrf_of(html: str) -> str:
 
 def pg_missing() -> str | None:
     """Why no private cluster can be made here (None when it can)."""
-    for name in ("initdb", "pg_ctl", "postgres"):
-        if not (PG_BIN / name).is_file():
-            return f"PostgreSQL server binaries not found in {PG_BIN} (set JIXIAO_PG_BIN)"
+    if PG_BIN is None:
+        return ("no PostgreSQL server binaries (initdb, pg_ctl, postgres) on this machine: "
+                "install postgresql or set JIXIAO_PG_BIN")
     if os.geteuid() == 0:
         import pwd
 

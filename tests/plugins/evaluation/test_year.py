@@ -156,3 +156,78 @@ def test_key_and_re_evaluations_through_the_api(api_as):
     res = api_as("finance").get("/api/v1/re-evaluations?year=2025").get_json()
     assert res["items"] and all(r["accuracy"] is not None for r in res["items"])
     assert api_as("unit0101").get("/api/v1/re-evaluations").status_code == 403
+
+
+def test_an_evaluation_finalized_after_the_ids_were_read_keeps_its_score(app, target_item):
+    from core.models import utcnow
+    from plugins.evaluation.models import SelfEvaluation
+    from plugins.evaluation.service import SCORE_UPDATE, YearBatch
+
+    item_id = target_item()
+    result = app.test_cli_runner().invoke(
+        args=["jixiao", "evaluation", "create", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        ev.spent = Decimal("1000000.00")
+        for line in ev.lines:
+            if line.comparator == "qualitative":
+                line.grade = "partly"
+            else:
+                line.actual = line.target_value
+        ev.score, ev.grade = Decimal("12.00"), "poor"
+        ev.finalized_at = utcnow()  # finalized between the id list and its batch
+        db.session.commit()
+        ev_id, version = ev.id, ev.version
+        assert YearBatch(2025).score([ev_id]) == (0, [])
+        # and the UPDATE itself refuses a finalized one (a race after the batch was read)
+        changed = db.session.execute(SCORE_UPDATE.values(scored_at=utcnow()), [{
+            "b_id": ev_id, "b_version": version, "score": Decimal("86.00"),
+            "grade": "good"}]).rowcount
+        assert changed == 0
+        db.session.commit()
+        db.session.expire_all()
+        ev = db.session.get(SelfEvaluation, ev_id)
+        assert (ev.score, ev.grade) == (Decimal("12.00"), "poor")
+
+
+def test_each_scored_figure_is_in_the_audit_log_so_a_later_edit_shows(app, target_item):
+    from sqlalchemy import text
+
+    from core.audit import logged_rows, verify
+    from core.models import AuditLog
+    from plugins.evaluation.models import SelfEvaluation
+
+    item_id = target_item()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["jixiao", "evaluation", "create", "--year", "2025"]).exit_code == 0
+    with app.app_context():
+        ev = evaluation_of(item_id)
+        ev.spent = Decimal("1000000.00")
+        for line in ev.lines:
+            if line.comparator == "qualitative":
+                line.grade = "partly"
+            else:
+                line.actual = line.target_value
+        db.session.commit()
+        ev_id, since = ev.id, db.session.scalar(select(func.max(AuditLog.id)))
+    result = runner.invoke(args=["jixiao", "evaluation", "score", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        entries = {e.object_type: e.after for e in db.session.scalars(select(AuditLog).where(
+            AuditLog.id > since, AuditLog.action.in_(["bulk_insert", "bulk_update"])))}
+        updated = {r["b_id"]: r for r in logged_rows(entries["self_evaluation"])}
+        recorded = {r["object_id"]: r for r in logged_rows(entries["score_record"])}
+        assert (updated[ev_id]["score"], updated[ev_id]["grade"]) == ("86.00", "good")
+        assert (recorded[ev_id]["total"], recorded[ev_id]["grade"]) == ("86.00", "good")
+        assert "trace" not in recorded[ev_id]  # the big text only by digest
+        assert entries["self_evaluation"]["params"]["scored_at"]  # the statement's own values
+        # someone with database access raises the score later: the log still holds 86.00
+        db.session.connection().execute(text(
+            "UPDATE self_evaluation SET score = 99 WHERE id = :id"), {"id": ev_id})
+        db.session.execute(text("UPDATE score_record SET total = 99 WHERE object_id = :id "
+                                "AND object_type = 'self_evaluation'"), {"id": ev_id})
+        db.session.commit()
+        stored = db.session.get(SelfEvaluation, ev_id).score
+        assert stored == Decimal("99.00") and Decimal(updated[ev_id]["score"]) != stored
+        assert verify(db.session).ok  # the log itself is intact
