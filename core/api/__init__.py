@@ -125,10 +125,14 @@ def _authenticate():
         except CSRFError as exc:
             return error_response(400, "csrf", _("The CSRF token is missing or invalid."),
                                   {"reason": exc.description})
-    if request.endpoint and request.method != "OPTIONS" and not _route_permission():
-        # a route that forgot @requires is closed, not open to every logged-in user
-        return error_response(403, "forbidden", _("You do not have permission for this action."),
-                              {"permission": None})
+    if request.endpoint and request.method != "OPTIONS":
+        # a route that forgot @requires is closed, not open to every logged-in user; the
+        # permission is checked before the arguments, so a refused caller learns nothing
+        permission = _route_permission()
+        if not permission or not can(current_user, permission):
+            return error_response(403, "forbidden",
+                                  _("You do not have permission for this action."),
+                                  {"permission": permission})
     return _refuse_bad_json()
 
 
