@@ -36,7 +36,7 @@ from tests.plugins.monitoring.conftest import world  # noqa: F401 - fixture
 from tests.plugins.targets.conftest import HEADERS as TARGET_HEADERS
 from tests.plugins.targets.conftest import draft_items, good_rows  # noqa: F401 - fixture
 
-EXAMPLES = 30
+EXAMPLES = 20
 
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 phases=[Phase.explicit, Phase.generate], print_blob=True,

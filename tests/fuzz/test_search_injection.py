@@ -63,7 +63,8 @@ def test_admin_search_boxes_leak_nothing_and_change_nothing(app, login, user):
         plain = client.get(url)
         with app.app_context():
             allowed = set(visible_rows(view.model, seer))
-        for payload in PAYLOADS:
+        # a page the user may not open only has to stay closed: two payloads are enough
+        for payload in PAYLOADS if plain.status_code == 200 else PAYLOADS[:2]:
             response = client.get(f"{url}?search={quote(payload)}")
             where = f"{user} {url}?search={payload[:40]!r}"
             if response.status_code != plain.status_code:
