@@ -67,6 +67,11 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
     #: optimistic locking: the form carries the row's version
     form_excluded_columns = ("created_at", "updated_at", "version")
 
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        # PostgreSQL refuses NUL in text (a server error); no stored text holds one
+        return super()._apply_search(query, count_query, joins, count_joins,
+                                     search.replace("\x00", ""))
+
     def __init__(self, model, session=None, *args, **kwargs):
         super().__init__(model, session or db, *args, **kwargs)
 

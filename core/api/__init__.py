@@ -125,11 +125,15 @@ def _authenticate():
         except CSRFError as exc:
             return error_response(400, "csrf", _("The CSRF token is missing or invalid."),
                                   {"reason": exc.description})
-    if request.endpoint and request.method != "OPTIONS" and not _route_permission():
-        # a route that forgot @requires is closed, not open to every logged-in user
-        return error_response(403, "forbidden", _("You do not have permission for this action."),
-                              {"permission": None})
-    return _refuse_bad_json()
+    if request.endpoint and request.method != "OPTIONS":
+        # a route that forgot @requires is closed, not open to every logged-in user; the
+        # permission is checked before the arguments, so a refused caller learns nothing
+        permission = _route_permission()
+        if not permission or not can(current_user, permission):
+            return error_response(403, "forbidden",
+                                  _("You do not have permission for this action."),
+                                  {"permission": permission})
+    return _refuse_bad_json() or _refuse_nul()
 
 
 def _refuse_bad_json():
@@ -145,6 +149,39 @@ def _refuse_bad_json():
         return error_response(400, "bad_json", _("The request body is not valid JSON."),
                               {"json": [str(exc)]})
     return None
+
+
+def _nul_field(value, path: str = "_body") -> str | None:
+    """The dotted path of the first JSON text holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        name = str(key) if path == "_body" else f"{path}.{key}"
+        if "\x00" in str(key):
+            return name.replace("\x00", "")
+        found = _nul_field(inner, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _refuse_nul():
+    """Text with a NUL character (PostgreSQL cannot store or compare it) is a 422."""
+    where: dict[str, dict[str, list[str]]] = {}
+    message = _("Text may not contain the NUL character (\\u0000).")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            where.setdefault("query", {})[name.replace("\x00", "")] = [message]
+    if request.method not in SAFE_METHODS and request.is_json and \
+            request.get_data(cache=True).strip():
+        field = _nul_field(json.loads(request.get_data(cache=True)))
+        if field is not None:
+            where["json"] = {field: [message]}
+    if not where:
+        return None
+    return error_response(422, "validation_error", message, where)
 
 
 def _route_permission() -> str | None:

@@ -62,7 +62,9 @@ def list_budget_items(args):
     if args.get("year"):
         stmt = stmt.join(FiscalYear).where(FiscalYear.year == args["year"])
     if args.get("q"):
-        stmt = stmt.where(BudgetItem.name.contains(args["q"]) | BudgetItem.code.contains(args["q"]))
+        q = args["q"]  # % and _ are letters here, not wildcards
+        stmt = stmt.where(BudgetItem.name.contains(q, autoescape=True)
+                          | BudgetItem.code.contains(q, autoescape=True))
     return paginate(stmt, args)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from core.excel import (
     CellError,
     Column,
@@ -23,7 +25,7 @@ from core.excel import (
 )
 from plugins.agency_fees import service
 from plugins.agency_fees.models import FeeSchedule
-from plugins.agency_fees.rules import field_label, flatten, unflatten
+from plugins.agency_fees.rules import RuleKeyError, field_label, flatten, unflatten
 
 SHEET = "收费标准"
 KEY, LABEL, VALUE = "参数", "说明", "值"
@@ -72,7 +74,13 @@ def import_schedule(file: Any) -> FeeSchedule:
         else:
             pairs.append((key, row["value"] or ""))
     try:
-        return service.create_draft({**header, "rules": unflatten(pairs)})
+        rules = unflatten(pairs)
+    except RuleKeyError as exc:
+        raise ImportRejected([CellError(SHEET, rows_of.get(exc.key.strip()), letter.get(KEY), KEY,
+                                        _l("The key “%(key)s” does not fit the schedule's "
+                                           "layout.", key=exc.key))]) from None
+    try:
+        return service.create_draft({**header, "rules": rules})
     except service.FeeError as exc:
         errors = []
         for path, message in exc.errors.items():

@@ -335,21 +335,40 @@ def flatten(data: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+class RuleKeyError(ValueError):
+    """A row's key does not fit the layout of the rules (``unflatten``)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
 def unflatten(rows: list[tuple[str, str]]) -> dict[str, Any]:
-    """The inverse of ``flatten``; unknown keys are kept so that ``parse_rules`` names them."""
+    """The inverse of ``flatten``; unknown keys are kept so that ``parse_rules`` names them.
+
+    A key that cannot fit — a group name on its own beside its entries
+    (``staff_day_rates`` and ``staff_day_rates.senior``), ``scale`` or
+    ``scale.bands`` without a band field, one level too deep — raises
+    ``RuleKeyError`` naming it, rather than being dropped or overwriting the group.
+    """
     data: dict[str, Any] = {"scale": {"use": None, "tolerance_pct": "20", "bands": []}}
     bands: dict[int, dict[str, str]] = {}
     for key, value in rows:
         value = (value or "").strip()
         parts = key.strip().split(".")
-        if parts[0] == "scale" and len(parts) == 4 and parts[1] == "bands" and parts[2].isdigit():
-            bands.setdefault(int(parts[2]), {})[parts[3]] = value
-        elif parts[0] == "scale" and len(parts) == 2:
-            data["scale"][parts[1]] = value or None
-        elif len(parts) == 2:
-            data.setdefault(parts[0], {})[parts[1]] = value
-        else:
+        if parts[0] == "scale":
+            if len(parts) == 4 and parts[1] == "bands" and parts[2].isdigit():
+                bands.setdefault(int(parts[2]), {})[parts[3]] = value
+            elif len(parts) == 2 and parts[1] != "bands":
+                data["scale"][parts[1]] = value or None
+            else:
+                raise RuleKeyError(key)
+        elif len(parts) == 2 and isinstance(data.setdefault(parts[0], {}), dict):
+            data[parts[0]][parts[1]] = value
+        elif len(parts) == 1 and not isinstance(data.get(parts[0]), dict):
             data[parts[0]] = value
+        else:
+            raise RuleKeyError(key)
     data["scale"]["bands"] = [bands[n] for n in sorted(bands)]
     return data
 

@@ -180,7 +180,7 @@ def list_templates(args):
     stmt = select(IndicatorTemplate).order_by(IndicatorTemplate.usage_count.desc(),
                                               IndicatorTemplate.id)
     if args.get("q"):
-        stmt = stmt.where(IndicatorTemplate.name.contains(args["q"]))
+        stmt = stmt.where(IndicatorTemplate.name.contains(args["q"], autoescape=True))
     if args.get("sector"):
         stmt = stmt.where(IndicatorTemplate.sector == args["sector"])
     if args.get("level2"):
