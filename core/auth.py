@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, Length
 
 from core.extensions import db
 from core.models import User, utcnow
+from core.scope import unscoped
 
 bp = Blueprint("auth", __name__)
 
@@ -128,8 +129,11 @@ def logout():
         # the session cookie is signed, not stored on the server: a copy taken before the
         # logout would still work. A new session token ends it, and the remember cookie,
         # on every browser of this user (docs/security.md).
-        current_user.session_token = secrets.token_hex(16)
-        db.session.commit()
+        # unscoped: an outside role (expert, agency user) that kept an org unit may not
+        # write its own row through the scope check, yet its logout must end the session
+        with unscoped():
+            current_user.session_token = secrets.token_hex(16)
+            db.session.commit()
     logout_user()
     locale = session.get("locale")
     session.clear()
