@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -29,6 +30,9 @@ from core.models import User, utcnow
 from core.scope import unscoped
 
 bp = Blueprint("auth", __name__)
+#: set on ``flask.g`` when a submitted username and password were refused (core/security.py
+#: counts these, not CSRF or form errors, against the login rate limits)
+LOGIN_FAILED = "jixiao_login_failed"
 
 
 class LoginForm(FlaskForm):
@@ -119,6 +123,7 @@ def login():
                 session["locale"] = locale
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
+        setattr(g, LOGIN_FAILED, True)
         flash(error, "error")
     return render_template("auth/login.html", form=form)
 
