@@ -11,9 +11,11 @@ Headers (docs/security.md says why each is what it is):
 - ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``; ``nosniff``;
   ``Referrer-Policy: same-origin``; HSTS only on a request that came over HTTPS.
 
-Behind a reverse proxy, ``TRUSTED_PROXIES`` (how many proxies set X-Forwarded-*) makes
-the client's address and scheme those the proxy saw (Werkzeug's ``ProxyFix``); 0 ignores
-the headers, so a client cannot pick its own address.
+Behind a reverse proxy, ``TRUSTED_PROXIES`` (how many proxies append to X-Forwarded-For)
+makes the client's address, scheme and host those the proxies saw (Werkzeug's ``ProxyFix``;
+X-Forwarded-Proto/-Host are set once, by the outermost proxy); 0 ignores the headers, so a
+client cannot pick its own address. ProxyFix trusts whoever connects: gunicorn's port must
+be reachable only from the proxy.
 
 Rate limits count only failures, in the storage named by ``RATELIMIT_STORAGE_URI``
 (``memory://`` by default; ``redis://…`` for several gunicorn workers):
@@ -108,8 +110,10 @@ def init_security(app: Flask) -> Limiter:
     """Add the security headers and the rate limits to ``app`` (after its blueprints)."""
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the reverse proxy saw them
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
-                                x_host=proxies)
+        # every proxy appends to X-Forwarded-For; only the outermost sets -Proto and -Host
+        # (the inner ones pass them on), so those carry one value (docs/operations.md)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1,  # type: ignore[method-assign]
+                                x_host=1)
     Talisman(
         app,
         force_https=False,  # TLS ends at the reverse proxy; it redirects
