@@ -25,14 +25,17 @@ ATTACHMENT_DIR = ""  # empty: <instance>/attachments; several servers: a shared 
 # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust no header)
 TRUSTED_PROXIES = 0
 
-# Rate limits (core/security.py, docs/security.md): failures per client address.
+# Rate limits (core/security.py, docs/security.md): failures per address and username
+# (per address and token prefix for the API), and a higher ceiling per address.
 # memory:// counts per process; with several gunicorn workers use redis://host:6379/N
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_KEY_PREFIX = "jixiao"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, keep logins working
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+LOGIN_ADDRESS_RATE_LIMIT = "100 per minute;1000 per hour"
 API_AUTH_RATE_LIMIT = "20 per minute;200 per hour"
+API_AUTH_ADDRESS_RATE_LIMIT = "100 per minute;1000 per hour"
 
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "png", "jpg", "jpeg", "zip", "txt"]

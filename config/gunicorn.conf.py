@@ -31,10 +31,11 @@ keepalive = 75
 max_requests = 2000
 max_requests_jitter = 200
 
-# Logs to stdout/stderr (systemd's journal or the container's log); the client's
-# address is the X-Forwarded-For set by the proxy when there is one.
+# Logs to stdout/stderr (systemd's journal or the container's log). ``%(h)s`` is read
+# after the app ran: with JIXIAO_TRUSTED_PROXIES it is the client's address as the
+# trusted proxies saw it (ProxyFix rewrote REMOTE_ADDR), else the peer's. The raw
+# X-Forwarded-For is not logged: its first values are whatever the client sent.
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
-access_log_format = ('%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms '
-                     '"%(a)s"')
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -26,8 +27,12 @@ from wtforms.validators import DataRequired, Length
 
 from core.extensions import db
 from core.models import User, utcnow
+from core.scope import unscoped
 
 bp = Blueprint("auth", __name__)
+#: set on ``flask.g`` when a submitted username and password were refused (core/security.py
+#: counts these, not CSRF or form errors, against the login rate limits)
+LOGIN_FAILED = "jixiao_login_failed"
 
 
 class LoginForm(FlaskForm):
@@ -118,6 +123,7 @@ def login():
                 session["locale"] = locale
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
+        setattr(g, LOGIN_FAILED, True)
         flash(error, "error")
     return render_template("auth/login.html", form=form)
 
@@ -128,8 +134,11 @@ def logout():
         # the session cookie is signed, not stored on the server: a copy taken before the
         # logout would still work. A new session token ends it, and the remember cookie,
         # on every browser of this user (docs/security.md).
-        current_user.session_token = secrets.token_hex(16)
-        db.session.commit()
+        # unscoped: an outside role (expert, agency user) that kept an org unit may not
+        # write its own row through the scope check, yet its logout must end the session
+        with unscoped():
+            current_user.session_token = secrets.token_hex(16)
+            db.session.commit()
     logout_user()
     locale = session.get("locale")
     session.clear()

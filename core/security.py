@@ -11,15 +11,21 @@ Headers (docs/security.md says why each is what it is):
 - ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'``; ``nosniff``;
   ``Referrer-Policy: same-origin``; HSTS only on a request that came over HTTPS.
 
-Behind a reverse proxy, ``TRUSTED_PROXIES`` (how many proxies set X-Forwarded-*) makes
-the client's address and scheme those the proxy saw (Werkzeug's ``ProxyFix``); 0 ignores
-the headers, so a client cannot pick its own address.
+Behind a reverse proxy, ``TRUSTED_PROXIES`` (how many proxies append to X-Forwarded-For)
+makes the client's address, scheme and host those the proxies saw (Werkzeug's ``ProxyFix``;
+X-Forwarded-Proto/-Host are set once, by the outermost proxy); 0 ignores the headers, so a
+client cannot pick its own address. ProxyFix trusts whoever connects: gunicorn's port must
+be reachable only from the proxy.
 
-Rate limits count only failures, per client address, in the storage named by
-``RATELIMIT_STORAGE_URI`` (``memory://`` by default; ``redis://…`` for several
-gunicorn workers): ``LOGIN_RATE_LIMIT`` for ``POST /login`` that does not log in,
-``API_AUTH_RATE_LIMIT`` for API requests answered 401. Over the limit the UI shows
-a page and the API answers 429 in its error format, both with ``Retry-After``.
+Rate limits count only failures, in the storage named by ``RATELIMIT_STORAGE_URI``
+(``memory://`` by default; ``redis://…`` for several gunicorn workers):
+``LOGIN_RATE_LIMIT`` for refused username/password pairs per client address *and*
+username (so in an office behind one NAT address one person's typos lock out only
+that name), ``LOGIN_ADDRESS_RATE_LIMIT`` a much higher ceiling per address (a spray
+over many names); a CSRF or form error counts for neither. ``API_AUTH_RATE_LIMIT``
+counts API requests answered 401 per address and token prefix (per address without a
+token), ``API_AUTH_ADDRESS_RATE_LIMIT`` per address. Over a limit the UI shows a page
+and the API answers 429 in its error format, both with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
@@ -104,8 +110,10 @@ def init_security(app: Flask) -> Limiter:
     """Add the security headers and the rate limits to ``app`` (after its blueprints)."""
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the reverse proxy saw them
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
-                                x_host=proxies)
+        # every proxy appends to X-Forwarded-For; only the outermost sets -Proto and -Host
+        # (the inner ones pass them on), so those carry one value (docs/operations.md)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1,  # type: ignore[method-assign]
+                                x_host=1)
     Talisman(
         app,
         force_https=False,  # TLS ends at the reverse proxy; it redirects
@@ -121,20 +129,61 @@ def init_security(app: Flask) -> Limiter:
     return _init_rate_limits(app)
 
 
+#: longest username (``LoginForm``) that goes into a rate-limit key
+_USERNAME_KEY_CHARS = 64
+
+
+def _login_key() -> str:
+    """The client address and the submitted username (lower-case, trimmed, bounded)."""
+    username = (request.form.get("username") or "").strip().lower()[:_USERNAME_KEY_CHARS]
+    return f"{get_remote_address()}|{username}"
+
+
+def _api_key() -> str:
+    """The client address and the public prefix of the Bearer token sent, if any."""
+    from core.tokens import SHOWN_CHARS
+
+    scheme, _sep, credential = (request.headers.get("Authorization") or "").strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() == "bearer" and credential:
+        return f"{get_remote_address()}|{credential[:SHOWN_CHARS]}"
+    return get_remote_address()
+
+
+def _login_failed(_response) -> bool:
+    """A username and password were checked and refused (not a CSRF or form error)."""
+    from core.auth import LOGIN_FAILED
+
+    return bool(g.get(LOGIN_FAILED))
+
+
+def _config(name: str):
+    return lambda: current_app.config[name]
+
+
 def _init_rate_limits(app: Flask) -> Limiter:
     from core.api import ApiBlueprint
 
     limiter = Limiter(get_remote_address, app=app)
     login = app.view_functions["auth.login"]
-    app.view_functions["auth.login"] = limiter.limit(
-        lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-        deduct_when=lambda response: response.status_code != 302)(login)
-    api_failures = limiter.shared_limit(
-        lambda: current_app.config["API_AUTH_RATE_LIMIT"], scope="api_auth",
-        deduct_when=lambda response: response.status_code == 401)
+    for limit, key in (("LOGIN_RATE_LIMIT", _login_key),
+                       ("LOGIN_ADDRESS_RATE_LIMIT", get_remote_address)):
+        login = limiter.limit(_config(limit), key_func=key, methods=["POST"],
+                              deduct_when=_login_failed)(login)
+    app.view_functions["auth.login"] = login
+
+    def api_failed(response) -> bool:
+        return response.status_code == 401
+
+    limits = [limiter.shared_limit(_config(limit), scope=scope, key_func=key,
+                                   deduct_when=api_failed)
+              for limit, scope, key in (
+                  ("API_AUTH_RATE_LIMIT", "api_auth", _api_key),
+                  ("API_AUTH_ADDRESS_RATE_LIMIT", "api_auth_address", get_remote_address))]
     for blueprint in list(app.blueprints.values()):
         if isinstance(blueprint, ApiBlueprint):
-            api_failures(blueprint)
+            for limit in limits:
+                limit(blueprint)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     return limiter

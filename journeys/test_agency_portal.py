@@ -102,3 +102,9 @@ def test_agency_logs_work_uploads_a_deliverable_and_cannot_open_another_agencys(
     assert not any(n and n in body for n in other_notes)
     expect(page.get_by_role("link", name="返回我的委托")).to_be_visible()
     shot(page, "agency_portal")
+
+    # 退出 logs out: the login page, and the portal asks for a login again
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.goto("/portal/")
+    expect(page).to_have_url(re.compile(r"/login"))

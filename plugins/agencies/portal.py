@@ -22,6 +22,7 @@ from core.scope import unscoped
 from plugins.agencies import service
 from plugins.agencies.models import (
     ACTIVITY_LABELS,
+    AGENCY_ROLE,
     Agency,
     AgencyStaff,
     Engagement,
@@ -50,7 +51,11 @@ def _refused(exc):
 
 
 def _page(template: str, **kwargs):
-    agency = db.session.scalar(select(Agency).limit(1))
+    # the row scope leaves an agency user only their own agency; anyone else would get
+    # some agency's name at the head of their refusal page
+    agency = db.session.scalar(select(Agency).limit(1)) \
+        if current_user.is_authenticated and current_user.role.name == AGENCY_ROLE \
+        and can(current_user, "agency_portal.view") else None
     return render_template(template, agency=agency, label=enum_label,
                            status_of=service.status_of, party_name=service.party_name,
                            status_labels=service.STATUS_LABELS, **kwargs)

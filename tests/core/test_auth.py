@@ -27,15 +27,16 @@ PASSWORD = "Correct-horse-9"  # noqa: S105
 
 @pytest.fixture
 def make_user(app):
-    """``make_user(active=True)`` → the username of a fresh unit user of D01U01."""
+    """``make_user(active=True)`` → the username of a fresh unit user of D01U01
+    (``role=``/``org=`` for another role or org unit)."""
     made: list[str] = []
 
-    def _make(active: bool = True) -> str:
+    def _make(active: bool = True, role: str = "unit_user", org: str = "D01U01") -> str:
         username = f"auth_{secrets.token_hex(4)}"
         with app.app_context():
             user = User(username=username, full_name="认证测试用户",
-                        role=db.session.scalar(select(Role).where(Role.name == "unit_user")),
-                        org_unit=db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D01U01")),
+                        role=db.session.scalar(select(Role).where(Role.name == role)),
+                        org_unit=db.session.scalar(select(OrgUnit).where(OrgUnit.code == org)),
                         active=active, session_token=secrets.token_hex(16))
             user.set_password(PASSWORD)
             db.session.add(user)
@@ -370,6 +371,19 @@ def test_after_logout_a_copy_of_the_old_cookies_no_longer_works(app, client, mak
     replay.delete_cookie("session")
     assert not _logged_in(replay)  # the remember cookie alone
     assert do_login(app.test_client(), username, PASSWORD).status_code == 302  # logs in again
+
+
+@pytest.mark.parametrize("role", ["expert", "agency_user"])
+def test_an_outside_role_with_an_org_unit_can_log_out(app, client, make_user, role):
+    """An expert or agency user kept an org unit (set before their role changed): the new
+    session token is written all the same and the logout ends the session."""
+    username = make_user(role=role, org="D01")
+    before = _user_row(app, username)["session_token"]
+    assert do_login(client, username, PASSWORD).status_code == 302
+    r = client.post("/logout", data={"csrf_token": csrf_from(client.get("/", follow_redirects=True).text)})
+    assert r.status_code == 302 and "/login" in r.location
+    assert _user_row(app, username)["session_token"] != before
+    assert client.get("/portal/" if role == "agency_user" else "/admin/").status_code == 302
 
 
 def test_a_login_after_a_logout_carries_a_new_session_identity(app, make_user):

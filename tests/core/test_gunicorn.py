@@ -80,7 +80,7 @@ def test_gunicorn_config_serves_the_production_app_with_two_workers(gunicorn):
 
     status, _, body = get(f"{base}/healthz")
     login_status, headers, page = get(f"{base}/login", {"X-Forwarded-Proto": "https",
-                                                        "X-Forwarded-For": "203.0.113.7"})
+                                                        "X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
     proc.send_signal(signal.SIGTERM)
     exit_code = proc.wait(timeout=60)
     log.seek(0)
@@ -92,5 +92,7 @@ def test_gunicorn_config_serves_the_production_app_with_two_workers(gunicorn):
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Secure" in headers.get("Set-Cookie", "")
     assert output.count("Booting worker") == 2, output
-    assert "203.0.113.7" in output  # the access log names the client, not the proxy
+    # the access log names the client the app trusts: not the proxy, nor the forged first value
+    assert any(line.startswith('203.0.113.7 "GET /login') for line in output.splitlines()), output
+    assert "6.6.6.6" not in output
     assert exit_code == 0, output

@@ -76,3 +76,34 @@ def test_only_the_configured_number_of_hops_is_trusted(make_app):
         "/_test/remote", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.7"}).get_json()
 
     assert seen["addr"] == "203.0.113.7"  # the client-supplied first value is not believed
+
+
+def test_behind_two_proxies_only_the_outermost_sets_scheme_and_host(make_app):
+    """A load balancer (TLS) then nginx: both append to X-Forwarded-For, the load balancer
+    alone sets -Proto/-Host and nginx passes them on (docs/operations.md)."""
+    app = _echo_app(make_app, TRUSTED_PROXIES=2)
+    headers = {"X-Forwarded-For": "6.6.6.6, 203.0.113.7, 10.0.0.1",  # forged, client, LB
+               "X-Forwarded-Proto": "https", "X-Forwarded-Host": "jixiao.example.gov.cn"}
+
+    seen = app.test_client().get("/_test/remote", headers=headers,
+                                 environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_json()
+
+    assert seen == {"addr": "203.0.113.7", "scheme": "https", "host": "jixiao.example.gov.cn"}
+
+
+def test_the_access_log_shows_the_trusted_client_address(make_app):
+    """gunicorn logs ``%(h)s``, the REMOTE_ADDR of the environ after the app ran: the
+    address ProxyFix trusted, never the client-supplied start of X-Forwarded-For."""
+    from werkzeug.test import EnvironBuilder
+
+    namespace: dict = {}
+    exec((Path(__file__).parents[2] / "config" / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["access_log_format"].startswith("%(h)s ")
+    assert "forwarded" not in namespace["access_log_format"].lower()
+
+    app = make_app(TRUSTED_PROXIES=1)
+    environ = EnvironBuilder(path="/healthz", headers={
+        "X-Forwarded-For": "6.6.6.6, 203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"}).get_environ()
+    b"".join(app(environ, lambda status, headers, exc_info=None: None))
+    assert environ["REMOTE_ADDR"] == "203.0.113.7"

@@ -35,3 +35,13 @@ def test_staff_who_are_not_agency_users_are_not_allowed(login):
     page = login("dept01").get("/portal/")
     assert page.status_code == 403
     assert "无权访问" in page.text and "Forbidden" not in page.text
+
+
+def test_the_refusal_of_a_non_agency_user_names_no_agency(app, login):
+    from plugins.agencies.models import Agency
+
+    with app.app_context():
+        names = list(db.session.scalars(select(Agency.name)))
+    page = login("dept01").get("/portal/")
+    assert page.status_code == 403
+    assert names and not any(name in page.text for name in names)
