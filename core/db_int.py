@@ -66,3 +66,24 @@ def bound_integers(schema: type[Schema] | Schema, seen: set[int] | None = None) 
     declared = schema.fields if isinstance(schema, Schema) else schema._declared_fields
     for field in declared.values():
         _bound_field(field, seen)
+
+
+def row_id(value: object) -> int | None:
+    """A row id sent in a form or query string, or None when it cannot be one.
+
+    Digits only, 1 … INT_MAX: ``"abc"``, ``""``, ``"-3"`` or a number past the
+    INTEGER range mean "no such row" (the caller's 404 or field error), never a
+    server error from ``int()`` or from the driver."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number <= INT_MAX else None
+
+
+def get_by_id(model: type, value: object):
+    """``db.session.get(model, row_id(value))``, or None when ``value`` is no row id."""
+    from core.extensions import db
+
+    number = row_id(value)
+    return None if number is None else db.session.get(model, number)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
+from core.db_int import get_by_id
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
 from core.forms import add_field_error
@@ -270,7 +271,7 @@ class MonitoringRecordView(ScopedModelView):
         form = request.form
         try:
             if form.get("decision_id"):
-                decision = db.session.get(CorrectiveDecision, int(form["decision_id"]))
+                decision = get_by_id(CorrectiveDecision, form["decision_id"])
                 if decision is None or decision.record_id != record.id:
                     abort(404)
                 service.decide(decision, form.get("action", ""), current_user,
@@ -288,8 +289,7 @@ class MonitoringRecordView(ScopedModelView):
 
     @expose("/history/")
     def item_history(self):
-        item = db.session.get(BudgetItem, int(request.args.get("item_id", "0") or 0)) \
-            if request.args.get("item_id", "").isdigit() else None
+        item = get_by_id(BudgetItem, request.args.get("item_id"))
         if item is None:
             abort(404)
         entries = service.item_history(item.id)
@@ -306,7 +306,7 @@ class MonitoringRecordView(ScopedModelView):
             MonitoringRound.closed_at.is_(None)).order_by(MonitoringRound.cutoff.desc())).all()
         errors = []
         if request.method == "POST":
-            rnd = db.session.get(MonitoringRound, int(request.form.get("round") or 0))
+            rnd = get_by_id(MonitoringRound, request.form.get("round"))
             upload = request.files.get("file")
             if rnd is None:
                 flash(_("Choose a monitoring round."), "error")
@@ -328,8 +328,7 @@ class MonitoringRecordView(ScopedModelView):
 
     @expose("/template/")
     def template(self):
-        rnd = db.session.get(MonitoringRound, int(request.args.get("round", "0") or 0)) \
-            if request.args.get("round", "").isdigit() else None
+        rnd = get_by_id(MonitoringRound, request.args.get("round"))
         if rnd is None:
             abort(404)
         return xlsx_response(excel_io.template_sheet(rnd), f"预算执行-{rnd.cutoff}.xlsx")

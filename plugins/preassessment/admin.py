@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
 from core.attachments import AttachmentError, save_attachment, send_attachment
+from core.db_int import get_by_id
 from core.extensions import db
 from core.forms import add_field_error
 from core.models import Attachment, BudgetItem, FiscalYear, Role, State, User
@@ -410,7 +411,7 @@ class KeySelectionPage(ScopedPage):
         if request.method == "POST":
             if not can(current_user, "preassessment.decide"):
                 abort(403)
-            item = db.session.get(BudgetItem, int(request.form.get("item_id", "0") or 0))
+            item = get_by_id(BudgetItem, request.form.get("item_id"))
             if item is None:
                 abort(404)
             try:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
+from core.db_int import get_by_id
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
 from core.forms import add_field_error
@@ -192,7 +193,7 @@ class TargetSheetView(ScopedModelView):
         if not can(current_user, "target_sheet.edit"):
             abort(403)
         sheet = self._sheet()
-        template = db.session.get(IndicatorTemplate, int(request.form.get("template_id") or 0))
+        template = get_by_id(IndicatorTemplate, request.form.get("template_id"))
         if template is None:
             flash(_("Choose an indicator of the library."), "error")
             return redirect(url_for(".sheet_page", id=sheet.id))
