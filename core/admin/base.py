@@ -27,6 +27,7 @@ from core.admin.display import DisplayMixin
 from core.admin.export import XlsxExportMixin
 from core.admin.fields import AdminConverter
 from core.admin.filters import FilterConverter
+from core.db_int import row_id
 from core.extensions import db
 from core.forms import VersionField, stringify_errors
 from core.models import STALE_RECORD
@@ -109,10 +110,15 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
 
     def get_one(self, id: Any):
         pk = sa_inspect(self.model).primary_key[0]
-        try:
-            key = pk.type.python_type(id)
-        except (TypeError, ValueError):
-            return None
+        if pk.type.python_type is int:
+            key = row_id(id)  # "abc" or past INTEGER: no such row, not a driver error
+            if key is None:
+                return None
+        else:
+            try:
+                key = pk.type.python_type(id)
+            except (TypeError, ValueError):
+                return None
         return db.session.execute(
             select(self.model).where(pk == key).execution_options(populate_existing=True)
         ).scalar_one_or_none()

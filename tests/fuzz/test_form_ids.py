@@ -41,3 +41,11 @@ def test_key_preassessment_post_answers_no_such_row_for_a_bad_item(login, bad):
     r = finance.post("/admin/preassessment-key/", data={
         "item_id": bad, "csrf_token": csrf_from(page.text)})
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/admin/budgetitem/edit/", "/admin/budgetitem/details/",
+                                  "/admin/monitoringrecord/record/", "/admin/targetsheet/sheet/"])
+@pytest.mark.parametrize("bad", ["99999999999", "abc"])
+def test_admin_pages_of_one_row_answer_no_such_row_for_a_bad_id(login, path, bad):
+    r = login("finance").get(path, query_string={"id": bad})
+    assert r.status_code in (302, 404), r.status_code
