@@ -1,18 +1,20 @@
 """evaluation_scoring: scoring every self-evaluation of a district year (20,000 × 10 indicators).
 
-Project: ``plugins.evaluation.service.score_year`` — what ``flask jixiao
-evaluation score --year Y`` runs: read the evaluations and their lines in
-batches, turn each into the sheet data of the stateless API, score it with
-``sheet.score_sheet`` (field checks, the sheet's shape checked once per run as a
-``core.scoring_plan.SheetPlan``, the methods' kernels, rounding, grade, trace),
-then write a ``ScoreRecord`` with the trace and the score and grade on every
-evaluation (each bulk statement audited as one digest entry).
+Project: ``plugins.evaluation.year.score_year`` — what ``flask jixiao evaluation
+score --year Y`` runs: read the evaluations and their lines as plain rows
+(``core.bulk``), score each sheet from its rows with the methods' own points
+functions, checking every field and the rule version (anything not plain goes
+through ``sheet.score_sheet``, the stateless API's code), then one audited
+``executemany`` per 2,000 evaluations writing score and grade, checking and
+bumping each evaluation's version (one digest entry per statement).
 Baseline: a hand-written pass with raw DB-API queries on the same rows: one
 SELECT of the evaluations, one of the lines, the default formulas in plain
 ``Decimal`` code, one ``executemany`` UPDATE of score and grade.
 Both run in the same process on the same database, taking turns, each inside a
-transaction that is rolled back, so every turn starts from the same rows. The
-scores of both must be identical (checked on every evaluation).
+transaction that is rolled back, so every turn starts from the same rows; each
+is timed from its first statement to its last (reading back the project's
+scores for the check is not timed). The scores of both must be identical
+(checked on every evaluation).
 """
 
 from __future__ import annotations
@@ -97,17 +99,20 @@ def build(app, n_items: int) -> None:
                 conn.execute(insert(SelfEvaluationLine.__table__), lines)
 
 
-def project(app) -> dict[int, tuple[Decimal, str]]:
+def project(app) -> tuple[float, dict[int, tuple[Decimal, str]]]:
+    """Seconds of ``score_year``, and the scores it wrote (read back untimed, then rolled back)."""
     from core.extensions import db
     from core.models import FiscalYear
     from plugins.evaluation.models import SelfEvaluation
-    from plugins.evaluation.service import score_year
+    from plugins.evaluation.year import score_year
 
     with app.app_context():
         try:
+            started = time.perf_counter()
             scored, failed = score_year(YEAR)
+            seconds = time.perf_counter() - started
             assert not failed, failed[:3]
-            return {r.id: (r.score, r.grade) for r in db.session.execute(
+            return seconds, {r.id: (r.score, r.grade) for r in db.session.execute(
                 select(SelfEvaluation.id, SelfEvaluation.score, SelfEvaluation.grade)
                 .join(FiscalYear, FiscalYear.id == SelfEvaluation.fiscal_year_id)
                 .where(FiscalYear.year == YEAR, SelfEvaluation.score.is_not(None)))}
@@ -134,13 +139,15 @@ def _points(comparator, method, target, actual, weight, grade, ratio) -> Decimal
     return weight * max(Decimal(0), 1 - abs(a - t) / abs(t))
 
 
-def baseline(app) -> dict[int, tuple[Decimal, str]]:
-    """Raw DB-API: read, compute the default formulas by hand, write score and grade."""
+def baseline(app) -> tuple[float, dict[int, tuple[Decimal, str]]]:
+    """Raw DB-API: read, compute the default formulas by hand, write score and grade;
+    seconds of that work, and the scores (then rolled back)."""
     from core.extensions import db
 
     with app.app_context():
         raw = db.engine.raw_connection()
     try:
+        started = time.perf_counter()
         cur = raw.cursor()
         mark = "%s" if "psycopg" in type(raw.driver_connection).__module__ else "?"
         cur.execute(f"SELECT e.id, e.budget, e.spent, e.execution_weight FROM self_evaluation e "
@@ -166,7 +173,7 @@ def baseline(app) -> dict[int, tuple[Decimal, str]]:
                 out[ev_id] = (total, next(code for low, code in BANDS if total >= low))
         cur.executemany(f"UPDATE self_evaluation SET score = {mark}, grade = {mark} "
                         f"WHERE id = {mark}", [(str(t), g, i) for i, (t, g) in out.items()])
-        return out
+        return time.perf_counter() - started, out
     finally:
         raw.rollback()
         raw.close()
@@ -182,12 +189,10 @@ def run(scale: str, db_url: str | None) -> Result:
         progress(f"timing, {REPEAT[scale]} turns each")
         project_times, baseline_times = [], []
         for _ in range(REPEAT[scale]):
-            started = time.perf_counter()
-            base = baseline(app)
-            baseline_times.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            mine = project(app)
-            project_times.append(time.perf_counter() - started)
+            seconds, base = baseline(app)
+            baseline_times.append(seconds)
+            seconds, mine = project(app)
+            project_times.append(seconds)
             assert len(mine) == len(base) == n, (len(mine), len(base))
             different = [k for k in base if mine[k] != base[k]]
             assert not different, [(k, mine[k], base[k]) for k in different[:5]]

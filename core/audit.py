@@ -31,7 +31,6 @@ from flask import has_request_context
 from sqlalchemy import bindparam, event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from core.jsontext import JSONText
 from core.models.audit import AuditHead, AuditLog
 from core.models.base import utcnow
 
@@ -73,10 +72,14 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_json_value(v) for v in value]
+        return [v if type(v) in _PLAIN else _json_value(v) for v in value]
     return str(value)
+
+
+#: values that are their own JSON form (a bulk entry holds 100,000s of them)
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _canonical(value: Any) -> Any:
@@ -260,11 +263,25 @@ def _bulk(state: ORMExecuteState) -> None:
     action = "bulk_update" if state.is_update else "bulk_delete" if state.is_delete \
         else "bulk_insert"
     batch = state.execution_options.get(DIGEST_OPTION)
-    after = {"sql": str(compiled), "params": params} if batch is None \
-        else digest_entry(str(compiled), batch, state.parameters, dict(compiled.params))
+    if batch is not None:
+        log_digest(state.session.connection(), action, table, str(compiled), batch,
+                   state.parameters, dict(compiled.params))
+        return
     append(state.session.connection(), [{
-        "user_id": user_id, "username": username, "action": action,
-        "object_type": table, "object_id": "*", "before": None, "after": after}])
+        "user_id": user_id, "username": username, "action": action, "object_type": table,
+        "object_id": "*", "before": None, "after": {"sql": str(compiled), "params": params}}])
+
+
+def log_digest(connection: Any, action: str, table: str, sql: str, batch: str, rows: Any,
+               params: dict[str, Any] | None = None) -> None:
+    """Log one bulk statement of many rows as one digest entry (``digest_entry``), as the
+    current actor. For statements run outside the ORM (``core.bulk``)."""
+    if table in _APPEND_ONLY:
+        raise AuditError("The audit log is written by core.audit only.")
+    user_id, username = _actor()
+    append(connection, [{
+        "user_id": user_id, "username": username, "action": action, "object_type": table,
+        "object_id": "*", "before": None, "after": digest_entry(sql, batch, rows, params)}])
 
 
 #: Execution option of a bulk statement to log as a digest entry; its value names the batch.
@@ -275,39 +292,29 @@ def rows_digest(rows: list[dict[str, Any]]) -> str:
     """sha256 of a bulk statement's parameter rows, as canonical JSON (keys sorted, compact).
 
     What a digest entry holds: anyone with the rows (the list of dicts of an
-    executemany) recomputes it with this function. A value that already is JSON
-    text (``core.jsontext.JSONText``, e.g. a score trace) counts as
-    ``"sha256:<its digest>"``, like a binary value in an ordinary entry.
+    executemany) recomputes it with this function.
     """
-    payload = json.dumps([{k: _text_digest(v) if type(v) is JSONText else v
-                           for k, v in row.items()} for row in rows],
-                         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    payload = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                          default=_json_value)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _text_digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
 def digest_entry(sql: str, batch: str, rows: Any,
                  params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A bulk write of many rows logged compactly: big texts by digest, figures as such.
+    """A bulk write of many rows logged compactly: each row's values, and their digest.
 
     The statement, the batch's name, the statement's own parameters (``params``:
-    those no row sets, e.g. a ``values(scored_at=…)``), and the rows' values
-    without their JSON texts (``JSONText``, e.g. score traces): ``same`` holds the
-    values every row shares, ``columns``/``values`` one compact list per row of
-    the others (``logged_rows`` reads them back). ``sha256`` is ``rows_digest``
-    of the whole rows, texts included. The entry is hash-chained like every
-    other (``verify`` checks it), so a figure changed later in the table differs
-    from the one logged here.
+    those no row sets, e.g. a ``values(scored_at=…)``), and the rows' values:
+    ``same`` holds the values every row shares, ``columns``/``values`` one compact
+    list per row of the others (``logged_rows`` reads them back). ``sha256`` is
+    ``rows_digest`` of the rows. The entry is hash-chained like every other
+    (``verify`` checks it), so a figure changed later in the table differs from
+    the one logged here.
     """
     rows = list(rows) if isinstance(rows, list | tuple) else [rows] if rows else []
     first = rows[0] if rows else {}
-    keys = [k for k, v in first.items() if type(v) is not JSONText]
-    same = {k: first[k] for k in keys if all(r.get(k) == first[k] for r in rows)}
-    columns = [k for k in keys if k not in same]
+    same = {k: v for k, v in first.items() if all(r.get(k) == v for r in rows)}
+    columns = [k for k in first if k not in same]
     fixed = {k: v for k, v in (params or {}).items() if k not in first}
     return {"sql": sql, "batch": str(batch), "rows": len(rows), "params": fixed,
             "same": same, "columns": columns,
@@ -316,7 +323,7 @@ def digest_entry(sql: str, batch: str, rows: Any,
 
 
 def logged_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of a digest entry's ``after`` as dicts (JSON texts left out), as logged."""
+    """The rows of a digest entry's ``after`` as dicts, as logged."""
     return [{**entry["same"], **dict(zip(entry["columns"], values, strict=True))}
             for values in entry["values"]]
 

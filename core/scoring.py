@@ -26,7 +26,6 @@ Built-in methods live in :data:`METHODS`; a plugin adds one through the
 from __future__ import annotations
 
 import decimal
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -113,31 +112,6 @@ def to_decimal(value: Any, name: str = "value") -> Decimal:
 def _fmt(value: Decimal) -> str:
     """A Decimal as plain digits (no exponent), for traces and formulas."""
     return format(value, "f")
-
-
-#: JSON string literal of a str (the C encoder of ``json``, non-ASCII kept as is)
-_js = json.encoder.encode_basestring
-
-
-def _dumps(value: Any) -> str:
-    """Compact JSON text, non-ASCII kept (how traces are written; any JSON reader reads it)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-#: the C encoder behind ``_dumps``, made once: a trace's small dicts without per-call setup
-_encode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-    None, None, _js, None, ":", ",", False, False, True) if json.encoder.c_make_encoder \
-    else None
-
-
-def _json_flat(value: Mapping[str, Any]) -> str:
-    """JSON text of a trace's ``inputs``/``params`` (what ``_dumps`` gives, faster)."""
-    if _encode is not None and type(value) is dict:
-        try:
-            return "".join(_encode(value, 0))
-        except TypeError:  # not JSON: let json say so
-            pass
-    return _dumps(value)
 
 
 _PLAIN_JSON = (str, int, type(None))
@@ -251,11 +225,6 @@ class ScoringRules:
     @cached_property
     def _quantum(self) -> Decimal:
         return Decimal(1).scaleb(-self.places)
-
-    @cached_property
-    def json(self) -> str:
-        """``to_dict()`` as JSON text, made once per version (every stored trace holds it)."""
-        return _dumps(self.to_dict())
 
     def problems(self) -> list[Problem]:
         out: list[Problem] = []
@@ -526,9 +495,10 @@ def proportional(call: MethodCall) -> MethodResult:
     actual = call.number("actual", minimum=0)
     call.check()
     w = call.weight
+    points = proportional_points(w, target, actual)
     if actual >= target:
-        return MethodResult(w, f"{_fmt(actual)} ≥ {_fmt(target)} → {_fmt(w)}")
-    return MethodResult(w * actual / target, f"{_fmt(w)} × {_fmt(actual)} / {_fmt(target)}")
+        return MethodResult(points, f"{_fmt(actual)} ≥ {_fmt(target)} → {_fmt(w)}")
+    return MethodResult(points, f"{_fmt(w)} × {_fmt(actual)} / {_fmt(target)}")
 
 
 def reverse(call: MethodCall) -> MethodResult:
@@ -537,9 +507,10 @@ def reverse(call: MethodCall) -> MethodResult:
     actual = call.number("actual", minimum=0)
     call.check()
     w = call.weight
+    points = reverse_points(w, target, actual)
     if actual <= target:
-        return MethodResult(w, f"{_fmt(actual)} ≤ {_fmt(target)} → {_fmt(w)}")
-    return MethodResult(w * target / actual, f"{_fmt(w)} × {_fmt(target)} / {_fmt(actual)}")
+        return MethodResult(points, f"{_fmt(actual)} ≤ {_fmt(target)} → {_fmt(w)}")
+    return MethodResult(points, f"{_fmt(w)} × {_fmt(target)} / {_fmt(actual)}")
 
 
 def rate(call: MethodCall) -> MethodResult:
@@ -631,24 +602,44 @@ def kernel(of: Callable) -> Callable[[Kernel], Kernel]:
     return attach
 
 
+def proportional_points(w: Decimal, target: Decimal, actual: Decimal) -> Decimal | None:
+    """``proportional``'s figure (unrounded) for finite numbers; None outside its domain."""
+    if target <= 0 or actual < 0:
+        return None
+    return w if actual >= target else w * actual / target
+
+
+def reverse_points(w: Decimal, target: Decimal, actual: Decimal) -> Decimal | None:
+    """``reverse``'s figure (unrounded) for finite numbers; None outside its domain."""
+    if target < 0 or actual < 0:
+        return None
+    return w if actual <= target else w * target / actual
+
+
 @kernel(proportional)
 def _proportional(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
-    if target is None or actual is None or target <= 0 or actual < 0:
+    if target is None or actual is None:
+        return None
+    points = proportional_points(w, target, actual)
+    if points is None:
         return None
     if actual >= target:
-        return w, f"{_fmt(actual)} ≥ {_fmt(target)} → {_fmt(w)}"
-    return w * actual / target, f"{_fmt(w)} × {_fmt(actual)} / {_fmt(target)}"
+        return points, f"{_fmt(actual)} ≥ {_fmt(target)} → {_fmt(w)}"
+    return points, f"{_fmt(w)} × {_fmt(actual)} / {_fmt(target)}"
 
 
 @kernel(reverse)
 def _reverse(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
-    if target is None or actual is None or target < 0 or actual < 0:
+    if target is None or actual is None:
+        return None
+    points = reverse_points(w, target, actual)
+    if points is None:
         return None
     if actual <= target:
-        return w, f"{_fmt(actual)} ≤ {_fmt(target)} → {_fmt(w)}"
-    return w * target / actual, f"{_fmt(w)} × {_fmt(target)} / {_fmt(actual)}"
+        return points, f"{_fmt(actual)} ≤ {_fmt(target)} → {_fmt(w)}"
+    return points, f"{_fmt(w)} × {_fmt(target)} / {_fmt(actual)}"
 
 
 @kernel(qualitative)
@@ -732,17 +723,6 @@ class NodeTrace:
                        formula=self.formula)
         return out
 
-    def to_json(self) -> str:
-        """``to_dict()`` as JSON text, written directly (what ``json.loads`` reads back)."""
-        name = _js(self.name) if type(self.name) is str else _dumps(self.name)
-        head = f'{{"name":{name},"weight":"{_fmt(self.weight)}","points":"{_fmt(self.points)}"'
-        if self.children:
-            return f'{head},"children":[{",".join(c.to_json() for c in self.children)}]}}'
-        method = _js(self.method) if type(self.method) is str else _dumps(self.method)
-        formula = _js(self.formula) if type(self.formula) is str else _dumps(self.formula)
-        return (f'{head},"method":{method},"inputs":{_json_flat(self.inputs)},'
-                f'"params":{_json_flat(self.params)},"formula":{formula}}}')
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NodeTrace:
         return cls(name=data["name"], weight=_d(data["weight"]), points=_d(data["points"]),
@@ -789,15 +769,6 @@ class ScoreTrace:
     def to_dict(self) -> dict[str, Any]:
         return {"format": TRACE_FORMAT, "rules": self.rules.to_dict(),
                 "total": _fmt(self.total), "grade": self.grade, "tree": self.root.to_dict()}
-
-    def to_json(self) -> str:
-        """``to_dict()`` as JSON text, made without the dict (a batch stores thousands)."""
-        return (f'{{"format":{TRACE_FORMAT},"rules":{self.rules.json},'
-                f'"total":"{_fmt(self.total)}","grade":{_js(self.grade)},'
-                f'"tree":{self._tree_json()}}}')
-
-    def _tree_json(self) -> str:
-        return self.root.to_json()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreTrace:

@@ -32,7 +32,7 @@ def register(group: AppGroup) -> None:
     @click.option("--year", type=int, required=True, help="Fiscal year.")
     def score_cmd(year: int):
         """Score every self-evaluation of YEAR that has its actual values (not finalized ones)."""
-        from plugins.evaluation.service import score_year
+        from plugins.evaluation.year import score_year
 
         token = actor_var.set(ACTOR)
         try:

@@ -18,7 +18,8 @@ from sqlalchemy import func, insert, select, update
 from core.models import BudgetItem, FiscalYear, State, WorkflowEvent, utcnow
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import suggestion_for
-from plugins.evaluation.service import create_for_year, score_year
+from plugins.evaluation.service import create_for_year
+from plugins.evaluation.year import score_year
 
 REASONS = ["受疫情影响部分任务延后实施。", "项目招标流程延长，进度滞后。", "实际需求低于预期，按需调整。"]
 SUMMARIES = ["项目总体按计划实施，资金使用规范；建议进一步细化绩效指标。",

@@ -1,48 +1,41 @@
 """Self-evaluations: bulk creation from approved targets, entering actuals, scoring, review.
 
-Scoring always goes through ``sheet.score_sheet(sheet_data(...))`` — for one
-evaluation on its page, for a whole year (``score_year``, the CLI) and for the
-stateless API alike. A finalized evaluation (approved by the department) cannot
+Scoring goes through ``sheet.score_sheet(sheet_data(...))`` — for one
+evaluation on its page and for the stateless API alike; a whole year
+(``year.score_year``, the CLI) uses the same points functions on the rows and
+``score_sheet`` for any sheet it does not take as it is. A finalized evaluation (approved by the department) cannot
 change; finalizing makes the result-application suggestion and calls
 ``jixiao_evaluation_finalized`` in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from functools import lru_cache
 from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import insert, select
 
 from core import contracts
-from core.audit import DIGEST_OPTION
 from core.contracts import EvaluationResult
 from core.extensions import db
-from core.jsontext import JSONText
-from core.models import BudgetItem, FiscalYear, ScoreRecord, State, utcnow
+from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
 from core.plugins import call
 from core.scores import save_score
-from core.scoring import Problem, ScoringError, hook_resolver
+from core.scoring import Problem, hook_resolver
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import (
     LETTERS,
     execution_weight,
-    find_rules,
     rules_for_year,
     suggestion_for,
 )
 from plugins.evaluation.sheet import (
-    Plans,
     SheetError,
     SheetScore,
     plain,
@@ -316,100 +309,3 @@ def self_results(year: int | None, item_ids: list[int] | None) -> list[Evaluatio
         finalized_at=ev.finalized_at, summary=ev.summary or "")
         for ev, fy, code, name in db.session.execute(query)]
 
-
-def cache(resolver: Callable) -> Callable:
-    """The plugins' methods asked once per name for a whole run, not once per indicator."""
-    return lru_cache(maxsize=64)(resolver)
-
-
-# --- a whole year at once (the CLI and the benchmark) -----------------------------------------
-
-#: the columns a year's scoring reads (plain tuples: fast to read field by field)
-EvRow = namedtuple("EvRow", "id rule_code budget spent execution_weight org_unit_id version")
-LineRow = namedtuple("LineRow", "evaluation_id level1 level2 name comparator target_value unit "
-                                "weight method actual grade ratio")
-_ev = SelfEvaluation.__table__
-#: score and grade of one evaluation, if its version is still the one read (then bumped)
-SCORE_UPDATE = update(_ev).where(_ev.c.id == bindparam("b_id"),
-                                 _ev.c.version == bindparam("b_version"),
-                                 _ev.c.finalized_at.is_(None)).values(
-    score=bindparam("score"), grade=bindparam("grade"), version=_ev.c.version + 1)
-
-
-def score_year(year: int, user: Any = None) -> tuple[int, list[tuple[int, list[Problem]]]]:
-    """Score every self-evaluation of ``year`` whose sheet is complete.
-
-    Same code path as one evaluation (``sheet_data`` → ``score_sheet``), with the
-    rows read (columns only) and the results written in batches: one INSERT of
-    the batch's ``ScoreRecord`` rows (traces as JSON text, ``ScoreTrace.to_json``)
-    and one UPDATE of score and grade, each audited as one digest entry naming
-    the batch. Returns (scored, [(id, problems)]). Finalized evaluations keep
-    their score.
-    """
-    ev_t = SelfEvaluation.__table__
-    fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
-    ids = list(db.session.scalars(select(ev_t.c.id).where(
-        ev_t.c.fiscal_year_id == fy_id, ev_t.c.finalized_at.is_(None),
-        ev_t.c.spent.is_not(None)).order_by(ev_t.c.id)))
-    batch = YearBatch(year, user)
-    scored, failed = 0, []
-    for i in range(0, len(ids), BATCH):
-        done, problems = batch.score(ids[i:i + BATCH])
-        scored += done
-        failed += problems
-    return scored, failed
-
-
-class YearBatch:
-    """The scoring of one year's evaluations, batch by batch (``score`` one list of ids)."""
-
-    def __init__(self, year: int, user: Any = None):
-        self.year = year
-        self.resolver = cache(hook_resolver(current_app))
-        self.rules_of = lru_cache(maxsize=16)(find_rules)
-        self.plans = Plans()
-        self.computed_by = getattr(user, "id", None)
-
-    def score(self, chunk: list[int]) -> tuple[int, list[tuple[int, list[Problem]]]]:
-        """Score the unfinalized evaluations among ``chunk``; finalized ones keep their score
-        (re-checked here and in the UPDATE: one finalized meanwhile fails the batch)."""
-        ev_t, line_t = SelfEvaluation.__table__, SelfEvaluationLine.__table__
-        ev_cols = [ev_t.c[k] for k in EvRow._fields]
-        line_cols = [line_t.c[k] for k in LineRow._fields]
-        failed = []
-        evs = map(EvRow._make, db.session.execute(
-            select(*ev_cols).where(ev_t.c.id.in_(chunk), ev_t.c.finalized_at.is_(None))
-            .order_by(ev_t.c.id)))
-        by_ev = {k: list(g) for k, g in groupby(map(LineRow._make, db.session.execute(
-            select(*line_cols).where(line_t.c.evaluation_id.in_(chunk))
-            .order_by(line_t.c.evaluation_id, line_t.c.position))), key=itemgetter(0))}
-        now = utcnow()
-        updates, records = [], []
-        for ev in evs:
-            try:
-                try:
-                    rules = self.rules_of(ev.rule_code or None)
-                except ScoringError as exc:
-                    raise SheetError(exc.problems) from None
-                result = score_sheet(sheet_data(ev, by_ev.get(ev.id, ())), rules,
-                                     self.resolver, self.plans)
-            except SheetError as exc:
-                failed.append((ev.id, exc.problems))
-                continue
-            updates.append({"b_id": ev.id, "b_version": ev.version, "score": result.score,
-                            "grade": result.grade})
-            records.append({"object_type": ev_t.name, "object_id": ev.id, "purpose": PURPOSE,
-                            "rule_code": result.trace.rules.code, "total": result.score,
-                            "grade": result.grade, "trace": JSONText(result.trace.to_json()),
-                            "org_unit_id": ev.org_unit_id, "computed_by_id": self.computed_by,
-                            "created_at": now, "updated_at": now})
-        if updates:
-            batch = {DIGEST_OPTION: f"evaluation score {self.year}: ids {chunk[0]}–{chunk[-1]}"}
-            changed = db.session.execute(SCORE_UPDATE.values(scored_at=now, updated_at=now),
-                                         updates, execution_options=batch).rowcount
-            if changed != len(updates):  # an evaluation was changed or finalized meanwhile
-                raise StaleDataError(f"{len(updates) - changed} self-evaluations of "
-                                     f"{self.year} changed while they were scored; score the "
-                                     "year again")
-            db.session.execute(insert(ScoreRecord.__table__), records, execution_options=batch)
-        return len(updates), failed

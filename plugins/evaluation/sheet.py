@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from itertools import product
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -49,7 +48,6 @@ from core.scoring import (
     score,
 )
 from core.scoring import method_label as core_method_label
-from core.scoring_plan import SheetPlan
 from plugins.evaluation.rules import execution_weight, find_rules
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
@@ -149,13 +147,27 @@ class SheetScore:
 
 # --- the two methods the core does not have -------------------------------------------
 
+def execution_points(w: Decimal, budget: Decimal, spent: Decimal) -> Decimal | None:
+    """weight × min(spent / budget, 1) for finite numbers; None outside the domain."""
+    if budget <= 0 or spent < 0:
+        return None
+    return w * min(spent / budget, Decimal(1))
+
+
+def equal_points(w: Decimal, target: Decimal, actual: Decimal) -> Decimal | None:
+    """weight × max(0, 1 − |actual − target| / |target|); None for a target of 0."""
+    if target == 0:
+        return None
+    return w * max(Decimal(0), 1 - abs(actual - target) / abs(target))
+
+
 def budget_execution(call: MethodCall) -> MethodResult:
     """Execution points: weight × min(spent / budget, 1)."""
     budget = call.number("budget", above=0)
     spent = call.number("spent", minimum=0)
     call.check()
     w = call.weight
-    return MethodResult(w * min(spent / budget, Decimal(1)),
+    return MethodResult(execution_points(w, budget, spent),  # type: ignore[arg-type]
                         f"{w} × min({spent} / {budget}, 1)")
 
 
@@ -164,28 +176,29 @@ def equal(call: MethodCall) -> MethodResult:
     target = call.number("target")
     actual = call.number("actual")
     call.check()
-    if target == 0:
+    points = equal_points(call.weight, target, actual)
+    if points is None:
         raise ScoringError(Problem("target", _l("An “=” target cannot be 0.")))
     w = call.weight
-    share = max(Decimal(0), 1 - abs(actual - target) / abs(target))
-    return MethodResult(w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)")
+    return MethodResult(points, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)")
 
 
 @kernel(budget_execution)
 def _budget_execution(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     budget, spent = number_or_none(inputs.get("budget")), number_or_none(inputs.get("spent"))
-    if budget is None or spent is None or budget <= 0 or spent < 0:
+    points = None if budget is None or spent is None else execution_points(w, budget, spent)
+    if points is None:
         return None
-    return w * min(spent / budget, Decimal(1)), f"{w} × min({spent} / {budget}, 1)"
+    return points, f"{w} × min({spent} / {budget}, 1)"
 
 
 @kernel(equal)
 def _equal(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     target, actual = number_or_none(inputs.get("target")), number_or_none(inputs.get("actual"))
-    if target is None or actual is None or target == 0:
+    points = None if target is None or actual is None else equal_points(w, target, actual)
+    if points is None:
         return None
-    share = max(Decimal(0), 1 - abs(actual - target) / abs(target))
-    return w * share, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)"
+    return points, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)"
 
 
 METHODS = {"budget_execution": budget_execution, "equal": equal}
@@ -341,25 +354,13 @@ def _target_text(raw: Mapping[str, Any]) -> str:
     return "" if raw.get("target") is None else str(raw.get("target"))
 
 
-class Plans(dict):
-    """What one run (one resolver) reuses from sheet to sheet: the parsed fixed fields of
-    indicators and the checked sheet shapes (``core.scoring_plan.SheetPlan``)."""
-
-    def bounded(self) -> Plans:
-        if len(self) > 20_000:
-            self.clear()
-        return self
-
-
 def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
-                resolver: Resolver | None = None, plans: Plans | None = None) -> SheetScore:
+                resolver: Resolver | None = None) -> SheetScore:
     """Score a sheet given as plain data; raises ``SheetError`` naming every bad field.
 
-    One code path for every caller: the sheet's shape (names, weights, methods) is
-    checked and laid out once (``SheetPlan``) and scored with the methods' kernels;
-    anything the plan leaves to the engine is scored by ``core.scoring.score``,
-    which gives the same figures and names every problem. ``plans`` (optional)
-    keeps parsed indicators and shapes from sheet to sheet within one run.
+    The fields are checked here (every problem named by its input field); the
+    tree is scored by the core engine (``core.scoring.score``), which checks the
+    sheet's shape (names, weights, methods) and gives the trace.
     """
     problems: list[Problem] = []
     if rules is None:
@@ -383,19 +384,13 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
     groups: dict[str, dict[str, list[tuple[Static, dict[str, Any]]]]] = {}
     paths: dict[str, int] = {}
     leaves = []
-    shape = []
     for n, raw in enumerate(raw_lines):
         where = f"indicators.{n}"
         if not isinstance(raw, Mapping):
             problems.append(Problem(where, _l("Each indicator must be an object.")))
             continue
         before = len(problems)
-        fixed = _fixed(raw) if plans is not None else None
-        static = plans.get(fixed) if fixed is not None else None  # type: ignore[union-attr]
-        if static is None:
-            static = _static(raw, where, problems)
-            if fixed is not None and len(problems) == before:
-                plans.bounded()[fixed] = static  # type: ignore[union-attr]
+        static = _static(raw, where, problems)
         inputs = _inputs(raw, where, static, levels, problems)
         if len(problems) > before:
             continue
@@ -407,53 +402,27 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
             continue
         paths[path] = n
         groups.setdefault(l1, {}).setdefault(l2, []).append((static, inputs))
-        shape.append(fixed)
         leaves.append((path, name, comparator, _target_text(raw),
                        str(raw.get("grade") if comparator == "qualitative"
                            else raw.get("actual")), static[3]))
     if problems:
         raise SheetError(problems)
-    ordered = [{"budget": budget, "spent": spent}] + [
-        inputs for l2s in groups.values() for kids in l2s.values() for _s, inputs in kids]
-    # the shape: the indicators' fixed fields as given (20 and 20.00 are two shapes)
-    key = (rules.json, str(exec_weight), tuple(shape)) \
-        if plans is not None and None not in shape else None
-    plan = plans.get(key) if key is not None else None  # type: ignore[union-attr]
-    if plan is None:
-        plan = SheetPlan.make(_tree(exec_weight, groups, with_inputs=False), rules, resolver)
-        if key is not None and plan is not None:
-            plans.bounded()[key] = plan  # type: ignore[union-attr]
-    trace = plan.score(ordered) if plan is not None else None
-    if trace is None:
-        tree = _tree(exec_weight, groups, with_inputs=True, execution=ordered[0])
-        try:
-            trace = score(tree, rules, resolver)
-        except ScoringError as exc:
-            raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
+    tree = _tree(exec_weight, groups, {"budget": budget, "spent": spent})  # type: ignore[arg-type]
+    try:
+        trace = score(tree, rules, resolver)
+    except ScoringError as exc:
+        raise SheetError([_field_problem(p, paths) for p in exc.problems]) from None
     return SheetScore(trace, tuple(leaves))
 
 
-#: the types of fixed fields that may be a key: text or nothing (20 and "20.00" must not meet)
-_TEXT_TYPES = frozenset(product((str, type(None)), repeat=len(_FIXED)))
-
-
-def _fixed(raw: Mapping[str, Any]) -> tuple | None:
-    """The fixed fields as a key, when all are text or missing."""
-    get = raw.get
-    key = (get("level1"), get("level2"), get("name"), get("comparator"), get("weight"),
-           get("method"), get("unit"))
-    return key if tuple(map(type, key)) in _TEXT_TYPES else None
-
-
-def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]], *,
-          with_inputs: bool, execution: Mapping[str, Any] | None = None) -> Indicator:
+def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]],
+          execution: Mapping[str, Any]) -> Indicator:
     """The engine's tree: budget execution, then level 1 → level 2 → indicators."""
     return Indicator(ROOT, children=[
-        Indicator(EXECUTION, exec_weight, "budget_execution",
-                  dict(execution) if with_inputs and execution else {}),
+        Indicator(EXECUTION, exec_weight, "budget_execution", dict(execution)),
         *(Indicator(l1, children=[
             Indicator(l2, children=[
-                Indicator(static[0][2], static[2], static[3], inputs if with_inputs else {})
+                Indicator(static[0][2], static[2], static[3], inputs)
                 for static, inputs in kids])
             for l2, kids in l2s.items()])
           for l1, l2s in groups.items())])

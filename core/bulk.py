@@ -1,0 +1,83 @@
+"""Set-based passes over a whole district's rows at the speed of the driver.
+
+For a job that reads 100,000s of rows and writes one figure back per row (the
+year's self-evaluation scores), SQLAlchemy's ``Row`` objects, result processors
+and per-row parameter processing cost 2–3 × the database work itself
+(docs/bench.md, ``evaluation_scoring``). These helpers keep SQLAlchemy for what
+it is good at — building and compiling the statement for the dialect, the
+session's transaction — and hand the rows straight to and from the DB-API
+cursor of that same transaction:
+
+* ``driver_rows(session, select)`` — the rows as plain tuples, values as the
+  driver gives them (``exact`` turns a NUMERIC value into a ``Decimal`` on every
+  backend);
+* ``driver_update(session, update, rows, batch=…)`` — an ``executemany`` of
+  one statement, audited as one digest entry (``core.audit.digest_entry``) exactly
+  like a bulk ORM statement with ``DIGEST_OPTION``; returns the rows changed.
+
+Parameter values must be what the driver takes on both backends: ``int``,
+``str`` (a ``Decimal`` as its text), ``None``, ``datetime``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.sql import Select, Update
+
+from core.audit import log_digest
+
+
+def _compiled(session, stmt) -> tuple[Any, Any]:
+    """The session's connection, and ``stmt`` compiled for it with named parameters."""
+    conn = session.connection()
+    dialect = conn.dialect
+    if dialect.paramstyle in ("qmark", "numeric", "format"):  # positional: use names instead
+        dialect = type(dialect)(paramstyle="named")
+    return conn, stmt.compile(dialect=dialect)
+
+
+def driver_rows(session, stmt: Select) -> list[tuple]:
+    """Every row of ``stmt`` as a plain tuple, read on the session's transaction."""
+    conn, compiled = _compiled(session, stmt)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(compiled.string, compiled.params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def driver_update(session, stmt: Update, rows: list[dict[str, Any]], *, batch: str) -> int:
+    """``executemany`` of ``stmt`` with ``rows`` (one dict of bind values each), audited as
+    one digest entry naming ``batch``; returns how many rows the database changed."""
+    if not rows:
+        return 0
+    conn, compiled = _compiled(session, stmt)
+    fixed = {k: v for k, v in compiled.params.items() if k not in rows[0]}
+    driver_fixed = {k: _driver_value(compiled, k, v) for k, v in fixed.items()}
+    params = [{**driver_fixed, **row} for row in rows] if fixed else rows
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(compiled.string, params)
+        changed = cursor.rowcount
+    finally:
+        cursor.close()
+    log_digest(conn, "bulk_update", stmt.table.name, str(stmt.compile()), batch, rows, fixed)
+    return changed
+
+
+def _driver_value(compiled: Any, key: str, value: Any) -> Any:
+    """A statement's own value (``values(scored_at=now)``) as its type stores it."""
+    dialect = compiled.dialect
+    process = compiled.binds[key].type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process is not None else value
+
+
+def exact(value: Any) -> Decimal | None:
+    """A NUMERIC column's value as the exact ``Decimal`` (SQLite gives ints and floats)."""
+    kind = type(value)
+    if kind is Decimal or value is None:
+        return value
+    return Decimal(value) if kind is int else Decimal(repr(value))
