@@ -219,10 +219,7 @@ class RowScorer:
                 p = kind(w, t, a)
                 if p is None:
                     return None
-            p = p.quantize(quantum, rounding)
-            if not 0 <= p <= w:
-                return None
-            total += p
+            total += p.quantize(quantum, rounding)  # within 0–weight by each formula
             weight_sum += w
         if weight_sum != r.total_weight:
             return None
