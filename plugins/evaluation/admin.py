@@ -118,8 +118,8 @@ class SelfEvaluationView(ScopedModelView):
     def score_page(self):
         """The score screen: per indicator the target, the actual, the method and the points."""
         ev = self._evaluation()
-        record = latest_score(db.session, ev, service.PURPOSE)
-        nodes = dict(trace_of(record).lines()) if record is not None else {}
+        trace = service.current_trace(ev)
+        nodes = dict(trace.lines()) if trace is not None else {}
         rows = [(line, nodes.get(f"{line.level1}/{line.level2}/{line.name}"))
                 for line in ev.lines]
         actions = service.WORKFLOW.allowed_actions(ev, current_user)
@@ -129,7 +129,7 @@ class SelfEvaluationView(ScopedModelView):
             actions = []
         return self.render(
             "evaluation/score.html", ev=ev, rows=rows, execution=nodes.get(EXECUTION),
-            record=record, root=ROOT, editable=editable, actions=actions,
+            root=ROOT, editable=editable, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(ev.state),
             grade_label=_grade(ev.grade), signs=COMPARATOR_SIGNS, grades=GRADES,
             grade_names=dict(GRADES), method_label=method_label, formula=_formula,

@@ -25,8 +25,8 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
 from core.plugins import call
-from core.scores import save_score
-from core.scoring import Problem, hook_resolver
+from core.scores import latest_score, save_score, trace_of
+from core.scoring import Problem, ScoreTrace, hook_resolver
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import (
@@ -169,6 +169,18 @@ def sheet_data(ev: Any, lines: Iterable[Any]) -> dict[str, Any]:
 
 def compute(ev: SelfEvaluation) -> SheetScore:
     return score_sheet(sheet_data(ev, ev.lines), resolver=hook_resolver(current_app))
+
+
+def current_trace(ev: SelfEvaluation) -> ScoreTrace | None:
+    """What the score screen explains: the frozen trace of a finalized evaluation, else the
+    trace of its lines as they are now (None while values are missing or wrong)."""
+    if ev.finalized_at is not None:
+        record = latest_score(db.session, ev, PURPOSE)
+        return trace_of(record) if record is not None else None
+    try:
+        return compute(ev).trace
+    except SheetError:
+        return None
 
 
 # --- entering actuals, scoring, review ------------------------------------------------------
