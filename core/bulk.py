@@ -15,8 +15,13 @@ cursor of that same transaction:
   one statement, audited as one digest entry (``core.audit.digest_entry``) exactly
   like a bulk ORM statement with ``DIGEST_OPTION``; returns the rows changed.
 
-Parameter values must be what the driver takes on both backends: ``int``,
-``str`` (a ``Decimal`` as its text), ``None``, ``datetime``.
+Parameter values of the rows must be what the driver takes on both backends:
+``int``, ``str`` (a ``Decimal`` as its text), ``None``; the statement's own
+values (``values(scored_at=now)``) go through their column types.
+
+These bypass the row scope of ``core.scope`` (an ORM listener), so they refuse
+to run inside a request: they are for commands and scheduled jobs, which act
+on the whole district anyway.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy.sql import Select, Update
 
 from core.audit import log_digest
@@ -31,6 +37,9 @@ from core.audit import log_digest
 
 def _compiled(session, stmt) -> tuple[Any, Any]:
     """The session's connection, and ``stmt`` compiled for it with named parameters."""
+    if has_request_context():
+        raise RuntimeError("core.bulk reads and writes without row scope: use it in "
+                           "commands and jobs, not in requests")
     conn = session.connection()
     dialect = conn.dialect
     if dialect.paramstyle in ("qmark", "numeric", "format"):  # positional: use names instead

@@ -186,9 +186,12 @@ def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, t
         ev.finalized_at = utcnow()  # finalized between the read and the batch's UPDATE
         db.session.commit()
         # the UPDATE refuses it, and the run says so instead of reporting it scored
-        with app.test_request_context(), pytest.raises(StaleDataError):
+        with pytest.raises(StaleDataError):
             _score_batch(2025, read, RowScorer(hook_resolver(app)))
         db.session.rollback()
+        # the bulk path bypasses row scope, so a request may not use it
+        with app.test_request_context(), pytest.raises(RuntimeError, match="row scope"):
+            score_year(2025)
         # a run that starts after the finalization leaves it alone
         scored, failed = score_year(2025)
         assert scored > 0 and not failed
