@@ -27,6 +27,7 @@ on the whole district anyway.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from flask import has_request_context
@@ -35,24 +36,29 @@ from sqlalchemy.sql import Select, Update
 from core.audit import log_digest
 
 
-def _compiled(session, stmt) -> tuple[Any, Any]:
-    """The session's connection, and ``stmt`` compiled for it with named parameters."""
+def _connection(session) -> Any:
     if has_request_context():
         raise RuntimeError("core.bulk reads and writes without row scope: use it in "
                            "commands and jobs, not in requests")
-    conn = session.connection()
-    dialect = conn.dialect
-    if dialect.paramstyle in ("qmark", "numeric", "format"):  # positional: use names instead
-        dialect = type(dialect)(paramstyle="named")
-    return conn, stmt.compile(dialect=dialect)
+    return session.connection()
 
 
-def driver_rows(session, stmt: Select) -> list[tuple]:
-    """Every row of ``stmt`` as a plain tuple, read on the session's transaction."""
-    conn, compiled = _compiled(session, stmt)
+@lru_cache(maxsize=64)
+def _compiled(stmt: Any, dialect_class: type) -> Any:
+    """``stmt`` compiled once per dialect, with named parameters (``:name``/``%(name)s``)."""
+    named = {"paramstyle": "named"} \
+        if dialect_class.default_paramstyle in ("qmark", "numeric", "format") else {}
+    return stmt.compile(dialect=dialect_class(**named))
+
+
+def driver_rows(session, stmt: Select, params: dict[str, Any] | None = None) -> list[tuple]:
+    """Every row of ``stmt`` (given ``params`` for its ``bindparam``s) as a plain tuple,
+    read on the session's transaction. Pass the same statement object to reuse its SQL."""
+    conn = _connection(session)
+    compiled = _compiled(stmt, type(conn.dialect))
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(compiled.string, compiled.params)
+        cursor.execute(compiled.string, {**compiled.params, **(params or {})})
         return cursor.fetchall()
     finally:
         cursor.close()
@@ -63,7 +69,8 @@ def driver_update(session, stmt: Update, rows: list[dict[str, Any]], *, batch: s
     one digest entry naming ``batch``; returns how many rows the database changed."""
     if not rows:
         return 0
-    conn, compiled = _compiled(session, stmt)
+    conn = _connection(session)
+    compiled = _compiled(stmt, type(conn.dialect))
     fixed = {k: v for k, v in compiled.params.items() if k not in rows[0]}
     driver_fixed = {k: _driver_value(compiled, k, v) for k, v in fixed.items()}
     params = [{**driver_fixed, **row} for row in rows] if fixed else rows
@@ -73,8 +80,13 @@ def driver_update(session, stmt: Update, rows: list[dict[str, Any]], *, batch: s
         changed = cursor.rowcount
     finally:
         cursor.close()
-    log_digest(conn, "bulk_update", stmt.table.name, str(stmt.compile()), batch, rows, fixed)
+    log_digest(conn, "bulk_update", stmt.table.name, _logged_sql(stmt), batch, rows, fixed)
     return changed
+
+
+@lru_cache(maxsize=64)
+def _logged_sql(stmt: Any) -> str:
+    return str(stmt.compile())
 
 
 def _driver_value(compiled: Any, key: str, value: Any) -> Any:

@@ -75,8 +75,13 @@ SCORE_UPDATE = update(_ev).where(_ev.c.id == bindparam("b_id"),
                                  _ev.c.version == bindparam("b_version"),
                                  _ev.c.finalized_at.is_(None)).values(
     score=bindparam("score"), grade=bindparam("grade"), version=_ev.c.version + 1)
+#: the lines of an id range (an index range scan; those of other evaluations are skipped)
+LINES = select(*[_line.c[k] for k in LINE_COLUMNS]).where(
+    _line.c.evaluation_id.between(bindparam("lo"), bindparam("hi"))).order_by(
+    _line.c.evaluation_id, _line.c.position)
 QUALITATIVE = "qualitative"
-_NAME, _PATH = itemgetter(3), itemgetter(1, 2, 3)  # of a line row
+_EV, _NAME, _PATH = itemgetter(0), itemgetter(3), itemgetter(1, 2, 3)  # of a line row
+_END = (None, ())
 #: the numeric methods scored from the rows, and the method each belongs to
 POINTS = {"proportional": proportional_points, "reverse": reverse_points,
           "equal": equal_points}
@@ -95,37 +100,38 @@ def score_year(year: int, user: Any = None) -> tuple[int, Failures]:
         _ev.c.fiscal_year_id == fy_id, _ev.c.finalized_at.is_(None),
         _ev.c.spent.is_not(None)).order_by(_ev.c.id))
     scorer = RowScorer(hook_resolver(current_app))
+    now = utcnow()
+    write = SCORE_UPDATE.values(scored_at=now, updated_at=now)
     scored, failed = 0, []
     for i in range(0, len(evs), BATCH):
-        done, problems = _score_batch(year, evs[i:i + BATCH], scorer)
+        done, problems = _score_batch(year, evs[i:i + BATCH], scorer, write)
         scored += done
         failed += problems
     return scored, failed
 
 
-def _score_batch(year: int, evs: list[tuple],
-                 scorer: RowScorer) -> tuple[int, Failures]:
-    """Score ``evs`` (rows of ``EV_COLUMNS``, by id) and write their scores."""
-    # the lines of the id range (an index range scan); those of other evaluations are skipped
-    lines = driver_rows(db.session, select(*[_line.c[k] for k in LINE_COLUMNS])
-                        .where(_line.c.evaluation_id.between(evs[0][0], evs[-1][0]))
-                        .order_by(_line.c.evaluation_id, _line.c.position))
-    by_ev = {k: list(g) for k, g in groupby(lines, key=itemgetter(0))}
+def _score_batch(year: int, evs: list[tuple], scorer: RowScorer,
+                 write: Any) -> tuple[int, Failures]:
+    """Score ``evs`` (rows of ``EV_COLUMNS``, by id) and write their scores with ``write``
+    (``SCORE_UPDATE`` with its time stamps)."""
+    lines = driver_rows(db.session, LINES, {"lo": evs[0][0], "hi": evs[-1][0]})
+    groups = groupby(lines, key=_EV)
+    key, group = next(groups, _END)
     updates, failed = [], []
     with decimal.localcontext(CONTEXT):
-        for ev in evs:
+        for ev in evs:  # both in id order
             ev_id = ev[0]
-            found = scorer.score(ev, by_ev.get(ev_id, ()))
+            while key is not None and key < ev_id:
+                key, group = next(groups, _END)
+            found = scorer.score(ev, list(group) if key == ev_id else [])
             if type(found) is list:
                 failed.append((ev_id, found))
                 continue
             updates.append({"b_id": ev_id, "b_version": ev[5], "score": str(found[0]),
                             "grade": found[1]})
     if updates:
-        now = utcnow()
-        changed = driver_update(
-            db.session, SCORE_UPDATE.values(scored_at=now, updated_at=now), updates,
-            batch=f"evaluation score {year}: ids {evs[0][0]}–{evs[-1][0]}")
+        changed = driver_update(db.session, write, updates,
+                                batch=f"evaluation score {year}: ids {evs[0][0]}–{evs[-1][0]}")
         if changed != len(updates):  # an evaluation was changed or finalized meanwhile
             raise StaleDataError(f"{len(updates) - changed} self-evaluations of {year} "
                                  "changed while they were scored; score the year again")

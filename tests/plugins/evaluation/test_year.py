@@ -161,7 +161,13 @@ def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, t
     from core.models import utcnow
     from core.scoring import hook_resolver
     from plugins.evaluation.models import SelfEvaluation
-    from plugins.evaluation.year import EV_COLUMNS, RowScorer, _score_batch, score_year
+    from plugins.evaluation.year import (
+        EV_COLUMNS,
+        SCORE_UPDATE,
+        RowScorer,
+        _score_batch,
+        score_year,
+    )
 
     item_id = target_item()
     result = app.test_cli_runner().invoke(
@@ -187,7 +193,8 @@ def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, t
         db.session.commit()
         # the UPDATE refuses it, and the run says so instead of reporting it scored
         with pytest.raises(StaleDataError):
-            _score_batch(2025, read, RowScorer(hook_resolver(app)))
+            _score_batch(2025, read, RowScorer(hook_resolver(app)),
+                         SCORE_UPDATE.values(scored_at=utcnow(), updated_at=utcnow()))
         db.session.rollback()
         # the bulk path bypasses row scope, so a request may not use it
         with app.test_request_context(), pytest.raises(RuntimeError, match="row scope"):
