@@ -89,7 +89,7 @@ POINTS = {"proportional": proportional_points, "reverse": reverse_points,
 Failures = list[tuple[int, list[Problem]]]
 
 
-def score_year(year: int, user: Any = None) -> tuple[int, Failures]:
+def score_year(year: int) -> tuple[int, Failures]:
     """Score every unfinalized self-evaluation of ``year`` with an amount spent.
 
     Returns (scored, [(id, problems)]): a sheet with a problem keeps its old
