@@ -9,6 +9,11 @@ Writes are checked in ``after_flush`` (inside the flush's transaction, so a
 refusal rolls it back), when foreign keys set through relationships are known:
 a scoped row may only be created in, moved into or deleted from the user's scope.
 
+Core statements (``connection.execute``) are not reached by the loader criteria: code
+that reads scoped rows with one adds ``*visible(Model)`` to its WHERE clause, and code
+that writes a row with one calls ``check_writes([obj])`` first (``core.audit.insert_row``
+does) — the same rules, from the same ``scope_criteria``/``scope_allows``.
+
 A model is scoped when it has a ``scope_criteria`` classmethod (``OrgScoped``
 gives one based on ``org_unit_id``). Code that must see everything (login,
 audit, jobs, CLI) runs outside a request or uses ``unscoped()``.
@@ -172,6 +177,34 @@ def _scope_options(principal: Principal, classes: tuple[type, ...]) -> list[Any]
         _options.clear()
     _options[key] = options
     return options
+
+
+#: the criteria of one model for one principal, for Core statements (bounded like ``_options``)
+_criteria: dict[tuple[Principal, type], list[Any]] = {}
+
+
+def visible(model: type) -> list[Any]:
+    """The WHERE criteria that keep a Core statement on ``model`` within the current
+    principal's scope, to unpack into ``.where(*visible(Model))``; empty when nothing
+    limits it (no logged-in user, ``unscoped()``, or a principal that sees every row)."""
+    principal = _active_principal({})
+    if principal is None or not hasattr(model, "scope_criteria"):
+        return []
+    key = principal, model
+    criteria = _criteria.get(key)
+    if criteria is None:
+        rule = model.scope_criteria(principal)
+        criteria = [] if rule is None else [rule]
+        if len(_criteria) >= OPTIONS_CACHE_SIZE:
+            _criteria.clear()
+        _criteria[key] = criteria
+    return criteria
+
+
+def check_writes(objects: list[Any]) -> None:
+    """Refuse (``ScopeError``) a row the current principal may not write: what the flush
+    checks, for rows written by a Core statement."""
+    _refuse_out_of_scope(_active_principal({}), objects)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -58,7 +58,12 @@ class ApiBlueprint(_SmorestBlueprint):
         self.register_error_handler(StaleDataError, _conflict)
 
     def arguments(self, schema, **kwargs):
-        """flask-smorest's ``arguments``; every integer is kept in the database's range."""
+        """flask-smorest's ``arguments``; every integer is kept in the database's range.
+
+        A schema class is made an instance here, once: webargs would otherwise build a
+        new instance for every request (the OpenAPI document is the same either way)."""
+        if isinstance(schema, type):
+            schema = schema()
         bound_integers(schema)
         return super().arguments(schema, **kwargs)
 
@@ -136,15 +141,23 @@ def _authenticate():
     return _refuse_bad_json() or _refuse_nul()
 
 
-def _refuse_bad_json():
-    """A JSON body that does not parse is refused before any route code runs."""
+_NO_BODY = object()
+
+
+def _json_body():
+    """The request's JSON body, parsed once per request (``_NO_BODY``: none to parse)."""
     if request.method in SAFE_METHODS or not request.is_json:
-        return None
+        return _NO_BODY
     body = request.get_data(cache=True)
     if not body.strip():
-        return None
+        return _NO_BODY
+    return json.loads(body)
+
+
+def _refuse_bad_json():
+    """A JSON body that does not parse is refused before any route code runs."""
     try:
-        json.loads(body)
+        g.jixiao_json_body = _json_body()
     except ValueError as exc:
         return error_response(400, "bad_json", _("The request body is not valid JSON."),
                               {"json": [str(exc)]})
@@ -169,19 +182,20 @@ def _nul_field(value, path: str = "_body") -> str | None:
 
 def _refuse_nul():
     """Text with a NUL character (PostgreSQL cannot store or compare it) is a 422."""
-    where: dict[str, dict[str, list[str]]] = {}
-    message = _("Text may not contain the NUL character (\\u0000).")
+    where: dict[str, list[str]] = {}
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            where.setdefault("query", {})[name.replace("\x00", "")] = [message]
-    if request.method not in SAFE_METHODS and request.is_json and \
-            request.get_data(cache=True).strip():
-        field = _nul_field(json.loads(request.get_data(cache=True)))
-        if field is not None:
-            where["json"] = {field: [message]}
+            where.setdefault("query", []).append(name.replace("\x00", ""))
+    body = g.get("jixiao_json_body", _NO_BODY)
+    field = None if body is _NO_BODY else _nul_field(body)
+    if field is not None:
+        where["json"] = [field]
     if not where:
         return None
-    return error_response(422, "validation_error", message, where)
+    message = _("Text may not contain the NUL character (\\u0000).")  # only when refusing
+    return error_response(422, "validation_error", message,
+                          {location: {name: [message] for name in names}
+                           for location, names in where.items()})
 
 
 def _route_permission() -> str | None:

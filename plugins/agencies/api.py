@@ -159,7 +159,7 @@ def get_work_log(log_id: int):
 @requires("work_log.write")
 def create_work_log(data):
     """Log work on one of the agency's approved, open engagements."""
-    eng = db.session.scalar(select(Engagement).where(Engagement.id == data["engagement_id"]))
+    eng = service.engagement_for_log(data["engagement_id"])
     if eng is None:
         return _invalid({"engagement_id": [_("Unknown engagement.")]})
     parsed = service.parse_log(data)
@@ -167,8 +167,7 @@ def create_work_log(data):
     if parsed.errors:
         return _invalid(parsed.errors)
     log = service.create_log(eng, parsed, current_user, submit=data["submit"])
-    db.session.expunge(log)  # answered as flushed: no re-read after the commit
-    db.session.commit()
+    db.session.commit()  # the log is answered as written: no re-read after the commit
     return log
 
 
