@@ -274,15 +274,15 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
     """INSERT one ``model`` row with a Core statement and log its ``create`` entry.
 
     What a flush of ``model(**values)`` does, at a fraction of the ORM's cost: the
-    row scope's write check first (``core.scope.check_writes``, nothing is written
-    when it refuses), the column defaults, then the same audit entry as the flush
-    writes (every column as stored, read back by ``RETURNING``). Returns a transient
-    instance (not in the session) holding every column.
+    column defaults, the row scope's write check (``core.scope.check_writes``; like
+    the flush's, it runs after the write inside the transaction and raises
+    ``ScopeError``, so the caller's rollback leaves nothing written), then the same
+    audit entry as the flush writes (every column as stored, read back by
+    ``RETURNING``). Returns a transient instance (not in the session) holding every
+    column.
     """
     from core.scope import check_writes
 
-    obj = model(**values)
-    check_writes([obj])
     table = model.__table__
     if table.name in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
@@ -291,8 +291,10 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
         stmt = _INSERTS[table] = insert(table).returning(*table.c)
     connection = session.connection()
     row = connection.execute(stmt, values).one()._mapping
-    for attr in inspect(model).column_attrs:
-        setattr(obj, attr.key, row[attr.columns[0]])
+    obj = model(**{attr.key: row[attr.columns[0]] for attr in inspect(model).column_attrs})
+    # like the flush's check, after the write and in its transaction: a refusal raises
+    # before the commit, and the caller (every error handler) rolls the transaction back
+    check_writes([obj])
     if table.name in _EXCLUDED:
         return obj
     user_id, username = _actor()
@@ -369,12 +371,17 @@ event.listen(AuditLog, "before_insert", _refuse)
 
 # --- the chain --------------------------------------------------------------------
 
+_READ_HEAD = select(AuditHead.__table__.c.last_id, AuditHead.__table__.c.last_hash).where(
+    AuditHead.__table__.c.id == 1)
+_LOCK_HEAD = _READ_HEAD.with_for_update()  # built once: compiled once
+
+
 def _lock_head(connection: Any) -> tuple[int, str]:
     """Lock the chain's tip (creating it once, race-free) for this transaction; its values."""
     head_t = AuditHead.__table__
-    read = select(head_t.c.last_id, head_t.c.last_hash).where(head_t.c.id == 1)
+    read = _READ_HEAD
     if connection.dialect.name == "postgresql":
-        head = connection.execute(read.with_for_update()).first()
+        head = connection.execute(_LOCK_HEAD).first()
         if head is not None:
             return head.last_id, head.last_hash
     # SQLite has no FOR UPDATE: a write takes the database's write lock

@@ -180,25 +180,46 @@ def _scope_options(principal: Principal, classes: tuple[type, ...]) -> list[Any]
 
 
 #: the criteria of one model for one principal, for Core statements (bounded like ``_options``)
-_criteria: dict[tuple[Principal, type], list[Any]] = {}
+_criteria: dict[tuple[Principal, type], tuple[Any, ...]] = {}
+_NO_CRITERIA: tuple[Any, ...] = ()
 
 
-def visible(model: type) -> list[Any]:
+def visible(model: type) -> tuple[Any, ...]:
     """The WHERE criteria that keep a Core statement on ``model`` within the current
     principal's scope, to unpack into ``.where(*visible(Model))``; empty when nothing
-    limits it (no logged-in user, ``unscoped()``, or a principal that sees every row)."""
+    limits it (no logged-in user, ``unscoped()``, or a principal that sees every row).
+
+    The same tuple object is returned for the same principal and model, so a caller
+    may keep the statement it built with it (see ``scoped_statement``)."""
     principal = _active_principal({})
     if principal is None or not hasattr(model, "scope_criteria"):
-        return []
+        return _NO_CRITERIA
     key = principal, model
     criteria = _criteria.get(key)
     if criteria is None:
         rule = model.scope_criteria(principal)
-        criteria = [] if rule is None else [rule]
+        criteria = _NO_CRITERIA if rule is None else (rule,)
         if len(_criteria) >= OPTIONS_CACHE_SIZE:
             _criteria.clear()
+            _statements.clear()
         _criteria[key] = criteria
     return criteria
+
+
+_statements: dict[tuple[Any, int], tuple[tuple[Any, ...], Any]] = {}
+
+
+def scoped_statement(build: Any, model: type) -> Any:
+    """``build(criteria)`` for the current principal's ``visible(model)``, built once per
+    principal and kept (a statement built once is compiled once by SQLAlchemy's cache)."""
+    criteria = visible(model)
+    key = build, id(criteria)
+    held = _statements.get(key)
+    if held is not None and held[0] is criteria:
+        return held[1]
+    statement = build(criteria)
+    _statements[key] = criteria, statement
+    return statement
 
 
 def check_writes(objects: list[Any]) -> None:

@@ -15,7 +15,7 @@ from core.audit import insert_row
 from core.extensions import db
 from core.models import State, utcnow
 from core.plugins import call
-from core.scope import visible
+from core.scope import scoped_statement
 from core.workflow import Workflow, WorkflowError
 from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, engagement_staff
 from plugins.agencies.rules import approval_problems
@@ -167,18 +167,6 @@ def check_log(eng, data: LogInput, exclude_id: int | None = None) -> None:
                                   logged=logged, day=data.work_date, limit=limit))
 
 
-def engagement_for_log(engagement_id: int):
-    """What the rules of a new log need of the engagement (id, agency, org unit, state,
-    dates, closed), read through the row scope by one Core statement; None when it does
-    not exist or the caller may not see it."""
-    eng_t = Engagement.__table__
-    return db.session.connection().execute(
-        select(eng_t.c.id, eng_t.c.agency_id, eng_t.c.org_unit_id, eng_t.c.state,
-               eng_t.c.closed_at, eng_t.c.start_on, eng_t.c.end_on)
-        .where(eng_t.c.id == bindparam("engagement_id"), *visible(Engagement)),
-        {"engagement_id": engagement_id}).first()
-
-
 _staff_t, _log_t = AgencyStaff.__table__, WorkLog.__table__
 #: lock the person's row, if they are on the engagement's team (Core statements built once,
 #: read outside the row scope: the engagement was read through it)
@@ -195,6 +183,44 @@ _DAY_HOURS = select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
     _log_t.c.id != bindparam("exclude_id"))
 
 
+def engagement_for_log(engagement_id: int, staff_id: int | None = None):
+    """What the rules of a new log need of the engagement (id, agency, org unit, state,
+    dates, closed), read through the row scope by a Core statement; None when it does
+    not exist or the caller may not see it.
+
+    With ``staff_id`` of a person on its team, the same statement locks the person's row
+    (``_staff_day`` then needs no statement of its own for it): the row's ``locked_staff_id``.
+    """
+    connection = db.session.connection()
+    if staff_id is not None:
+        if connection.dialect.name == "sqlite":
+            connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
+        found = connection.execute(scoped_statement(_engagement_and_lock, Engagement),
+                                   {"engagement_id": engagement_id, "staff_id": staff_id}).first()
+        if found is not None:
+            return found
+    return connection.execute(scoped_statement(_engagement, Engagement),
+                              {"engagement_id": engagement_id}).first()
+
+
+_eng_t = Engagement.__table__
+_ENG_COLUMNS = (_eng_t.c.id, _eng_t.c.agency_id, _eng_t.c.org_unit_id, _eng_t.c.state,
+                _eng_t.c.closed_at, _eng_t.c.start_on, _eng_t.c.end_on)
+
+
+def _engagement(criteria):
+    return select(*_ENG_COLUMNS).where(_eng_t.c.id == bindparam("engagement_id"), *criteria)
+
+
+def _engagement_and_lock(criteria):
+    return (select(*_ENG_COLUMNS, _staff_t.c.id.label("locked_staff_id"))
+            .join(engagement_staff, engagement_staff.c.engagement_id == _eng_t.c.id)
+            .join(_staff_t, _staff_t.c.id == engagement_staff.c.staff_id)
+            .where(_eng_t.c.id == bindparam("engagement_id"),
+                   _staff_t.c.id == bindparam("staff_id"), *criteria)
+            .with_for_update(of=_staff_t))
+
+
 def _staff_day(eng, staff_id: int, day: date | None,
                exclude_id: int | None) -> tuple[bool, Decimal]:
     """Is the person on the team, and how many hours have they logged on ``day``?
@@ -206,11 +232,14 @@ def _staff_day(eng, staff_id: int, day: date | None,
     could together pass the daily limit.
     """
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        # no row locks: a write takes the database's write lock for the transaction
-        connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
-    on_team = connection.execute(
-        _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
+    if getattr(eng, "locked_staff_id", None) == staff_id:
+        on_team = True  # locked by the statement that read the engagement
+    else:
+        if connection.dialect.name == "sqlite":
+            # no row locks: a write takes the database's write lock for the transaction
+            connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
+        on_team = connection.execute(
+            _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
     if not on_team or day is None:
         return on_team, Decimal(0)
     logged = connection.execute(_DAY_HOURS, {"staff_id": staff_id, "day": day,
