@@ -85,11 +85,14 @@ def _canonical(value: Any) -> Any:
 
 
 def _secrets(obj: Any) -> frozenset[str]:
-    return SECRET_COLUMNS | frozenset(getattr(type(obj), "__audit_secret__", ()))
+    cls = obj if isinstance(obj, type) else type(obj)
+    return SECRET_COLUMNS | frozenset(getattr(cls, "__audit_secret__", ()))
 
 
 def _export(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Raw column values → JSON-safe, secrets redacted (an empty secret stays visible)."""
+    """Raw column values → JSON-safe, secrets redacted (an empty secret stays visible).
+
+    ``obj``: the instance, or its model class."""
     secret = _secrets(obj)
     return {k: REDACTED if k in secret and v else _json_value(v) for k, v in values.items()}
 
@@ -278,8 +281,8 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
     the flush's, it runs after the write inside the transaction and raises
     ``ScopeError``, so the caller's rollback leaves nothing written), then the same
     audit entry as the flush writes (every column as stored, read back by
-    ``RETURNING``). Returns a transient instance (not in the session) holding every
-    column.
+    ``RETURNING``). Returns that row (``Row``: every column as an attribute, named as
+    the model's columns; no instance is made, none is put in the session).
     """
     from core.scope import check_writes
 
@@ -290,18 +293,22 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
     if stmt is None:
         stmt = _INSERTS[table] = insert(table).returning(*table.c)
     connection = session.connection()
-    row = connection.execute(stmt, values).one()._mapping
-    obj = model(**{attr.key: row[attr.columns[0]] for attr in inspect(model).column_attrs})
+    row = connection.execute(stmt, values).one()
     # like the flush's check, after the write and in its transaction: a refusal raises
     # before the commit, and the caller (every error handler) rolls the transaction back
-    check_writes([obj])
-    if table.name in _EXCLUDED:
-        return obj
-    user_id, username = _actor()
-    append(connection, [{"user_id": user_id, "username": username, "action": "create",
-                         "object_type": _tablename(obj), "object_id": _object_id(obj),
-                         "before": None, "after": snapshot(obj)}])
-    return obj
+    check_writes([row], model)
+    if table.name not in _EXCLUDED:
+        stored = row._mapping
+        user_id, username = _actor()
+        append(connection, [{
+            "user_id": user_id, "username": username, "action": "create",
+            "object_type": table.name,
+            "object_id": ",".join("" if stored[c] is None else str(stored[c])
+                                  for c in table.primary_key.columns),
+            "before": None,
+            "after": _export(model, {attr.key: stored[attr.columns[0]]
+                                     for attr in inspect(model).column_attrs})}])
+    return row
 
 
 #: Execution option of a bulk statement to log as a digest entry; its value names the batch.

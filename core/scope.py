@@ -222,10 +222,11 @@ def scoped_statement(build: Any, model: type) -> Any:
     return statement
 
 
-def check_writes(objects: list[Any]) -> None:
+def check_writes(objects: list[Any], model: type | None = None) -> None:
     """Refuse (``ScopeError``) a row the current principal may not write: what the flush
-    checks, for rows written by a Core statement."""
-    _refuse_out_of_scope(_active_principal({}), objects)
+    checks, for rows written by a Core statement. ``objects`` are instances, or rows of
+    ``model`` (anything with its column attributes, e.g. a row read back by RETURNING)."""
+    _refuse_out_of_scope(_active_principal({}), objects, model)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -240,11 +241,12 @@ def _add_scope(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*options)
 
 
-def _refuse_out_of_scope(principal: Principal | None, objects: list[Any]) -> None:
+def _refuse_out_of_scope(principal: Principal | None, objects: list[Any],
+                         model: type | None = None) -> None:
     if principal is None or principal.sees_everything:
         return
     for obj in objects:
-        cls = type(obj)
+        cls = model or type(obj)
         check = getattr(cls, "scope_allows", None)
         if check is None and hasattr(cls, "org_unit_id") and hasattr(cls, "scope_criteria") \
                 and "org_unit_id" in cls.__table__.c:

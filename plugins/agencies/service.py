@@ -247,9 +247,9 @@ def _staff_day(eng, staff_id: int, day: date | None,
     return True, Decimal(logged)
 
 
-def create_log(eng, data: LogInput, user, submit: bool = False) -> WorkLog:
+def create_log(eng, data: LogInput, user, submit: bool = False):
     """Write the log (one Core INSERT and its audit entry, ``core.audit.insert_row``);
-    returns it as a transient ``WorkLog`` (not in the session)."""
+    returns the stored row (the ``WorkLog`` columns as attributes; no ORM instance)."""
     return insert_row(db.session, WorkLog, {
         "engagement_id": eng.id, "agency_id": eng.agency_id, "org_unit_id": eng.org_unit_id,
         "staff_id": data.staff_id, "work_date": data.work_date, "hours": data.hours,
