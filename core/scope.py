@@ -73,10 +73,23 @@ def principal_for(user: Any) -> Principal:
     return Principal(user.id, user.role_name, frozenset(ids), False)
 
 
+_AGENCY = "jixiao_principal_agency"
+
+
+def remember_agency(user_id: int, agency_id: int | None) -> None:
+    """Keep the answer of ``jixiao_principal_agency`` for ``user_id``, read by the statement
+    that loaded the user (``jixiao_principal_agency_column``), for this request."""
+    if has_request_context():
+        setattr(g, _AGENCY, (user_id, agency_id))
+
+
 def _agency_of(user: Any) -> int | None:
     """The agency of a user without an org unit, as the plugins answer it."""
     from flask import current_app
 
+    known = g.get(_AGENCY) if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
     pm = current_app.extensions.get("jixiao_plugins") if current_app else None
     return pm.hook.jixiao_principal_agency(user=user) if pm is not None else None
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
@@ -25,6 +26,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from core.extensions import db
 from core.models import ApiToken, User, utcnow
 from core.permissions import grants_of, remember
+from core.scope import remember_agency
 
 TOKEN_PREFIX = "jx_"  # noqa: S105 - a marker, not a secret
 #: characters of the plaintext kept in ``ApiToken.prefix`` to tell tokens apart
@@ -82,27 +84,28 @@ def status(token: Any, now: datetime | None = None) -> str:
     return "active"
 
 
-def _check_statement():
-    """The token, its user with the user's role and org unit, and the role's permissions:
-    one Core statement, built once (so compiled once), outside the ORM and the row scope."""
+def _check_statement(pm):
+    """The token, its user with the user's role and org unit, the role's permissions and
+    the user's agency (``jixiao_principal_agency_column``, when a plugin answers): one Core
+    statement, built once per app (so compiled once), outside the ORM and the row scope."""
     from core.models import OrgUnit, Role
 
     token_t, user_t = ApiToken.__table__, User.__table__
     role_t, org_t = Role.__table__, OrgUnit.__table__
+    agency = pm.hook.jixiao_principal_agency_column(user_id=user_t.c.id) \
+        if pm is not None else None
+    extra = [] if agency is None else [agency.label("principal_agency")]
     return (select(token_t.c.id.label("token_id"), token_t.c.expires_at, token_t.c.revoked_at,
                    token_t.c.last_used_at,
                    *[c.label(f"user_{c.key}") for c in user_t.c],
                    *[c.label(f"role_{c.key}") for c in role_t.c],
                    *[c.label(f"org_{c.key}") for c in org_t.c],
-                   grants_of(user_t.c.role_id).label("grants"))
+                   grants_of(user_t.c.role_id).label("grants"), *extra)
             .select_from(token_t)
             .outerjoin(user_t, user_t.c.id == token_t.c.user_id)
             .outerjoin(role_t, role_t.c.id == user_t.c.role_id)
             .outerjoin(org_t, org_t.c.id == user_t.c.org_unit_id)
             .where(token_t.c.token_hash == bindparam("token_hash")))
-
-
-_CHECK: list = []
 
 
 def _persistent(model: type, row: Any, prefix: str, **related: Any) -> Any:
@@ -131,10 +134,12 @@ def check(plaintext: str) -> TokenCheck:
     (no ORM query and no scope option for a row the token already names)."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return TokenCheck(reason=UNKNOWN)
-    if not _CHECK:
-        _CHECK.append(_check_statement())
+    statement = current_app.extensions.get("jixiao_token_check")
+    if statement is None:
+        statement = current_app.extensions["jixiao_token_check"] = _check_statement(
+            current_app.extensions.get("jixiao_plugins"))
     found = db.session.connection().execute(
-        _CHECK[0], {"token_hash": hash_token(plaintext)}).first()
+        statement, {"token_hash": hash_token(plaintext)}).first()
     if found is None:
         return TokenCheck(reason=UNKNOWN)
     state = status(found)
@@ -148,6 +153,8 @@ def check(plaintext: str) -> TokenCheck:
     org = _persistent(OrgUnit, found, "org_") if found.org_id is not None else None
     user = _persistent(User, found, "user_", role=role, org_unit=org)
     remember(user.role_id, found.grants)  # the role's permissions, read in the same statement
+    if "principal_agency" in found._fields:  # the agency for the scope, likewise
+        remember_agency(user.id, found.principal_agency)
     return TokenCheck(user=user, token_id=found.token_id, last_used_at=found.last_used_at)
 
 

@@ -22,6 +22,13 @@ _AGENCY_OF = select(AgencyMember.__table__.c.agency_id).where(
     AgencyMember.__table__.c.user_id == bindparam("user_id"))
 
 
+def agency_column(user_id):
+    """``agency_of`` as a scalar subquery on the SQL column ``user_id``."""
+    member = AgencyMember.__table__
+    return (select(member.c.agency_id).where(member.c.user_id == user_id)
+            .limit(1).scalar_subquery())
+
+
 def agency_of(user) -> int | None:
     with unscoped_session() as session:
         return session.connection().execute(_AGENCY_OF, {"user_id": user.id}).scalar()
