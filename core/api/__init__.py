@@ -138,6 +138,7 @@ def _authenticate():
             return error_response(403, "forbidden",
                                   _("You do not have permission for this action."),
                                   {"permission": permission})
+        g.jixiao_permitted = permission  # ``requires`` needs not ask again in this request
     return _refuse_bad_json() or _refuse_nul()
 
 
@@ -225,7 +226,7 @@ def requires(permission: str):
     def decorator(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
-            if not can(current_user, permission):
+            if g.get("jixiao_permitted") != permission and not can(current_user, permission):
                 return error_response(403, "forbidden",
                                       _("You do not have permission for this action."),
                                       {"permission": permission})
