@@ -11,7 +11,8 @@ Authentication, for every ``ApiBlueprint`` route:
   no CSRF token is needed (a browser never adds the header by itself). A
   missing, revoked or expired token, or one of an inactive user, is a 401
   ``invalid_token`` with ``details.reason``; there is no fallback to the session.
-  ``g.jixiao_api_token_id`` names the token of such a request.
+  ``g.jixiao_api_token_id`` names the token of such a request; its session cookie,
+  if any, is not read (``TokenRequestSessions``).
 - otherwise the login session, with the CSRF token (``X-CSRFToken``) on unsafe
   methods.
 
@@ -24,6 +25,7 @@ import json
 from functools import wraps
 
 from flask import Flask, after_this_request, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Api
@@ -276,8 +278,23 @@ def get_or_404(model, pk: int):
     return row
 
 
+class TokenRequestSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except for an API request with an ``Authorization``
+    header: the token alone decides for it (see above), so its session cookie is not even
+    read, and nothing can be written to it (a null session: empty, and writing raises)."""
+
+    def open_session(self, app, request):
+        if "Authorization" in request.headers and _is_api_path(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def _is_api_request() -> bool:
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    return _is_api_path(request.path)
 
 
 def init_api(app: Flask, pm) -> Api:
@@ -296,6 +313,7 @@ def init_api(app: Flask, pm) -> Api:
         "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME",
                                                                  "session")})
     api.ma_plugin.converter.add_attribute_function(document_decimal_strings)
+    app.session_interface = TokenRequestSessions()
     pm.hook.jixiao_api(api=api)
     app.extensions["jixiao_api"] = api
     app.extensions.setdefault("jixiao_api_prefix", PREFIX)
