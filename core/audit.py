@@ -157,8 +157,9 @@ def _actor() -> tuple[int | None, str]:
         from flask_login import current_user
 
         try:
-            if current_user and current_user.is_authenticated:
-                return current_user.id, current_user.username
+            user = current_user._get_current_object()
+            if user and user.is_authenticated:
+                return user.id, user.username
         except Exception:  # noqa: BLE001, S110 - during login the user may be half-loaded
             pass
         return None, "anonymous"

@@ -105,8 +105,9 @@ def current_principal() -> Principal | None:
     from flask_login import current_user
 
     principal = None
-    if current_user and current_user.is_authenticated:
-        principal = principal_for(current_user)
+    user = current_user._get_current_object()  # once, not through the proxy each time
+    if user and user.is_authenticated:
+        principal = principal_for(user)
     g.jixiao_principal = principal
     return principal
 
