@@ -84,6 +84,11 @@ def status(token: Any, now: datetime | None = None) -> str:
     return "active"
 
 
+#: the user's columns a token request reads (permissions, scope, audit, names); the others
+#: are loaded by the ORM, in one statement, if something reads one
+USER_COLUMNS = ("id", "username", "full_name", "role_id", "org_unit_id", "active")
+
+
 def _check_statement(pm):
     """The token, its user with the user's role and org unit, the role's permissions and
     the user's agency (``jixiao_principal_agency_column``, when a plugin answers): one Core
@@ -97,7 +102,7 @@ def _check_statement(pm):
     extra = [] if agency is None else [agency.label("principal_agency")]
     return (select(token_t.c.id.label("token_id"), token_t.c.expires_at, token_t.c.revoked_at,
                    token_t.c.last_used_at,
-                   *[c.label(f"user_{c.key}") for c in user_t.c],
+                   *[user_t.c[name].label(f"user_{name}") for name in USER_COLUMNS],
                    *[c.label(f"role_{c.key}") for c in role_t.c],
                    *[c.label(f"org_{c.key}") for c in org_t.c],
                    grants_of(user_t.c.role_id).label("grants"), *extra)
@@ -110,12 +115,14 @@ def _check_statement(pm):
 
 def _persistent(model: type, row: Any, prefix: str, **related: Any) -> Any:
     """``model``'s row from the ``prefix``-ed columns of ``row`` as a persistent instance of
-    the session, without an ORM query: every column is loaded, so it behaves as if the ORM
-    had loaded it (an instance the session already holds is used as it is)."""
+    the session, without an ORM query: it behaves as if the ORM had loaded it, the columns
+    ``row`` lacks as expired ones (loaded on first use); an instance the session already
+    holds is used as it is."""
     session = db.session
     mapper = inspect(model)
-    values = {attr.key: row._mapping[f"{prefix}{attr.columns[0].key}"]
-              for attr in mapper.column_attrs}
+    mapping = row._mapping
+    values = {attr.key: mapping[label] for attr in mapper.column_attrs
+              if (label := f"{prefix}{attr.columns[0].key}") in mapping}
     key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
     held = session.identity_map.get(key)
     if held is not None:
