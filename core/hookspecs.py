@@ -194,6 +194,18 @@ def jixiao_principal_agency(user):
     """
 
 
+@hookspec(firstresult=True)
+def jixiao_principal_agency_column(user_id):
+    """The answer of ``jixiao_principal_agency`` as SQL, or None.
+
+    ``user_id`` is the SQL column of the user's id; return a scalar subquery
+    correlated on it that gives what ``jixiao_principal_agency`` would answer
+    for that user. The core adds it to the statement that reads an API token's
+    user (``core.tokens``), so a token request needs no statement of its own
+    for the agency. Called once per app.
+    """
+
+
 # --- Contracts: one plugin's data read by another (core/contracts.py) ---------
 
 @hookspec

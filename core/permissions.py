@@ -107,6 +107,7 @@ def remember(role_id: int, joined: str | None) -> None:
 
 def can(user, permission: str) -> bool:
     """May ``user`` do ``permission``? Anonymous users and inactive accounts may not."""
+    user = getattr(user, "_get_current_object", lambda: user)()  # ``current_user``: once
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return permission in granted(user.role_id)

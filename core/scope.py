@@ -9,6 +9,11 @@ Writes are checked in ``after_flush`` (inside the flush's transaction, so a
 refusal rolls it back), when foreign keys set through relationships are known:
 a scoped row may only be created in, moved into or deleted from the user's scope.
 
+Core statements (``connection.execute``) are not reached by the loader criteria: code
+that reads scoped rows with one adds ``*visible(Model)`` to its WHERE clause, and code
+that writes a row with one calls ``check_writes([obj])`` first (``core.audit.insert_row``
+does) — the same rules, from the same ``scope_criteria``/``scope_allows``.
+
 A model is scoped when it has a ``scope_criteria`` classmethod (``OrgScoped``
 gives one based on ``org_unit_id``). Code that must see everything (login,
 audit, jobs, CLI) runs outside a request or uses ``unscoped()``.
@@ -68,10 +73,23 @@ def principal_for(user: Any) -> Principal:
     return Principal(user.id, user.role_name, frozenset(ids), False)
 
 
+_AGENCY = "jixiao_principal_agency"
+
+
+def remember_agency(user_id: int, agency_id: int | None) -> None:
+    """Keep the answer of ``jixiao_principal_agency`` for ``user_id``, read by the statement
+    that loaded the user (``jixiao_principal_agency_column``), for this request."""
+    if has_request_context():
+        setattr(g, _AGENCY, (user_id, agency_id))
+
+
 def _agency_of(user: Any) -> int | None:
     """The agency of a user without an org unit, as the plugins answer it."""
     from flask import current_app
 
+    known = g.get(_AGENCY) if has_request_context() else None
+    if known is not None and known[0] == user.id:
+        return known[1]
     pm = current_app.extensions.get("jixiao_plugins") if current_app else None
     return pm.hook.jixiao_principal_agency(user=user) if pm is not None else None
 
@@ -87,8 +105,9 @@ def current_principal() -> Principal | None:
     from flask_login import current_user
 
     principal = None
-    if current_user and current_user.is_authenticated:
-        principal = principal_for(current_user)
+    user = current_user._get_current_object()  # once, not through the proxy each time
+    if user and user.is_authenticated:
+        principal = principal_for(user)
     g.jixiao_principal = principal
     return principal
 
@@ -174,6 +193,56 @@ def _scope_options(principal: Principal, classes: tuple[type, ...]) -> list[Any]
     return options
 
 
+#: the criteria of one model for one principal, for Core statements (bounded like ``_options``)
+_criteria: dict[tuple[Principal, type], tuple[Any, ...]] = {}
+_NO_CRITERIA: tuple[Any, ...] = ()
+
+
+def visible(model: type) -> tuple[Any, ...]:
+    """The WHERE criteria that keep a Core statement on ``model`` within the current
+    principal's scope, to unpack into ``.where(*visible(Model))``; empty when nothing
+    limits it (no logged-in user, ``unscoped()``, or a principal that sees every row).
+
+    The same tuple object is returned for the same principal and model, so a caller
+    may keep the statement it built with it (see ``scoped_statement``)."""
+    principal = _active_principal({})
+    if principal is None or not hasattr(model, "scope_criteria"):
+        return _NO_CRITERIA
+    key = principal, model
+    criteria = _criteria.get(key)
+    if criteria is None:
+        rule = model.scope_criteria(principal)
+        criteria = _NO_CRITERIA if rule is None else (rule,)
+        if len(_criteria) >= OPTIONS_CACHE_SIZE:
+            _criteria.clear()
+            _statements.clear()
+        _criteria[key] = criteria
+    return criteria
+
+
+_statements: dict[tuple[Any, int], tuple[tuple[Any, ...], Any]] = {}
+
+
+def scoped_statement(build: Any, model: type) -> Any:
+    """``build(criteria)`` for the current principal's ``visible(model)``, built once per
+    principal and kept (a statement built once is compiled once by SQLAlchemy's cache)."""
+    criteria = visible(model)
+    key = build, id(criteria)
+    held = _statements.get(key)
+    if held is not None and held[0] is criteria:
+        return held[1]
+    statement = build(criteria)
+    _statements[key] = criteria, statement
+    return statement
+
+
+def check_writes(objects: list[Any], model: type | None = None) -> None:
+    """Refuse (``ScopeError``) a row the current principal may not write: what the flush
+    checks, for rows written by a Core statement. ``objects`` are instances, or rows of
+    ``model`` (anything with its column attributes, e.g. a row read back by RETURNING)."""
+    _refuse_out_of_scope(_active_principal({}), objects, model)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _add_scope(state: ORMExecuteState) -> None:
     if not state.is_select or state.is_column_load:
@@ -186,11 +255,12 @@ def _add_scope(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*options)
 
 
-def _refuse_out_of_scope(principal: Principal | None, objects: list[Any]) -> None:
+def _refuse_out_of_scope(principal: Principal | None, objects: list[Any],
+                         model: type | None = None) -> None:
     if principal is None or principal.sees_everything:
         return
     for obj in objects:
-        cls = type(obj)
+        cls = model or type(obj)
         check = getattr(cls, "scope_allows", None)
         if check is None and hasattr(cls, "org_unit_id") and hasattr(cls, "scope_criteria") \
                 and "org_unit_id" in cls.__table__.c:

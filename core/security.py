@@ -126,7 +126,21 @@ def init_security(app: Flask) -> Limiter:
         strict_transport_security_include_subdomains=False,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+    _no_nonce_for_api(app)
     return _init_rate_limits(app)
+
+
+def _no_nonce_for_api(app: Flask) -> None:
+    """API routes answer JSON (or a file), never a page with a script: their responses get
+    the same policy without a nonce, and no nonce is made for them."""
+    from core.api import ApiBlueprint
+
+    api = tuple(f"{name}." for name, bp in app.blueprints.items() if isinstance(bp, ApiBlueprint))
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(api):
+            options = getattr(view, "talisman_view_options", {})
+            options["content_security_policy_nonce_in"] = []
+            view.talisman_view_options = options
 
 
 #: longest username (``LoginForm``) that goes into a rate-limit key

@@ -16,13 +16,17 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
 
 from core.extensions import db
 from core.models import ApiToken, User, utcnow
 from core.permissions import grants_of, remember
+from core.scope import remember_agency
 
 TOKEN_PREFIX = "jx_"  # noqa: S105 - a marker, not a secret
 #: characters of the plaintext kept in ``ApiToken.prefix`` to tell tokens apart
@@ -70,8 +74,8 @@ class TokenCheck:
         return self.reason is None
 
 
-def status(token: ApiToken, now: datetime | None = None) -> str:
-    """``active``, ``revoked`` or ``expired``."""
+def status(token: Any, now: datetime | None = None) -> str:
+    """``active``, ``revoked`` or ``expired`` (of an ``ApiToken`` or a row with its dates)."""
     now = now or utcnow()
     if token.revoked_at is not None:
         return REVOKED
@@ -80,25 +84,85 @@ def status(token: ApiToken, now: datetime | None = None) -> str:
     return "active"
 
 
+#: the user's columns a token request reads (permissions, scope, audit, names); the others
+#: are loaded by the ORM, in one statement, if something reads one
+USER_COLUMNS = ("id", "username", "full_name", "role_id", "org_unit_id", "active")
+
+
+def _check_statement(pm):
+    """The token, its user with the user's role and org unit, the role's permissions and
+    the user's agency (``jixiao_principal_agency_column``, when a plugin answers): one Core
+    statement, built once per app (so compiled once), outside the ORM and the row scope."""
+    from core.models import OrgUnit, Role
+
+    token_t, user_t = ApiToken.__table__, User.__table__
+    role_t, org_t = Role.__table__, OrgUnit.__table__
+    agency = pm.hook.jixiao_principal_agency_column(user_id=user_t.c.id) \
+        if pm is not None else None
+    extra = [] if agency is None else [agency.label("principal_agency")]
+    return (select(token_t.c.id.label("token_id"), token_t.c.expires_at, token_t.c.revoked_at,
+                   token_t.c.last_used_at,
+                   *[user_t.c[name].label(f"user_{name}") for name in USER_COLUMNS],
+                   *[c.label(f"role_{c.key}") for c in role_t.c],
+                   *[c.label(f"org_{c.key}") for c in org_t.c],
+                   grants_of(user_t.c.role_id).label("grants"), *extra)
+            .select_from(token_t)
+            .outerjoin(user_t, user_t.c.id == token_t.c.user_id)
+            .outerjoin(role_t, role_t.c.id == user_t.c.role_id)
+            .outerjoin(org_t, org_t.c.id == user_t.c.org_unit_id)
+            .where(token_t.c.token_hash == bindparam("token_hash")))
+
+
+def _persistent(model: type, row: Any, prefix: str, **related: Any) -> Any:
+    """``model``'s row from the ``prefix``-ed columns of ``row`` as a persistent instance of
+    the session, without an ORM query: it behaves as if the ORM had loaded it, the columns
+    ``row`` lacks as expired ones (loaded on first use); an instance the session already
+    holds is used as it is."""
+    session = db.session
+    mapper = inspect(model)
+    mapping = row._mapping
+    values = {attr.key: mapping[label] for attr in mapper.column_attrs
+              if (label := f"{prefix}{attr.columns[0].key}") in mapping}
+    key = mapper.identity_key_from_primary_key([values[c.key] for c in mapper.primary_key])
+    held = session.identity_map.get(key)
+    if held is not None:
+        return held
+    obj = model(**values, **related)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
 def check(plaintext: str) -> TokenCheck:
-    """Whose token ``plaintext`` is, or why it is refused (read outside any row scope)."""
+    """Whose token ``plaintext`` is, or why it is refused (read outside any row scope).
+
+    One Core statement reads the token, the user, their role and org unit and the
+    role's permissions; the user is put in the session as if the ORM had loaded it
+    (no ORM query and no scope option for a row the token already names)."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return TokenCheck(reason=UNKNOWN)
-    found = db.session.execute(
-        select(ApiToken, User, grants_of(User.role_id))
-        .outerjoin(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(plaintext))
-        .execution_options(jixiao_unscoped=True)).first()
+    statement = current_app.extensions.get("jixiao_token_check")
+    if statement is None:
+        statement = current_app.extensions["jixiao_token_check"] = _check_statement(
+            current_app.extensions.get("jixiao_plugins"))
+    found = db.session.connection().execute(
+        statement, {"token_hash": hash_token(plaintext)}).first()
     if found is None:
         return TokenCheck(reason=UNKNOWN)
-    token, user, grants = found
-    state = status(token)
+    state = status(found)
     if state != "active":
-        return TokenCheck(token_id=token.id, reason=state)
-    if user is None or not user.is_active:
-        return TokenCheck(token_id=token.id, reason=USER_INACTIVE)
-    remember(user.role_id, grants)  # the role's permissions, read in the same statement
-    return TokenCheck(user=user, token_id=token.id, last_used_at=token.last_used_at)
+        return TokenCheck(token_id=found.token_id, reason=state)
+    if found.user_id is None or not found.user_active:
+        return TokenCheck(token_id=found.token_id, reason=USER_INACTIVE)
+    from core.models import OrgUnit, Role
+
+    role = _persistent(Role, found, "role_") if found.role_id is not None else None
+    org = _persistent(OrgUnit, found, "org_") if found.org_id is not None else None
+    user = _persistent(User, found, "user_", role=role, org_unit=org)
+    remember(user.role_id, found.grants)  # the role's permissions, read in the same statement
+    if "principal_agency" in found._fields:  # the agency for the scope, likewise
+        remember_agency(user.id, found.principal_agency)
+    return TokenCheck(user=user, token_id=found.token_id, last_used_at=found.last_used_at)
 
 
 def revoke(token: ApiToken) -> bool:

@@ -11,7 +11,8 @@ Authentication, for every ``ApiBlueprint`` route:
   no CSRF token is needed (a browser never adds the header by itself). A
   missing, revoked or expired token, or one of an inactive user, is a 401
   ``invalid_token`` with ``details.reason``; there is no fallback to the session.
-  ``g.jixiao_api_token_id`` names the token of such a request.
+  ``g.jixiao_api_token_id`` names the token of such a request; its session cookie,
+  if any, is not read (``TokenRequestSessions``).
 - otherwise the login session, with the CSRF token (``X-CSRFToken``) on unsafe
   methods.
 
@@ -24,6 +25,7 @@ import json
 from functools import wraps
 
 from flask import Flask, after_this_request, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Api
@@ -58,7 +60,12 @@ class ApiBlueprint(_SmorestBlueprint):
         self.register_error_handler(StaleDataError, _conflict)
 
     def arguments(self, schema, **kwargs):
-        """flask-smorest's ``arguments``; every integer is kept in the database's range."""
+        """flask-smorest's ``arguments``; every integer is kept in the database's range.
+
+        A schema class is made an instance here, once: webargs would otherwise build a
+        new instance for every request (the OpenAPI document is the same either way)."""
+        if isinstance(schema, type):
+            schema = schema()
         bound_integers(schema)
         return super().arguments(schema, **kwargs)
 
@@ -133,18 +140,27 @@ def _authenticate():
             return error_response(403, "forbidden",
                                   _("You do not have permission for this action."),
                                   {"permission": permission})
+        g.jixiao_permitted = permission  # ``requires`` needs not ask again in this request
     return _refuse_bad_json() or _refuse_nul()
+
+
+_NO_BODY = object()
+
+
+def _json_body():
+    """The request's JSON body, parsed once per request (``_NO_BODY``: none to parse)."""
+    if request.method in SAFE_METHODS or not request.is_json:
+        return _NO_BODY
+    body = request.get_data(cache=True)
+    if not body.strip():
+        return _NO_BODY
+    return json.loads(body)
 
 
 def _refuse_bad_json():
     """A JSON body that does not parse is refused before any route code runs."""
-    if request.method in SAFE_METHODS or not request.is_json:
-        return None
-    body = request.get_data(cache=True)
-    if not body.strip():
-        return None
     try:
-        json.loads(body)
+        g.jixiao_json_body = _json_body()
     except ValueError as exc:
         return error_response(400, "bad_json", _("The request body is not valid JSON."),
                               {"json": [str(exc)]})
@@ -169,19 +185,20 @@ def _nul_field(value, path: str = "_body") -> str | None:
 
 def _refuse_nul():
     """Text with a NUL character (PostgreSQL cannot store or compare it) is a 422."""
-    where: dict[str, dict[str, list[str]]] = {}
-    message = _("Text may not contain the NUL character (\\u0000).")
+    where: dict[str, list[str]] = {}
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            where.setdefault("query", {})[name.replace("\x00", "")] = [message]
-    if request.method not in SAFE_METHODS and request.is_json and \
-            request.get_data(cache=True).strip():
-        field = _nul_field(json.loads(request.get_data(cache=True)))
-        if field is not None:
-            where["json"] = {field: [message]}
+            where.setdefault("query", []).append(name.replace("\x00", ""))
+    body = g.get("jixiao_json_body", _NO_BODY)
+    field = None if body is _NO_BODY else _nul_field(body)
+    if field is not None:
+        where["json"] = [field]
     if not where:
         return None
-    return error_response(422, "validation_error", message, where)
+    message = _("Text may not contain the NUL character (\\u0000).")  # only when refusing
+    return error_response(422, "validation_error", message,
+                          {location: {name: [message] for name in names}
+                           for location, names in where.items()})
 
 
 def _route_permission() -> str | None:
@@ -211,7 +228,7 @@ def requires(permission: str):
     def decorator(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
-            if not can(current_user, permission):
+            if g.get("jixiao_permitted") != permission and not can(current_user, permission):
                 return error_response(403, "forbidden",
                                       _("You do not have permission for this action."),
                                       {"permission": permission})
@@ -261,8 +278,23 @@ def get_or_404(model, pk: int):
     return row
 
 
+class TokenRequestSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except for an API request with an ``Authorization``
+    header: the token alone decides for it (see above), so its session cookie is not even
+    read, and nothing can be written to it (a null session: empty, and writing raises)."""
+
+    def open_session(self, app, request):
+        if "Authorization" in request.headers and _is_api_path(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def _is_api_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def _is_api_request() -> bool:
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    return _is_api_path(request.path)
 
 
 def init_api(app: Flask, pm) -> Api:
@@ -281,6 +313,7 @@ def init_api(app: Flask, pm) -> Api:
         "type": "apiKey", "in": "cookie", "name": app.config.get("SESSION_COOKIE_NAME",
                                                                  "session")})
     api.ma_plugin.converter.add_attribute_function(document_decimal_strings)
+    app.session_interface = TokenRequestSessions()
     pm.hook.jixiao_api(api=api)
     app.extensions["jixiao_api"] = api
     app.extensions.setdefault("jixiao_api_prefix", PREFIX)

@@ -98,6 +98,13 @@ def jixiao_principal_agency(user):
 
 
 @hookimpl
+def jixiao_principal_agency_column(user_id):
+    from plugins.agencies.contracts import agency_column
+
+    return agency_column(user_id)
+
+
+@hookimpl
 def jixiao_engagements(ids, year, agency_id, closed):
     from plugins.agencies.contracts import engagements
 

@@ -16,6 +16,7 @@ from core.api import ApiBlueprint, error_response, get_or_404, requires
 from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.attachments import AttachmentError, save_attachment, send_attachment
+from core.db_int import INT_MAX
 from core.extensions import db
 from core.models import State, utcnow
 from core.scope import unscoped
@@ -159,7 +160,9 @@ def get_work_log(log_id: int):
 @requires("work_log.write")
 def create_work_log(data):
     """Log work on one of the agency's approved, open engagements."""
-    eng = db.session.scalar(select(Engagement).where(Engagement.id == data["engagement_id"]))
+    staff = data["staff_id"]  # locked with the engagement's read when it can be a row id
+    eng = service.engagement_for_log(data["engagement_id"],
+                                     staff if type(staff) is int and 0 < staff <= INT_MAX else None)
     if eng is None:
         return _invalid({"engagement_id": [_("Unknown engagement.")]})
     parsed = service.parse_log(data)
@@ -167,8 +170,7 @@ def create_work_log(data):
     if parsed.errors:
         return _invalid(parsed.errors)
     log = service.create_log(eng, parsed, current_user, submit=data["submit"])
-    db.session.expunge(log)  # answered as flushed: no re-read after the commit
-    db.session.commit()
+    db.session.commit()  # the log is answered as written: no re-read after the commit
     return log
 
 

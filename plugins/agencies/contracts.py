@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from core.contracts import DeliverableView, EngagementView, StaffView
@@ -16,11 +16,22 @@ from core.scope import unscoped_session
 from plugins.agencies.models import AgencyMember, Engagement, WorkLog
 from plugins.agencies.portal import DELIVERABLE_TYPE
 
+#: the agency of a user: a Core statement built once (read outside the row scope: it is
+#: what the scope is computed from)
+_AGENCY_OF = select(AgencyMember.__table__.c.agency_id).where(
+    AgencyMember.__table__.c.user_id == bindparam("user_id"))
+
+
+def agency_column(user_id):
+    """``agency_of`` as a scalar subquery on the SQL column ``user_id``."""
+    member = AgencyMember.__table__
+    return (select(member.c.agency_id).where(member.c.user_id == user_id)
+            .limit(1).scalar_subquery())
+
 
 def agency_of(user) -> int | None:
     with unscoped_session() as session:
-        return session.scalar(select(AgencyMember.agency_id).where(
-            AgencyMember.user_id == user.id))
+        return session.connection().execute(_AGENCY_OF, {"user_id": user.id}).scalar()
 
 
 def engagements(ids, year, agency_id, closed) -> list[EngagementView]:

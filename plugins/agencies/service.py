@@ -9,11 +9,13 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
+from core.audit import insert_row
 from core.extensions import db
 from core.models import State, utcnow
 from core.plugins import call
+from core.scope import scoped_statement
 from core.workflow import Workflow, WorkflowError
 from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, engagement_staff
 from plugins.agencies.rules import approval_problems
@@ -133,8 +135,10 @@ def parse_log(raw: dict) -> LogInput:
     return data
 
 
-def check_log(eng: Engagement, data: LogInput, exclude_id: int | None = None) -> None:
-    """The rules of a log; problems are added to ``data.errors`` (nothing is written)."""
+def check_log(eng, data: LogInput, exclude_id: int | None = None) -> None:
+    """The rules of a log; problems are added to ``data.errors`` (nothing is written).
+
+    ``eng``: an ``Engagement`` or the row of ``engagement_for_log``."""
     if eng.closed_at is not None:
         data.error("engagement", _("This engagement is closed; no more work can be logged."))
         return
@@ -163,7 +167,61 @@ def check_log(eng: Engagement, data: LogInput, exclude_id: int | None = None) ->
                                   logged=logged, day=data.work_date, limit=limit))
 
 
-def _staff_day(eng: Engagement, staff_id: int, day: date | None,
+_staff_t, _log_t = AgencyStaff.__table__, WorkLog.__table__
+#: lock the person's row, if they are on the engagement's team (Core statements built once,
+#: read outside the row scope: the engagement was read through it)
+_LOCK_STAFF = (select(_staff_t.c.id)
+               .join(engagement_staff, engagement_staff.c.staff_id == _staff_t.c.id)
+               .where(_staff_t.c.id == bindparam("staff_id"),
+                      engagement_staff.c.engagement_id == bindparam("engagement_id"))
+               .with_for_update(of=_staff_t))
+_SQLITE_LOCK = (update(_staff_t).where(_staff_t.c.id == bindparam("staff_id"))
+                .values(id=_staff_t.c.id, updated_at=_staff_t.c.updated_at))
+#: the hours the person has logged on the day (ids start at 1: ``exclude_id`` 0 excludes none)
+_DAY_HOURS = select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
+    _log_t.c.staff_id == bindparam("staff_id"), _log_t.c.work_date == bindparam("day"),
+    _log_t.c.id != bindparam("exclude_id"))
+
+
+def engagement_for_log(engagement_id: int, staff_id: int | None = None):
+    """What the rules of a new log need of the engagement (id, agency, org unit, state,
+    dates, closed), read through the row scope by a Core statement; None when it does
+    not exist or the caller may not see it.
+
+    With ``staff_id`` of a person on its team, the same statement locks the person's row
+    (``_staff_day`` then needs no statement of its own for it): the row's ``locked_staff_id``.
+    """
+    connection = db.session.connection()
+    if staff_id is not None:
+        if connection.dialect.name == "sqlite":
+            connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
+        found = connection.execute(scoped_statement(_engagement_and_lock, Engagement),
+                                   {"engagement_id": engagement_id, "staff_id": staff_id}).first()
+        if found is not None:
+            return found
+    return connection.execute(scoped_statement(_engagement, Engagement),
+                              {"engagement_id": engagement_id}).first()
+
+
+_eng_t = Engagement.__table__
+_ENG_COLUMNS = (_eng_t.c.id, _eng_t.c.agency_id, _eng_t.c.org_unit_id, _eng_t.c.state,
+                _eng_t.c.closed_at, _eng_t.c.start_on, _eng_t.c.end_on)
+
+
+def _engagement(criteria):
+    return select(*_ENG_COLUMNS).where(_eng_t.c.id == bindparam("engagement_id"), *criteria)
+
+
+def _engagement_and_lock(criteria):
+    return (select(*_ENG_COLUMNS, _staff_t.c.id.label("locked_staff_id"))
+            .join(engagement_staff, engagement_staff.c.engagement_id == _eng_t.c.id)
+            .join(_staff_t, _staff_t.c.id == engagement_staff.c.staff_id)
+            .where(_eng_t.c.id == bindparam("engagement_id"),
+                   _staff_t.c.id == bindparam("staff_id"), *criteria)
+            .with_for_update(of=_staff_t))
+
+
+def _staff_day(eng, staff_id: int, day: date | None,
                exclude_id: int | None) -> tuple[bool, Decimal]:
     """Is the person on the team, and how many hours have they logged on ``day``?
 
@@ -174,34 +232,29 @@ def _staff_day(eng: Engagement, staff_id: int, day: date | None,
     could together pass the daily limit.
     """
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        # no row locks: a write takes the database's write lock for the transaction
-        staff_t = AgencyStaff.__table__
-        connection.execute(update(staff_t).where(staff_t.c.id == staff_id)
-                           .values(id=staff_t.c.id, updated_at=staff_t.c.updated_at))
-    on_team = db.session.execute(
-        select(AgencyStaff.id)
-        .join(engagement_staff, engagement_staff.c.staff_id == AgencyStaff.id)
-        .where(AgencyStaff.id == staff_id, engagement_staff.c.engagement_id == eng.id)
-        .with_for_update(of=AgencyStaff)
-        .execution_options(jixiao_unscoped=True)).first() is not None
+    if getattr(eng, "locked_staff_id", None) == staff_id:
+        on_team = True  # locked by the statement that read the engagement
+    else:
+        if connection.dialect.name == "sqlite":
+            # no row locks: a write takes the database's write lock for the transaction
+            connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
+        on_team = connection.execute(
+            _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
     if not on_team or day is None:
         return on_team, Decimal(0)
-    logged = select(func.coalesce(func.sum(WorkLog.hours), 0)).where(
-        WorkLog.staff_id == staff_id, WorkLog.work_date == day)
-    if exclude_id is not None:
-        logged = logged.where(WorkLog.id != exclude_id)
-    return True, Decimal(db.session.scalar(logged.execution_options(jixiao_unscoped=True)))
+    logged = connection.execute(_DAY_HOURS, {"staff_id": staff_id, "day": day,
+                                             "exclude_id": exclude_id or 0}).scalar()
+    return True, Decimal(logged)
 
 
-def create_log(eng: Engagement, data: LogInput, user, submit: bool = False) -> WorkLog:
-    log = WorkLog(engagement_id=eng.id, agency_id=eng.agency_id, org_unit_id=eng.org_unit_id,
-                  staff_id=data.staff_id, work_date=data.work_date, hours=data.hours,
-                  activity=data.activity, location=data.location, notes=data.notes,
-                  created_by_id=user.id, submitted_at=utcnow() if submit else None)
-    db.session.add(log)
-    db.session.flush()
-    return log
+def create_log(eng, data: LogInput, user, submit: bool = False):
+    """Write the log (one Core INSERT and its audit entry, ``core.audit.insert_row``);
+    returns the stored row (the ``WorkLog`` columns as attributes; no ORM instance)."""
+    return insert_row(db.session, WorkLog, {
+        "engagement_id": eng.id, "agency_id": eng.agency_id, "org_unit_id": eng.org_unit_id,
+        "staff_id": data.staff_id, "work_date": data.work_date, "hours": data.hours,
+        "activity": data.activity, "location": data.location, "notes": data.notes,
+        "created_by_id": user.id, "submitted_at": utcnow() if submit else None})
 
 
 def edit_problem(log: WorkLog, user) -> str | None:
