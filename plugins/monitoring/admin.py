@@ -296,7 +296,7 @@ class MonitoringRecordView(ScopedModelView):
         events = {d.id: service.DECISION_WORKFLOW.history(d) for _r, ds in entries for d in ds}
         return self.render("monitoring/history.html", item=item, entries=entries,
                            events=events, light_badge=light_badge,
-                           decision_labels=ACTION_LABELS, action_labels=WORKFLOW_ACTIONS)
+                           decision_labels=ACTION_LABELS)
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
