@@ -424,3 +424,29 @@ def test_an_expert_given_an_org_unit_anyway_has_no_org_scope(app):
             principal = principal_for(user)
         db.session.rollback()
     assert not principal.sees_everything and principal.org_ids == frozenset()
+
+
+# --- Flask-Admin's own messages ---------------------------------------------------------------
+
+def test_failed_create_and_save_are_flashed_in_chinese_by_default(app, login):
+    """Flask-Admin 2.2 ships an admin.mo older than its admin.po: these two were English."""
+    c = login("finance")
+    page = submit(c, "/admin/budgetitem/new/", item_data(app, code="T-FLASH-ZH", amount="-1"))
+    assert "创建记录失败。" in flashes(page)
+    assert "Failed to create record." not in flashes(page)
+    assert count(app, BudgetItem, BudgetItem.code == "T-FLASH-ZH") == 0
+
+    item_id = scalar(app, select(BudgetItem.id).where(BudgetItem.code != "T-FLASH-ZH")
+                     .order_by(BudgetItem.id).limit(1))
+    url = f"/admin/budgetitem/edit/?id={item_id}"
+    page = c.get(url).text
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    response = c.post(url, data={"csrf_token": csrf_from(page), "version": version,
+                                 **item_data(app, code="T-FLASH-ZH", amount="-1")})
+    assert response.status_code == 200
+    assert "保存记录失败。" in flashes(response.text)
+
+
+def test_failed_create_stays_english_in_english(app, finance):
+    page = submit(finance, "/admin/budgetitem/new/", item_data(app, code="T-FLASH-EN", amount="-1"))
+    assert "Failed to create record." in flashes(page)
