@@ -34,7 +34,8 @@ def _catalog_dirs() -> list[Path]:
 
 
 def _po_files() -> list[Path]:
-    return [po for d in _catalog_dirs() for po in sorted(d.glob("*/LC_MESSAGES/*.po"))]
+    """Sorted: the plugin manager's order varies between processes (pytest-xdist workers)."""
+    return sorted(po for d in _catalog_dirs() for po in d.glob("*/LC_MESSAGES/*.po"))
 
 
 def _name(po: Path) -> str:
