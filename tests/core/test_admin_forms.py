@@ -450,3 +450,24 @@ def test_failed_create_and_save_are_flashed_in_chinese_by_default(app, login):
 def test_failed_create_stays_english_in_english(app, finance):
     page = submit(finance, "/admin/budgetitem/new/", item_data(app, code="T-FLASH-EN", amount="-1"))
     assert "Failed to create record." in flashes(page)
+
+
+# --- refusing a post with every problem -------------------------------------------------------
+
+def test_flash_problems_undoes_the_unsaved_work_and_flashes_every_problem_in_order(app):
+    from flask import get_flashed_messages
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from core.forms import flash_problems
+    from core.scoring import Problem
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        db.session.add(OrgUnit(code="T-FLASH-PROBLEMS", name="不应保存", kind="department"))
+        flash_problems([Problem("weight", "权重之和须为 100"), "期末目标不能为空",
+                        _l("Approve")])
+        assert not db.session.new
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "weight: 权重之和须为 100"), ("error", "期末目标不能为空"),
+            ("error", "审核通过")]
+    assert count(app, OrgUnit, OrgUnit.code == "T-FLASH-PROBLEMS") == 0
