@@ -4,6 +4,9 @@ Every setting can be overridden by an environment variable of the same name
 prefixed with ``JIXIAO_`` (``JIXIAO_SQLALCHEMY_DATABASE_URI``,
 ``JIXIAO_SECRET_KEY``, ``JIXIAO_DISABLED_PLUGINS``, ``JIXIAO_BABEL_DEFAULT_LOCALE``…).
 Short aliases are accepted for the most common ones: ``JIXIAO_DATABASE_URL``.
+A setting whose default is a dict takes a JSON object that is merged over the
+default key by key (``null`` removes a key), so ``JIXIAO_SQLALCHEMY_ENGINE_OPTIONS=
+'{"pool_size": 10}'`` keeps ``pool_pre_ping``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ def _coerce(current: Any, raw: str) -> Any:
     if isinstance(current, list | tuple | set | frozenset):
         return [part.strip() for part in raw.split(",") if part.strip()]
     if isinstance(current, dict):
-        return json.loads(raw)
+        given = json.loads(raw)
+        if not isinstance(given, dict):
+            raise ValueError(f"expected a JSON object, got {raw!r}")
+        merged = {**current, **given}
+        return {key: value for key, value in merged.items() if value is not None}
     return raw
 
 

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from wtforms import HiddenField, StringField
 from wtforms.validators import ValidationError
 
+from core.extensions import db
 from core.money import MoneyError, parse_money
+
+
+def flash_problems(problems: Iterable[Any]) -> None:
+    """Refuse a post with every reason: undo the session's unsaved work, then flash each
+    problem as an error, in order (``str()`` of each: a message, a lazy string, or a
+    ``Problem`` shown with its path)."""
+    db.session.rollback()
+    for problem in problems:
+        flash(str(problem), "error")
 
 
 def add_field_error(field, message) -> bool:

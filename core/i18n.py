@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 CORE_TRANSLATIONS = Path(__file__).parent / "translations"
+log = logging.getLogger(__name__)
+
+
+def catalog_errors(po: Path, catalog) -> list[str]:
+    """Babel's checks of a read catalog (what ``pybabel compile`` reports): a translation
+    whose placeholders differ from its msgid's, e.g. a msgid that only looks like a
+    format ("% of the rate" reads as the directive "% o") and a msgstr that does not."""
+    return [f"{po}:{message.lineno}: {message.id!r}: {error}"
+            for message, errors in catalog.check() for error in errors]
 
 
 def compile_catalogs(*directories: Path) -> int:
@@ -20,6 +30,8 @@ def compile_catalogs(*directories: Path) -> int:
                 continue
             with po.open("rb") as f:
                 catalog = read_po(f)
+            for error in catalog_errors(po, catalog):
+                log.warning("translation catalog: %s", error)
             try:
                 with mo.open("wb") as f:
                     write_mo(f, catalog, use_fuzzy=False)

@@ -26,8 +26,10 @@ from sqlalchemy import inspect, select
 
 from core.extensions import db
 from core.models.base import STALE_RECORD
-from core.models.workflow import STATE_LABELS, State, WorkflowEvent
+from core.models.user import User
+from core.models.workflow import ACTION_LABELS, STATE_LABELS, State, WorkflowEvent
 from core.plugins import call
+from core.scope import SKIP
 
 
 class WorkflowError(ValueError):
@@ -41,8 +43,6 @@ _FROM = {
     "return": {State.SUBMITTED},
     "reopen": {State.APPROVED},
 }
-ACTION_LABELS = {"submit": _l("Submit"), "approve": _l("Approve"),
-                 "return": _l("Return for revision"), "reopen": _l("Reopen")}
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,18 @@ class Workflow:
             raise WorkflowError(STALE_RECORD)
 
     def history(self, obj) -> list[WorkflowEvent]:
-        return list(db.session.scalars(
+        """The object's transitions, oldest first, each with ``actor_name`` set: the acting
+        user's display name (else username), also when the reader's row scope does not
+        include that user (a unit sees who in the department returned its record)."""
+        events = list(db.session.scalars(
             db.select(WorkflowEvent)
             .where(WorkflowEvent.object_type == obj.__tablename__,
                    WorkflowEvent.object_id == obj.id)
             .order_by(WorkflowEvent.id)))
+        ids = {e.user_id for e in events if e.user_id is not None}
+        names = {row.id: row.full_name or row.username for row in db.session.execute(
+            select(User.id, User.full_name, User.username).where(User.id.in_(ids))
+            .execution_options(**{SKIP: True}))} if ids else {}
+        for event in events:
+            event.actor_name = names.get(event.user_id) or str(_l("Automatic (system)"))
+        return events

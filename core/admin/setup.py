@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.admin.base import DashboardView
 from core.extensions import db
+from core.i18n import CORE_TRANSLATIONS
 from core.security import csp_nonce
 
 
@@ -21,8 +22,29 @@ def init_admin(app: Flask, pm) -> Admin:
         index_view=DashboardView(name=_l("Home"), url="/admin", template="admin/dashboard.html"),
         csp_nonce_generator=csp_nonce,
     )
+    _add_admin_catalog()
     pm.hook.jixiao_admin_views(admin=admin, db=db)
     admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))
     admin.add_link(MenuLink(name="English", url="/lang/en", category=_l("Language")))
     app.extensions["jixiao_admin"] = admin
     return admin
+
+
+def _add_admin_catalog() -> None:
+    """Read our ``admin.po`` (core/translations) after Flask-Admin's own catalog.
+
+    Flask-Admin 2.2 ships a Chinese admin.mo compiled before "Failed to create record." and
+    "Failed to save record." were translated in its admin.po, so they flashed in English.
+    ``Admin(translations_path=...)`` does not help reliably: Flask-Admin adds that directory
+    only while one of its views runs, but its translation domain is one object per process
+    that caches a locale's catalog on first use, so a lookup outside a view (the CSP hashes
+    of core.security, at start-up) caches the catalog without ours for good. So the
+    directory is added to the domain itself, last: where both translate a message, ours wins.
+    """
+    from flask_admin.babel import domain
+
+    ours = str(CORE_TRANSLATIONS)
+    directories = list(domain._translation_directories or [])
+    if ours not in directories:
+        domain._translation_directories = [*directories, ours]
+        domain.cache.clear()

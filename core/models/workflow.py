@@ -27,6 +27,10 @@ STATE_LABELS = {
     State.APPROVED: _l("Approved"),
 }
 
+#: the workflow's actions, as a reviewer sees them (buttons and history lines)
+ACTION_LABELS = {"submit": _l("Submit"), "approve": _l("Approve"),
+                 "return": _l("Return for revision"), "reopen": _l("Reopen")}
+
 
 class WorkflowMixin:
     """Adds ``state`` and ``review_level`` (index in the review chain) to a model."""
@@ -56,6 +60,13 @@ class WorkflowEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: who acted, as people read it: set by ``Workflow.history`` (not stored)
+    actor_name = ""
+
+    @property
+    def action_label(self) -> str:
+        """The action in the reader's language."""
+        return str(ACTION_LABELS.get(self.action, self.action))
 
     def __str__(self) -> str:
         return f"{self.object_type}:{self.object_id} {self.from_state}→{self.to_state}"

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from core.admin.base import ScopedModelView
 from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.models import OrgKind, State
 from core.permissions import can
 from core.workflow import ACTION_LABELS
@@ -235,9 +235,7 @@ class EngagementView(ScopedModelView):
             db.session.commit()
             flash(_("Done: %(action)s.", action=label), "success")
         except service.EngagementError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(problem, "error")
+            flash_problems(exc.problems)
         return redirect(url_for(".review", id=eng.id))
 
 

@@ -19,7 +19,7 @@ from wtforms import TextAreaField
 from core.admin.base import ScopedModelView
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.permissions import can
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.agency_fees import excel_io, service
@@ -148,9 +148,7 @@ class FeeScheduleView(ScopedModelView):
             flash(_("Schedule %(label)s is active from %(start)s.", label=schedule.label,
                     start=schedule.valid_from), "success")
         except service.FeeError as exc:
-            db.session.rollback()
-            for message in exc.errors.values():
-                flash(message, "error")
+            flash_problems(exc.errors.values())
         return redirect(url_for(".schedule_page", id=schedule.id))
 
     @expose("/compare/")

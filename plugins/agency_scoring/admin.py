@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.admin.base import ScopedModelView, ScopedPage
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.permissions import can
 from core.scoring import grade_label
 from plugins.agency_scoring import rating as ratings
@@ -115,8 +115,7 @@ class AssessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The score was saved."), "success")
         except service.AssessmentError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
+            flash_problems(exc.lines())
         return redirect(url_for(".page", id=a.id))
 
     @expose("/appeal/", methods=("POST",))
@@ -129,8 +128,7 @@ class AssessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The appeal was filed."), "success")
         except service.AssessmentError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
+            flash_problems(exc.lines())
         return redirect(url_for(".page", id=a.id))
 
     @expose("/decide/", methods=("POST",))
@@ -149,15 +147,8 @@ class AssessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The decision was saved."), "success")
         except service.AssessmentError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
+            flash_problems(exc.lines())
         return redirect(url_for(".page", id=a.id))
-
-
-def _flash_problems(exc: service.AssessmentError) -> None:
-    for field, messages in exc.problems.items():
-        for message in messages:
-            flash(f"{field}: {message}", "error")
 
 
 class AppealView(ScopedModelView):
@@ -237,8 +228,7 @@ class OverviewPage(ScopedPage):
             db.session.commit()
             flash(_("Done."), "success")
         except service.AssessmentError as exc:
-            db.session.rollback()
-            _flash_problems(exc)
+            flash_problems(exc.lines())
         return redirect(url_for(".index", year=year))
 
 

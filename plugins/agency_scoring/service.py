@@ -47,6 +47,11 @@ class AssessmentError(ValueError):
         super().__init__("; ".join(m for ms in problems.values() for m in ms))
         self.problems = problems
 
+    def lines(self) -> list[str]:
+        """Each problem as "field: message", for the user."""
+        return [f"{field}: {message}" for field, messages in self.problems.items()
+                for message in messages]
+
 
 def _fail(field: str, message: str):
     raise AssessmentError({field: [message]})

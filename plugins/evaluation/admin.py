@@ -19,7 +19,7 @@ from core import contracts
 from core.admin.base import ScopedModelView, ScopedPage
 from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
 from core.scores import latest_score, trace_of
@@ -58,10 +58,8 @@ def _years() -> list[int]:
 
 
 def _refused(exc: service.EvaluationError) -> None:
-    """Nothing was saved: undo the transaction and show every problem."""
-    db.session.rollback()
-    for problem in exc.problems:
-        flash(str(problem.message), "error")
+    """Nothing was saved: undo the transaction and show every problem (without its path)."""
+    flash_problems(p.message for p in exc.problems)
 
 
 def _formula(formula: str) -> str:

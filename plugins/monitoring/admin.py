@@ -18,7 +18,7 @@ from core.admin.display import enum_label
 from core.db_int import get_by_id
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.models import BudgetItem, FiscalYear, State
 from core.models.workflow import STATE_LABELS
 from core.permissions import can
@@ -46,12 +46,6 @@ def light_badge(value) -> Markup:
     light = Light(value or 0)
     return Markup('<span class="badge jixiao-light" style="background:{};color:#fff">{}</span>'
                   ).format(LIGHT_COLOURS[light], LIGHT_LABELS[light])
-
-
-def _flash_problems(exc: service.MonitoringError) -> None:
-    db.session.rollback()
-    for problem in exc.problems:
-        flash(str(problem), "error")
 
 
 class MonitoringRoundView(ScopedModelView):
@@ -145,7 +139,7 @@ class MonitoringRoundView(ScopedModelView):
                 abort(400)
             db.session.commit()
         except service.MonitoringError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return redirect(url_for(".round_page", id=rnd.id))
 
 
@@ -246,7 +240,7 @@ class MonitoringRecordView(ScopedModelView):
             db.session.commit()
             flash(_("Submitted.") if action == "submit" else _("Saved."), "success")
         except service.MonitoringError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return redirect(url_for(".record_page", id=record.id))
 
     @expose("/workflow/", methods=("POST",))
@@ -260,7 +254,7 @@ class MonitoringRecordView(ScopedModelView):
             db.session.commit()
             flash(_("Done: %(action)s.", action=WORKFLOW_ACTIONS.get(action, action)), "success")
         except service.MonitoringError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return redirect(url_for(".record_page", id=record.id))
 
     @expose("/decide/", methods=("POST",))
@@ -284,7 +278,7 @@ class MonitoringRecordView(ScopedModelView):
             db.session.commit()
             flash(_("The decision was recorded."), "success")
         except service.MonitoringError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return redirect(url_for(".record_page", id=record.id))
 
     @expose("/history/")
@@ -296,7 +290,7 @@ class MonitoringRecordView(ScopedModelView):
         events = {d.id: service.DECISION_WORKFLOW.history(d) for _r, ds in entries for d in ds}
         return self.render("monitoring/history.html", item=item, entries=entries,
                            events=events, light_badge=light_badge,
-                           decision_labels=ACTION_LABELS, action_labels=WORKFLOW_ACTIONS)
+                           decision_labels=ACTION_LABELS)
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
@@ -322,7 +316,7 @@ class MonitoringRecordView(ScopedModelView):
                     db.session.rollback()
                     errors = exc.errors
                 except service.MonitoringError as exc:
-                    _flash_problems(exc)
+                    flash_problems(exc.problems)
         return self.render("monitoring/import.html", rounds=rounds, errors=errors,
                            headers=(excel_io.CODE, excel_io.SPENT, excel_io.NOTE))
 

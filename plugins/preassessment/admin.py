@@ -20,7 +20,7 @@ from core.admin.display import enum_label
 from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.db_int import get_by_id
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.models import Attachment, BudgetItem, FiscalYear, Role, State, User
 from core.permissions import can
 from core.scope import unscoped
@@ -66,12 +66,6 @@ def year_arg() -> int:
 
 def years() -> list[int]:
     return list(db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())))
-
-
-def _flash_problems(exc: service.PreassessmentError) -> None:
-    db.session.rollback()
-    for problem in exc.problems:
-        flash(problem, "error")
 
 
 def evidence_of(pa_id: int) -> list[Attachment]:
@@ -233,7 +227,7 @@ class PreassessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The self-assessment was saved."), "success")
         except service.PreassessmentError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return self._back(pa)
 
     @expose("/workflow/", methods=("POST",))
@@ -247,7 +241,7 @@ class PreassessmentView(ScopedModelView):
             db.session.commit()
             flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)), "success")
         except service.PreassessmentError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return self._back(pa)
 
     @expose("/evidence/", methods=("POST",))
@@ -262,7 +256,7 @@ class PreassessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The file was attached."), "success")
         except service.PreassessmentError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         except AttachmentError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -290,7 +284,7 @@ class PreassessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The panel was changed."), "success")
         except service.PreassessmentError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return self._back(pa)
 
     @expose("/conclude/", methods=("POST",))
@@ -303,7 +297,7 @@ class PreassessmentView(ScopedModelView):
             db.session.commit()
             flash(_("The conclusion was recorded."), "success")
         except service.PreassessmentError as exc:
-            _flash_problems(exc)
+            flash_problems(exc.problems)
         return self._back(pa)
 
     @expose("/report/")
@@ -359,7 +353,7 @@ class ExpertReviewView(ScopedModelView):
                 db.session.commit()
                 flash(_("Your scores were saved."), "success")
             except service.PreassessmentError as exc:
-                _flash_problems(exc)
+                flash_problems(exc.problems)
             return redirect(url_for(".score", id=review.id))
         with unscoped():
             context = report.context(pa, for_expert=True)
@@ -424,7 +418,7 @@ class KeySelectionPage(ScopedPage):
                 db.session.commit()
                 flash(_("The selection was saved."), "success")
             except service.PreassessmentError as exc:
-                _flash_problems(exc)
+                flash_problems(exc.problems)
             return redirect(url_for(".index", year=year))
         return self.render("preassessment/key.html", rows=service.candidates(year), year=year,
                            years=years(), rules=rules_for_year(year),

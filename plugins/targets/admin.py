@@ -17,7 +17,7 @@ from core.admin.display import enum_label
 from core.db_int import get_by_id
 from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error
+from core.forms import add_field_error, flash_problems
 from core.models import BudgetItem, FiscalYear, State
 from core.permissions import can
 from core.workflow import ACTION_LABELS
@@ -183,9 +183,7 @@ class TargetSheetView(ScopedModelView):
             db.session.commit()
             flash(_("Done: %(action)s.", action=ACTION_LABELS.get(action, action)), "success")
         except service.TargetError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem), "error")
+            flash_problems(exc.problems)
         return redirect(url_for(".sheet_page", id=sheet.id))
 
     @expose("/add-from-library/", methods=("POST",))
@@ -215,9 +213,7 @@ class TargetSheetView(ScopedModelView):
             db.session.commit()
             flash(_("The indicator was added from the library."), "success")
         except service.TargetError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                flash(str(problem), "error")
+            flash_problems(exc.problems)
         return redirect(url_for(".sheet_page", id=sheet.id))
 
     @expose("/diff/")

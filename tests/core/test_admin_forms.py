@@ -424,3 +424,50 @@ def test_an_expert_given_an_org_unit_anyway_has_no_org_scope(app):
             principal = principal_for(user)
         db.session.rollback()
     assert not principal.sees_everything and principal.org_ids == frozenset()
+
+
+# --- Flask-Admin's own messages ---------------------------------------------------------------
+
+def test_failed_create_and_save_are_flashed_in_chinese_by_default(app, login):
+    """Flask-Admin 2.2 ships an admin.mo older than its admin.po: these two were English."""
+    c = login("finance")
+    page = submit(c, "/admin/budgetitem/new/", item_data(app, code="T-FLASH-ZH", amount="-1"))
+    assert "创建记录失败。" in flashes(page)
+    assert "Failed to create record." not in flashes(page)
+    assert count(app, BudgetItem, BudgetItem.code == "T-FLASH-ZH") == 0
+
+    item_id = scalar(app, select(BudgetItem.id).where(BudgetItem.code != "T-FLASH-ZH")
+                     .order_by(BudgetItem.id).limit(1))
+    url = f"/admin/budgetitem/edit/?id={item_id}"
+    page = c.get(url).text
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    response = c.post(url, data={"csrf_token": csrf_from(page), "version": version,
+                                 **item_data(app, code="T-FLASH-ZH", amount="-1")})
+    assert response.status_code == 200
+    assert "保存记录失败。" in flashes(response.text)
+
+
+def test_failed_create_stays_english_in_english(app, finance):
+    page = submit(finance, "/admin/budgetitem/new/", item_data(app, code="T-FLASH-EN", amount="-1"))
+    assert "Failed to create record." in flashes(page)
+
+
+# --- refusing a post with every problem -------------------------------------------------------
+
+def test_flash_problems_undoes_the_unsaved_work_and_flashes_every_problem_in_order(app):
+    from flask import get_flashed_messages
+    from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
+
+    from core.forms import flash_problems
+    from core.scoring import Problem
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        db.session.add(OrgUnit(code="T-FLASH-PROBLEMS", name="不应保存", kind="department"))
+        flash_problems([Problem("weight", "权重之和须为 100"), "期末目标不能为空",
+                        _l("Approve")])
+        assert not db.session.new
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "weight: 权重之和须为 100"), ("error", "期末目标不能为空"),
+            ("error", "审核通过")]
+    assert count(app, OrgUnit, OrgUnit.code == "T-FLASH-PROBLEMS") == 0

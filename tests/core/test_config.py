@@ -1,5 +1,7 @@
 """Configuration: per-environment modules, JIXIAO_* overrides, production safety."""
 
+import json
+
 import pytest
 
 from config import env_overrides
@@ -21,6 +23,33 @@ def test_environment_variables_override_settings_with_their_types():
     assert got == {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db",
                    "DISABLED_PLUGINS": ["targets", "monitoring"], "LOGIN_MAX_FAILURES": 3,
                    "SESSION_COOKIE_SECURE": True, "BABEL_DEFAULT_LOCALE": "en"}
+
+
+def test_a_dict_setting_is_merged_over_its_default_and_null_removes_a_key():
+    defaults = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 5,
+                                              "pool_recycle": 1800}}
+    got = env_overrides(defaults, {"JIXIAO_SQLALCHEMY_ENGINE_OPTIONS": json.dumps(
+        {"pool_size": 10, "pool_recycle": None, "connect_args": {"prepare_threshold": None}})})
+    assert got == {"SQLALCHEMY_ENGINE_OPTIONS": {
+        "pool_pre_ping": True, "pool_size": 10, "connect_args": {"prepare_threshold": None}}}
+    assert defaults["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 5  # the default is not changed
+    with pytest.raises(ValueError, match="JSON object"):
+        env_overrides(defaults, {"JIXIAO_SQLALCHEMY_ENGINE_OPTIONS": "[1, 2]"})
+
+
+def test_engine_options_from_the_environment_keep_pool_pre_ping(monkeypatch, database_url,
+                                                                 tmp_path):
+    monkeypatch.setenv("JIXIAO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", database_url)
+    monkeypatch.setenv("JIXIAO_SQLALCHEMY_ENGINE_OPTIONS", '{"pool_recycle": 600}')
+    app = create_app()
+    with app.app_context():
+        from core.extensions import db
+
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True,
+                                                          "pool_recycle": 600}
+        assert db.engine.pool._pre_ping is True
+        assert db.engine.pool._recycle == 600
 
 
 def test_an_environment_variable_reaches_the_app(monkeypatch, database_url, tmp_path):

@@ -9,6 +9,8 @@ same msgid (and msgctxt) differently: give a different meaning a more specific E
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from core.i18n import translation_directories
+from core.i18n import catalog_errors, translation_directories
 from core.plugins import make_manager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +34,8 @@ def _catalog_dirs() -> list[Path]:
 
 
 def _po_files() -> list[Path]:
-    return [po for d in _catalog_dirs() for po in sorted(d.glob("*/LC_MESSAGES/*.po"))]
+    """Sorted: the plugin manager's order varies between processes (pytest-xdist workers)."""
+    return sorted(po for d in _catalog_dirs() for po in d.glob("*/LC_MESSAGES/*.po"))
 
 
 def _name(po: Path) -> str:
@@ -60,6 +63,7 @@ def test_every_plugin_with_translations_is_checked():
 def test_catalog_compiles(po):
     catalog = _read(po)
     write_mo(io.BytesIO(), catalog, use_fuzzy=False)
+    assert not catalog_errors(po, catalog)
     seen: set = set()
     for message in catalog:
         if not message.id:
@@ -92,3 +96,12 @@ def test_no_msgid_is_translated_differently_in_two_catalogs():
         "The same msgid is translated differently in two catalogs; at runtime the last "
         "catalog wins everywhere. Use one wording, or a more specific msgid:\n"
         + "\n".join(clashes))
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+@pytest.mark.parametrize("po", _po_files(), ids=_name)
+def test_msgfmt_check_passes(po):
+    """GNU ``msgfmt -c`` (what translators' tools run) finds no error: formats, headers."""
+    done = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)],  # noqa: S603, S607
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -149,6 +149,7 @@ def test_a_record_goes_up_the_chain_back_down_and_up_again(ctx, recorder):
                                             fin.id, fin.id]
     assert history[2].comment == "指标值偏低，请修改"
     assert all(e.at is not None for e in history)
+    assert [e.actor_name for e in history[:3]] == [unit.full_name, dept.full_name, fin.full_name]
     # every transition was broadcast to the plugins, with its comment
     assert [(c[3], c[4], c[1], c[2]) for c in recorder.calls] == [
         ("unit0101", "submit", State.DRAFT, State.SUBMITTED),
@@ -308,3 +309,18 @@ def test_simultaneous_approvals_approve_once(wf_app):
         assert len(outcome) == 1 and isinstance(outcome[0], WorkflowError)
         assert _stored(doc) == (State.SUBMITTED, 1)
         assert [e.action for e in FLOW.history(doc)] == ["approve"]
+
+
+def test_history_names_a_user_without_a_display_name_and_the_system(ctx):
+    doc = _doc()
+    nameless = User(username="wf-nameless", full_name="", role=_user("unit0101").role)
+    db.session.add(nameless)
+    db.session.flush()
+    FLOW.transition(doc, "submit", nameless)
+    db.session.add(WorkflowEvent(object_type=ReviewDoc.__tablename__, object_id=doc.id,
+                                 action="return", from_state="submitted", to_state="returned",
+                                 user_id=None, comment="逾期自动退回"))
+    db.session.flush()
+    with force_locale("zh_Hans_CN"):
+        assert [(e.actor_name, e.action_label) for e in FLOW.history(doc)] == [
+            ("wf-nameless", "提交"), ("系统自动", "退回修改")]
