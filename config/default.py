@@ -30,7 +30,9 @@ TRUSTED_PROXIES = 0
 # memory:// counts per process; with several gunicorn workers use redis://host:6379/N
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_KEY_PREFIX = "jixiao"
-RATELIMIT_HEADERS_ENABLED = True
+# no X-RateLimit-* headers: the limits count failures only, so on a success they would
+# mislead (and cost ~170 Python calls an API call); a refusal still says Retry-After
+RATELIMIT_HEADERS_ENABLED = False
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in memory, keep logins working
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 LOGIN_ADDRESS_RATE_LIMIT = "100 per minute;1000 per hour"
