@@ -265,7 +265,6 @@ def _bulk(state: ORMExecuteState) -> None:
         raise AuditError("The audit log is written by core.audit only.")
     if table in _EXCLUDED:
         return
-    user_id, username = _actor()
     try:
         compiled = state.statement.compile()
     except KeyError:  # an ORM bulk INSERT (a list of dicts) compiles only when executed
@@ -282,6 +281,7 @@ def _bulk(state: ORMExecuteState) -> None:
         log_digest(state.session.connection(), action, table, str(compiled), batch,
                    state.parameters, dict(compiled.params))
         return
+    user_id, username = _actor()
     append(state.session.connection(), [{
         "user_id": user_id, "username": username, "action": action, "object_type": table,
         "object_id": "*", "before": None, "after": {"sql": str(compiled), "params": params}}])
@@ -304,10 +304,9 @@ def log_digest(connection: Any, action: str, table: str, sql: str, batch: str, r
 
 def _plain_json(entry: dict[str, Any]) -> bool:
     """Is a digest entry its own JSON form? Its keys are names of bind parameters (text);
-    its values are, if they are text, whole numbers, None and lists of them."""
-    plain = (str, int, type(None))
-    return all(type(v) in plain for part in ("same", "params") for v in entry[part].values()) \
-        and all(type(v) in plain for row in entry["values"] for v in row)
+    its values are, if they are text, whole numbers, booleans, None and lists of them."""
+    return all(type(v) in _PLAIN for part in ("same", "params") for v in entry[part].values()) \
+        and all(type(v) in _PLAIN for row in entry["values"] for v in row)
 
 
 _INSERTS: dict[Any, Any] = {}

@@ -52,6 +52,7 @@ from core.scoring import (
 )
 from plugins.evaluation.models import SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import find_rules
+from plugins.evaluation.service import sheet_data
 from plugins.evaluation.sheet import (
     COMPARATORS,
     DEFAULT_METHODS,
@@ -266,24 +267,26 @@ class RowScorer:
 
     def _by_sheet(self, ev: tuple, lines: list[tuple]) -> tuple[Decimal, str] | list[Problem]:
         """The stateless API's path: every problem named (``indicators.2.actual``)."""
-        from plugins.evaluation.service import sheet_data
-
-        ev_row = _Row(dict(zip(EV_COLUMNS, ev, strict=True)))
-        for key in ("budget", "spent", "execution_weight"):
-            ev_row[key] = exact(ev_row[key])
-        line_rows = []
-        for line in lines:
-            row = _Row(dict(zip(LINE_COLUMNS, line, strict=True)))
-            row["weight"], row["ratio"] = exact(row["weight"]), exact(row["ratio"])
-            line_rows.append(row)
         try:
-            rules = find_rules(ev_row.rule_code or None)
-            result = score_sheet(sheet_data(ev_row, line_rows), rules, self.resolver)
-        except ScoringError as exc:
-            return exc.problems
-        except SheetError as exc:
+            rules = find_rules(ev[1] or None)
+            result = score_sheet(sheet_of_rows(ev, lines), rules, self.resolver)
+        except (ScoringError, SheetError) as exc:
             return exc.problems
         return result.score, result.grade
+
+
+def sheet_of_rows(ev: tuple, lines: list[tuple]) -> dict[str, Any]:
+    """The stateless API's input (``service.sheet_data``) for rows of ``EV_COLUMNS`` and
+    ``LINE_COLUMNS`` as the driver gives them."""
+    ev_row = _Row(zip(EV_COLUMNS, ev, strict=True))
+    for key in ("budget", "spent", "execution_weight"):
+        ev_row[key] = exact(ev_row[key])
+    line_rows = []
+    for line in lines:
+        row = _Row(zip(LINE_COLUMNS, line, strict=True))
+        row["weight"], row["ratio"] = exact(row["weight"]), exact(row["ratio"])
+        line_rows.append(row)
+    return sheet_data(ev_row, line_rows)
 
 
 class _Rules:

@@ -28,6 +28,16 @@ def test_weights_follow_the_rule_version_and_add_up():
     assert weights == [Decimal("56.25"), Decimal("33.75")] and sum(weights) == 90
 
 
+def _meet_every_target(ev):
+    """The whole budget spent, every quantitative target met, every qualitative one partly."""
+    ev.spent = Decimal("1000000.00")
+    for line in ev.lines:
+        if line.comparator == "qualitative":
+            line.grade = "partly"
+        else:
+            line.actual = line.target_value
+
+
 def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item, login):
     from core.audit import verify
     from core.models import AuditLog, ScoreRecord
@@ -39,12 +49,7 @@ def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item, login)
     assert result.exit_code == 0 and "1 self-evaluations created" in result.output
     with app.app_context():
         ev = evaluation_of(item_id)
-        ev.spent = Decimal("1000000.00")
-        for line in ev.lines:
-            if line.comparator == "qualitative":
-                line.grade = "partly"
-            else:
-                line.actual = line.target_value
+        _meet_every_target(ev)
         db.session.commit()
         ev_id = ev.id
         records = db.session.scalar(select(func.count(ScoreRecord.id)))
@@ -176,12 +181,7 @@ def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, t
     ev_t = SelfEvaluation.__table__
     with app.app_context():
         ev = evaluation_of(item_id)
-        ev.spent = Decimal("1000000.00")
-        for line in ev.lines:
-            if line.comparator == "qualitative":
-                line.grade = "partly"
-            else:
-                line.actual = line.target_value
+        _meet_every_target(ev)
         db.session.commit()
         ev_id = ev.id
         read = driver_rows(db.session, select(*[ev_t.c[k] for k in EV_COLUMNS]).where(
@@ -220,12 +220,7 @@ def test_each_scored_figure_is_in_the_audit_log_so_a_later_edit_shows(app, targe
     assert runner.invoke(args=["jixiao", "evaluation", "create", "--year", "2025"]).exit_code == 0
     with app.app_context():
         ev = evaluation_of(item_id)
-        ev.spent = Decimal("1000000.00")
-        for line in ev.lines:
-            if line.comparator == "qualitative":
-                line.grade = "partly"
-            else:
-                line.actual = line.target_value
+        _meet_every_target(ev)
         db.session.commit()
         ev_id, since = ev.id, db.session.scalar(select(func.max(AuditLog.id)))
     result = runner.invoke(args=["jixiao", "evaluation", "score", "--year", "2025"])

@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.scoring import CONTEXT, hook_resolver
-from plugins.evaluation.service import sheet_data
 from plugins.evaluation.sheet import SheetError, score_sheet
-from plugins.evaluation.year import EV_COLUMNS, LINE_COLUMNS, RowScorer, _Row
+from plugins.evaluation.year import LINE_COLUMNS, RowScorer, sheet_of_rows
 
 RULE = "self-evaluation-2020"
 names1 = st.sampled_from(["产出", "效益", "满意度", " 产出", "产出/数量", "", "预算执行率"])
@@ -78,16 +77,8 @@ def sheets(draw):
 
 def _api(ev, lines, resolver):
     """What ``score_sheet`` gives for the sheet of these rows: (score, grade) or problems."""
-    from core.bulk import exact
-
-    ev_row = _Row(dict(zip(EV_COLUMNS, ev, strict=True)))
-    for key in ("budget", "spent", "execution_weight"):
-        ev_row[key] = exact(ev_row[key])
-    rows = [_Row(dict(zip(LINE_COLUMNS, line, strict=True))) for line in lines]
-    for row in rows:
-        row["weight"], row["ratio"] = exact(row["weight"]), exact(row["ratio"])
     try:
-        result = score_sheet(sheet_data(ev_row, rows), resolver=resolver)
+        result = score_sheet(sheet_of_rows(ev, lines), resolver=resolver)
     except SheetError as exc:
         return sorted((p.path, str(p.message)) for p in exc.problems)
     return result.score, result.grade
