@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import Text, bindparam, cast, event, func, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.models.audit import AuditHead, AuditLog
@@ -182,10 +182,37 @@ def _actor() -> tuple[int | None, str]:
 
 # --- hashing --------------------------------------------------------------------
 
+_HASH_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":"),
+              "default": str}
+
+
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    payload = json.dumps({**fields, "prev_hash": prev_hash}, sort_keys=True,
-                         ensure_ascii=False, separators=(",", ":"), default=str)
+    """sha256 of the entry's canonical JSON: ``fields`` and ``prev_hash``, keys sorted,
+    compact, not ASCII-escaped (``payload_parts`` spells it)."""
+    head, mid, tail = payload_parts(fields)
+    payload = f"{head}{fields['id']}{mid}{prev_hash}{tail}"
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def payload_parts(fields: dict[str, Any]) -> tuple[str, str, str]:
+    """The hashed JSON of an entry around its two chain values: the payload is
+    ``head + str(id) + mid + prev_hash + tail``, exactly ``json.dumps({**fields,
+    "prev_hash": prev_hash}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
+    (an id is a whole number, a hash hex digits: neither is escaped). So PostgreSQL can
+    hash an entry in the statement that locks the tip (``_one_entry_statement``)."""
+    parts: list[str] = []
+    text = "{"
+    for n, key in enumerate(sorted({*fields, "prev_hash"})):
+        text += ("," if n else "") + json.dumps(key, ensure_ascii=False) + ":"
+        if key == "id":
+            parts.append(text)
+            text = ""
+        elif key == "prev_hash":
+            parts.append(text + '"')
+            text = '"'
+        else:
+            text += json.dumps(fields[key], **_HASH_JSON)
+    return parts[0], parts[1], text + "}"
 
 
 def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +339,8 @@ def _plain_json(entry: dict[str, Any]) -> bool:
 _INSERTS: dict[Any, Any] = {}
 
 
-def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
+def insert_row(session: Session, model: type, values: dict[str, Any], *,
+               where: Any = None, params: dict[str, Any] | None = None) -> Any:
     """INSERT one ``model`` row with a Core statement and log its ``create`` entry.
 
     What a flush of ``model(**values)`` does, at a fraction of the ORM's cost: the
@@ -322,17 +350,25 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
     audit entry as the flush writes (every column as stored, read back by
     ``RETURNING``). Returns that row (``Row``: every column as an attribute, named as
     the model's columns; no instance is made, none is put in the session).
+
+    ``where``: a condition the database checks in the INSERT itself (``INSERT …
+    SELECT … WHERE``), on bind parameters named like the keys of ``values`` or of
+    ``params``; when it does not hold nothing is written and None is returned. Pass
+    the same condition object each time (the statement is built once per condition).
     """
     from core.scope import check_writes
 
     table = model.__table__
     if table.name in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = insert(table).returning(*table.c)
+    key = table, None if where is None else (id(where), tuple(values))
+    held = _INSERTS.get(key)
+    if held is None:
+        held = _INSERTS[key] = where, _insert_statement(table, values, where)
     connection = session.connection()
-    row = connection.execute(stmt, values).one()
+    row = connection.execute(held[1], {**values, **params} if params else values).first()
+    if row is None:
+        return None  # ``where`` did not hold
     # like the flush's check, after the write and in its transaction: a refusal raises
     # before the commit, and the caller (every error handler) rolls the transaction back
     check_writes([row], model)
@@ -348,6 +384,14 @@ def insert_row(session: Session, model: type, values: dict[str, Any]) -> Any:
             "after": _export(model, {attr.key: stored[attr.columns[0]]
                                      for attr in inspect(model).column_attrs})}])
     return row
+
+
+def _insert_statement(table: Any, values: dict[str, Any], where: Any) -> Any:
+    if where is None:
+        return insert(table).returning(*table.c)
+    names = list(values)
+    chosen = select(*[bindparam(name, type_=table.c[name].type) for name in names]).where(where)
+    return insert(table).from_select(names, chosen).returning(*table.c)
 
 
 #: Execution option of a bulk statement to log as a digest entry; its value names the batch.
@@ -445,9 +489,12 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
     """Append entries to the chain on ``connection`` (inside the caller's transaction)."""
     if not rows:
         return
+    now = utcnow().replace(microsecond=0)
+    if connection.dialect.name == "postgresql" and len(rows) == 1 \
+            and _append_one(connection, rows[0], now):
+        return
     head_t = AuditHead.__table__
     last_id, prev = _lock_head(connection)
-    now = utcnow().replace(microsecond=0)
     values = []
     for row in rows:
         last_id += 1
@@ -456,23 +503,48 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
         digest = entry_hash(prev, _hashed_fields(full))
         values.append({**full, "prev_hash": prev, "entry_hash": digest})
         prev = digest
-    if connection.dialect.name == "postgresql" and len(values) == 1:
-        connection.execute(_ONE_ENTRY, {**{f"e_{k}": v for k, v in values[0].items()},
-                                        "tip_id": last_id, "tip_hash": prev})
-        return
     connection.execute(insert(AuditLog.__table__), values)
     connection.execute(update(head_t).where(head_t.c.id == 1)
                        .values(last_id=last_id, last_hash=prev))
 
 
+def _append_one(connection: Any, row: dict[str, Any], now: datetime) -> bool:
+    """One entry in one statement (PostgreSQL): lock the tip, hash the entry with the
+    tip's values (``payload_parts``; ``sha256`` in the database), insert it and move
+    the tip. False when there is no tip yet (the caller's path creates it)."""
+    full = {**row, "id": 0, "at": now,
+            "before": _canonical(row["before"]), "after": _canonical(row["after"])}
+    head, mid, tail = payload_parts(_hashed_fields(full))
+    params = {f"e_{k}": full[k] for k in _ENTRY_COLUMNS}
+    return connection.execute(_ONE_ENTRY, {**params, "p_head": head, "p_mid": mid,
+                                           "p_tail": tail}).first() is not None
+
+
+_ENTRY_COLUMNS = ("at", "user_id", "username", "action", "object_type", "object_id",
+                  "before", "after")
+
+
 def _one_entry_statement() -> Any:
-    """One entry and the new tip in one round trip (PostgreSQL: a data-modifying WITH
-    runs to completion even when nothing reads it); built once, so compiled once."""
+    """Lock the tip (``FOR UPDATE``: after a wait, the row as the other writer left it),
+    insert the entry with the tip's next id and hash, move the tip to it: one statement,
+    built once (so compiled once). Returns a row when the entry was written."""
     log_t, head_t = AuditLog.__table__, AuditHead.__table__
-    entry = insert(log_t).values({c.name: bindparam(f"e_{c.name}") for c in log_t.c})
-    return (update(head_t).where(head_t.c.id == 1)
-            .values(last_id=bindparam("tip_id"), last_hash=bindparam("tip_hash"))
-            .add_cte(entry.cte("new_entry")))
+    tip = (select(head_t.c.last_id, head_t.c.last_hash).where(head_t.c.id == 1)
+           .with_for_update().cte("tip"))
+    new_id = tip.c.last_id + 1
+    payload = (bindparam("p_head", type_=Text) + cast(new_id, Text) + bindparam("p_mid", type_=Text)
+               + tip.c.last_hash + bindparam("p_tail", type_=Text))
+    digest = func.encode(func.sha256(func.convert_to(payload, "UTF8")), "hex")
+    entry = insert(log_t).from_select(
+        ["id", *_ENTRY_COLUMNS, "prev_hash", "entry_hash"],
+        select(new_id, *[bindparam(f"e_{name}", type_=log_t.c[name].type)
+                         for name in _ENTRY_COLUMNS], tip.c.last_hash, digest),
+    ).returning(log_t.c.id, log_t.c.entry_hash).cte("new_entry")
+    # ``last_id < id`` links the two (the tip only moves on); it holds for the version the
+    # statement's snapshot sees and for the one ``tip`` locked, which the update re-checks
+    return (update(head_t).where(head_t.c.id == 1, head_t.c.last_id < entry.c.id)
+            .values(last_id=entry.c.id, last_hash=entry.c.entry_hash)
+            .returning(head_t.c.last_id))
 
 
 _ONE_ENTRY = _one_entry_statement()

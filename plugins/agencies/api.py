@@ -166,10 +166,9 @@ def create_work_log(data):
     if eng is None:
         return _invalid({"engagement_id": [_("Unknown engagement.")]})
     parsed = service.parse_log(data)
-    service.check_log(eng, parsed)
-    if parsed.errors:
+    log = service.add_log(eng, parsed, current_user, submit=data["submit"])
+    if log is None:
         return _invalid(parsed.errors)
-    log = service.create_log(eng, parsed, current_user, submit=data["submit"])
     db.session.commit()  # the log is answered as written: no re-read after the commit
     return log
 

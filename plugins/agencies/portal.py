@@ -114,12 +114,10 @@ def engagement(engagement_id: int):
     values = request.form
     if request.method == "POST":
         data = service.parse_log(request.form)
-        service.check_log(eng, data)
         upload = request.files.get("file")
-        if not data.errors:
+        log = service.add_log(eng, data, current_user, submit=bool(request.form.get("submit")))
+        if log is not None:
             try:
-                log = service.create_log(eng, data, current_user,
-                                         submit=bool(request.form.get("submit")))
                 if upload is not None and upload.filename:
                     # the file belongs to the log, whose scope was checked above
                     with unscoped():

@@ -139,32 +139,51 @@ def check_log(eng, data: LogInput, exclude_id: int | None = None) -> None:
     """The rules of a log; problems are added to ``data.errors`` (nothing is written).
 
     ``eng``: an ``Engagement`` or the row of ``engagement_for_log``."""
+    if _check_rules(eng, data):
+        _check_day(data, exclude_id)
+
+
+def _check_rules(eng, data: LogInput) -> bool:
+    """Every rule but the person's total for the day, which is left to check (True) when
+    the person is on the team and the date and hours are valid. The person's row is
+    locked on the way (``_on_team``), so a total read after this stays true."""
     if eng.closed_at is not None:
         data.error("engagement", _("This engagement is closed; no more work can be logged."))
-        return
+        return False
     if State(eng.state or State.DRAFT) != State.APPROVED:
         data.error("engagement", _("Work can be logged only once the engagement is approved."))
-        return
+        return False
     if data.work_date is not None and not (eng.start_on <= data.work_date <= eng.end_on):
         data.error("work_date", _("Work date: %(day)s is outside the engagement's dates "
                                   "%(start)s to %(end)s.", day=data.work_date,
                                   start=eng.start_on, end=eng.end_on))
-    logged = Decimal(0)
-    if data.staff_id is not None:
-        on_team, logged = _staff_day(eng, data.staff_id, data.work_date, exclude_id)
-        if not on_team:
-            data.error("staff_id", _("Staff member: this person is not on the engagement's team."))
-    if data.hours is not None:
-        limit = Decimal(current_app.config["AGENCY_MAX_HOURS_PER_DAY"])
-        if data.hours <= 0:
-            data.error("hours", _("Hours: must be more than 0."))
-        elif data.hours > limit:
-            data.error("hours", _("Hours: at most %(limit)s hours a day.", limit=limit))
-        elif data.work_date is not None and "staff_id" not in data.errors \
-                and logged + data.hours > limit:
-            data.error("hours", _("Hours: this person already has %(logged)s hours logged "
-                                  "on %(day)s; the day cannot exceed %(limit)s hours.",
-                                  logged=logged, day=data.work_date, limit=limit))
+    on_team = data.staff_id is not None and _on_team(eng, data.staff_id)
+    if data.staff_id is not None and not on_team:
+        data.error("staff_id", _("Staff member: this person is not on the engagement's team."))
+    if data.hours is None:
+        return False
+    limit = day_limit()
+    if data.hours <= 0:
+        data.error("hours", _("Hours: must be more than 0."))
+    elif data.hours > limit:
+        data.error("hours", _("Hours: at most %(limit)s hours a day.", limit=limit))
+    return on_team and data.work_date is not None and data.hours > 0 and data.hours <= limit
+
+
+def _check_day(data: LogInput, exclude_id: int | None) -> None:
+    """The person's hours on the day, with this log, stay within the daily limit."""
+    limit = day_limit()
+    logged = Decimal(db.session.connection().execute(_DAY_HOURS, {
+        "staff_id": data.staff_id, "day": data.work_date, "exclude_id": exclude_id or 0}
+    ).scalar())
+    if logged + data.hours > limit:
+        data.error("hours", _("Hours: this person already has %(logged)s hours logged "
+                              "on %(day)s; the day cannot exceed %(limit)s hours.",
+                              logged=logged, day=data.work_date, limit=limit))
+
+
+def day_limit() -> Decimal:
+    return Decimal(current_app.config["AGENCY_MAX_HOURS_PER_DAY"])
 
 
 _staff_t, _log_t = AgencyStaff.__table__, WorkLog.__table__
@@ -189,7 +208,7 @@ def engagement_for_log(engagement_id: int, staff_id: int | None = None):
     not exist or the caller may not see it.
 
     With ``staff_id`` of a person on its team, the same statement locks the person's row
-    (``_staff_day`` then needs no statement of its own for it): the row's ``locked_staff_id``.
+    (``_on_team`` then needs no statement of its own for it): the row's ``locked_staff_id``.
     """
     connection = db.session.connection()
     if staff_id is not None:
@@ -221,40 +240,50 @@ def _engagement_and_lock(criteria):
             .with_for_update(of=_staff_t))
 
 
-def _staff_day(eng, staff_id: int, day: date | None,
-               exclude_id: int | None) -> tuple[bool, Decimal]:
-    """Is the person on the team, and how many hours have they logged on ``day``?
-
-    The person's row is locked first (until the transaction ends), then the day is
-    summed by a second statement: under READ COMMITTED a statement sees what was
-    committed when it began, so a sum inside the statement that waited for the lock
-    would miss the log of the transaction it waited for, and two concurrent logs
-    could together pass the daily limit.
-    """
-    connection = db.session.connection()
+def _on_team(eng, staff_id: int) -> bool:
+    """Is the person on the team? Their row is locked (until the transaction ends), so
+    the day's total is read after any concurrent log of theirs is committed: under READ
+    COMMITTED a statement sees what was committed when it began, so a total read by the
+    statement that waited for the lock would miss the log it waited for, and two
+    concurrent logs could together pass the daily limit."""
     if getattr(eng, "locked_staff_id", None) == staff_id:
-        on_team = True  # locked by the statement that read the engagement
-    else:
-        if connection.dialect.name == "sqlite":
-            # no row locks: a write takes the database's write lock for the transaction
-            connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
-        on_team = connection.execute(
-            _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
-    if not on_team or day is None:
-        return on_team, Decimal(0)
-    logged = connection.execute(_DAY_HOURS, {"staff_id": staff_id, "day": day,
-                                             "exclude_id": exclude_id or 0}).scalar()
-    return True, Decimal(logged)
+        return True  # locked by the statement that read the engagement
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # no row locks: a write takes the database's write lock for the transaction
+        connection.execute(_SQLITE_LOCK, {"staff_id": staff_id})
+    return connection.execute(
+        _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
 
 
-def create_log(eng, data: LogInput, user, submit: bool = False):
-    """Write the log (one Core INSERT and its audit entry, ``core.audit.insert_row``);
-    returns the stored row (the ``WorkLog`` columns as attributes; no ORM instance)."""
-    return insert_row(db.session, WorkLog, {
+#: the INSERT's own check of the day's total (``core.audit.insert_row``'s ``where``): a
+#: new statement, so it sees every log committed before the person's row was locked
+_WITHIN_DAY = (select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
+    _log_t.c.staff_id == bindparam("staff_id"), _log_t.c.work_date == bindparam("work_date"))
+    .scalar_subquery() + bindparam("hours", type_=_log_t.c.hours.type)
+    <= bindparam("day_limit", type_=_log_t.c.hours.type))
+
+
+def add_log(eng, data: LogInput, user, submit: bool = False):
+    """Check a new log and write it (one Core INSERT and its audit entry,
+    ``core.audit.insert_row``): the stored row (the ``WorkLog`` columns as attributes;
+    no ORM instance), or None with the problems in ``data.errors`` and nothing written.
+    The day's total is checked by the INSERT itself (one statement less for every log),
+    and read only to say why it was refused."""
+    day_to_check = _check_rules(eng, data)
+    if data.errors:
+        if day_to_check:  # every problem at once
+            _check_day(data, None)
+        return None
+    row = insert_row(db.session, WorkLog, {
         "engagement_id": eng.id, "agency_id": eng.agency_id, "org_unit_id": eng.org_unit_id,
         "staff_id": data.staff_id, "work_date": data.work_date, "hours": data.hours,
         "activity": data.activity, "location": data.location, "notes": data.notes,
-        "created_by_id": user.id, "submitted_at": utcnow() if submit else None})
+        "created_by_id": user.id, "submitted_at": utcnow() if submit else None,
+    }, where=_WITHIN_DAY, params={"day_limit": day_limit()})
+    if row is None:
+        _check_day(data, None)
+    return row
 
 
 def edit_problem(log: WorkLog, user) -> str | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
     Date,
@@ -27,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.audit import REDACTED, AuditError, actor_var, verify
+from core.audit import REDACTED, AuditError, _hashed_fields, actor_var, entry_hash, verify
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, User
 from core.money import Money
@@ -482,4 +485,47 @@ def test_values_of_every_type_are_logged_and_the_chain_verifies(odd_table):
         assert updated.before["stamp"] == "2026-05-01T08:30:15.123456"
         assert updated.after["stamp"] == "2026-05-02T09:00:00.000001"
         assert updated.after["data"]["n"] == 4 and updated.before["amount"] == "1234567.80"
+        assert verify(db.session).ok
+
+
+# --- the hash: one formula, in Python and in PostgreSQL's one-statement append --------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+       entry_id=st.integers(min_value=1, max_value=2**62),
+       user_id=st.none() | st.integers(min_value=1), username=st.text(),
+       object_id=st.text(), before=_json_values, after=_json_values)
+def test_the_entry_hash_is_the_documented_json_of_the_entry(prev, entry_id, user_id, username,
+                                                              object_id, before, after):
+    """Entries already in a chain keep verifying: the hash is still sha256 of the entry's
+    JSON with its ``prev_hash`` (keys sorted, compact, not ASCII-escaped)."""
+    fields = _hashed_fields({"id": entry_id, "at": datetime(2026, 11, 26, 8, 0, 0),
+                             "user_id": user_id, "username": username, "action": "update",
+                             "object_type": "budget_item", "object_id": object_id,
+                             "before": before, "after": after})
+    payload = json.dumps({**fields, "prev_hash": prev}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"), default=str)
+    assert entry_hash(prev, fields) == hashlib.sha256(payload.encode()).hexdigest()
+
+
+def test_text_that_json_escapes_is_hashed_alike_by_the_database(app):
+    """Quotes, backslashes, control characters, Chinese and emoji in a logged value: the
+    stored hash (on PostgreSQL computed by the database) is the one ``verify`` computes."""
+    with app.app_context():
+        since = _last_id()
+        item = _new_item("AUD-ESC", description='引号"\\反斜杠\n换行\t制表 \u2028 😀 \x01')
+        db.session.commit()
+        (created,) = _entries("budget_item", item.id, since)
+        assert created.after["description"] == item.description
+        assert created.entry_hash == entry_hash(created.prev_hash, _hashed_fields({
+            "id": created.id, "at": created.at, "user_id": created.user_id,
+            "username": created.username, "action": created.action,
+            "object_type": created.object_type, "object_id": created.object_id,
+            "before": created.before, "after": created.after}))
         assert verify(db.session).ok
