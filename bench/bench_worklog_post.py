@@ -45,6 +45,7 @@ from support import (
     sql_profile,
     temp_database,
 )
+from worklog_floor import FLOOR_APP, STATEMENTS
 
 NAME = "worklog_post"
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -59,6 +60,7 @@ PROJECT_NOTE = "bench-project"
 IN_PROCESS_NOTE = "bench-in-process"
 IN_PROCESS_POSTS = 6  # the first ones warm up; the last two are counted
 BASELINE_NOTE = "bench-baseline"
+FLOOR_NOTE = "bench-floor"
 
 BASELINE_APP = textwrap.dedent('''
     """The baseline: one POST endpoint doing the work log's INSERT with psycopg."""
@@ -301,6 +303,7 @@ def run(scale: str, db_url: str | None = None) -> Result:
         info = prepare(app)
         base_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="jixiao-baseline-"))
         Path(base_dir, "baseline_app.py").write_text(BASELINE_APP, encoding="utf-8")
+        Path(base_dir, "floor_app.py").write_text(FLOOR_APP, encoding="utf-8")
         from sqlalchemy.engine import make_url
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -312,13 +315,16 @@ def run(scale: str, db_url: str | None = None) -> Result:
             servers.append(project)
             baseline = Server("baseline", "baseline_app:app", base_dir, {"BASELINE_DSN": dsn})
             servers.append(baseline)
+            floor = Server("floor", "floor_app:app", base_dir, {"BASELINE_DSN": dsn})
+            servers.append(floor)
             project.wait_ready("/login")
             baseline.wait_ready("/")
+            floor.wait_ready("/")
             progress(f"gunicorn -w {WORKERS}: project on :{project.port}, "
-                     f"baseline on :{baseline.port}")
+                     f"baseline on :{baseline.port}, floor on :{floor.port}")
 
             auth = {"Authorization": f"Bearer {info['token']}"}
-            total = (WARMUP * CLIENTS + per_round * ROUNDS[scale])
+            total = 3 * (WARMUP * CLIENTS + per_round * ROUNDS[scale])
             bodies = payloads(info, total + IN_PROCESS_POSTS)
             extra_base = {"agency_id": info["agency_id"], "org_unit_id": info["org_unit_id"],
                           "created_by_id": info["user_id"],
@@ -328,25 +334,28 @@ def run(scale: str, db_url: str | None = None) -> Result:
                 if side == "project":
                     return blast(project.port, "/api/v1/work-logs",
                                  [{**b, "notes": PROJECT_NOTE} for b in chunk], auth)
+                if side == "floor":
+                    return blast(floor.port, "/work-logs",
+                                 [{**b, "notes": FLOOR_NOTE} for b in chunk], auth)
                 return blast(baseline.port, "/work-logs",
                              [{**b, **extra_base, "notes": BASELINE_NOTE} for b in chunk], {})
 
-            wall = {"project": 0.0, "baseline": 0.0}
-            lat: dict[str, list[float]] = {"project": [], "baseline": []}
-            ok = {"project": 0, "baseline": 0}
-            failures: dict[str, list] = {"project": [], "baseline": []}
-            cursor = 0
+            sides = ("baseline", "project", "floor")
+            wall = dict.fromkeys(sides, 0.0)
+            lat: dict[str, list[float]] = {side: [] for side in sides}
+            ok = dict.fromkeys(sides, 0)
+            failures: dict[str, list] = {side: [] for side in sides}
             progress(f"warm-up: {WARMUP} posts per client on each side")
-            for side in ("baseline", "project"):
-                chunk = bodies[cursor:cursor + WARMUP * CLIENTS]
+            for n, side in enumerate(sides):  # each side its own (staff, day)s: none refused
+                chunk = bodies[n * WARMUP * CLIENTS:(n + 1) * WARMUP * CLIENTS]
                 _w, got, bad = run_side(side, chunk)
                 ok[side] += len(got)
                 failures[side] += bad
-            cursor += WARMUP * CLIENTS
+            cursor = len(sides) * WARMUP * CLIENTS
             for r in range(ROUNDS[scale]):
-                chunk = bodies[cursor:cursor + per_round]
-                cursor += per_round
-                for side in (("baseline", "project") if r % 2 == 0 else ("project", "baseline")):
+                for side in (sides if r % 2 == 0 else sides[::-1]):
+                    chunk = bodies[cursor:cursor + per_round]
+                    cursor += per_round
                     progress(f"round {r + 1}: {side}, {CLIENTS} clients × {PER_CLIENT[scale]} posts")
                     seconds, got, bad = run_side(side, chunk)
                     wall[side] += seconds
@@ -358,17 +367,18 @@ def run(scale: str, db_url: str | None = None) -> Result:
                 server.stop()
 
         rows = {"project": count_rows(app, PROJECT_NOTE),
-                "baseline": count_rows(app, BASELINE_NOTE)}
+                "baseline": count_rows(app, BASELINE_NOTE),
+                "floor": count_rows(app, FLOOR_NOTE)}
         progress("one post in-process: Python calls and SQL statements")
         calls, statements = in_process(app, info, bodies[total:])
 
-    for side in ("project", "baseline"):
+    for side in ("project", "baseline", "floor"):
         if failures[side]:
             raise RuntimeError(f"{side}: {len(failures[side])} posts refused, e.g. "
                                f"{failures[side][:3]}")
     posts = per_round * ROUNDS[scale] + WARMUP * CLIENTS
     lost = {side: ok[side] - rows[side] for side in ok}
-    if ok["project"] != posts or lost["project"] or lost["baseline"]:
+    if ok["project"] != posts or any(lost.values()):
         raise RuntimeError(f"count check failed: posts {posts}, answered 201 {ok}, rows {rows}")
     timed = per_round * ROUNDS[scale]
     rps = {side: timed / wall[side] for side in wall}
@@ -385,9 +395,16 @@ def run(scale: str, db_url: str | None = None) -> Result:
                   f"{'met' if wall['project'] <= 2 * wall['baseline'] else 'NOT met'}",
         f"{NAME}_latency": latency("project"),
         f"{NAME}_latency_baseline": latency("baseline"),
+        f"{NAME}_floor": Figures({
+            "ratio": f"{wall['floor'] / wall['baseline']:.2f}",
+            "project / floor": f"{wall['project'] / wall['floor']:.2f}",
+            "throughput": f"{rps['floor']:.0f} req/s",
+            "what": f"the project's {STATEMENTS} statements, raw psycopg, bare Flask"}),
         f"{NAME}_lost": _Lost(lost["project"], posts, rows["project"], lost["baseline"]),
         f"{NAME}_calls": Figures({"python calls per post": f"{calls}",
-                                  "SQL statements": f"{statements}",
+                                  "SQL statements": f"{statements}"
+                                  + ("" if statements == STATEMENTS else
+                                     f" (the floor sends {STATEMENTS}: update worklog_floor.py)"),
                                   "measured": "in-process, test client"}),
     })
 

@@ -115,6 +115,38 @@ def test_concurrent_posts_cannot_together_exceed_a_persons_day(app, world):
         assert total == Decimal("23.00")
 
 
+def test_a_day_over_the_limit_is_refused_with_the_hours_logged_and_nothing_written(app, world):
+    """The INSERT checks the person's day itself; refused, the answer says how many hours
+    are logged already, reports every other problem with it, and writes neither a log
+    nor an audit entry."""
+    from core.models import AuditLog
+
+    headers = _token(app, "agency01")
+    c = app.test_client()
+    base = {"engagement_id": world.engagement_ids[0], "staff_id": world.staff_ids[0][0],
+            "activity": "site_visit"}
+    assert c.post("/api/v1/work-logs", headers=headers,
+                  json={**base, "work_date": "2026-06-02", "hours": "22.5"}).status_code == 201
+    with app.app_context():
+        audit_before = db.session.scalar(select(func.count(AuditLog.id)))
+    logs_before = _count(app)
+    r = c.post("/api/v1/work-logs", headers=headers,
+               json={**base, "work_date": "2026-06-02", "hours": "2"})
+    assert r.status_code == 422
+    (message,) = r.get_json()["details"]["hours"]
+    assert "22.50" in message and "2026-06-02" in message, message
+    # a second problem on the same post: both are told at once
+    r = c.post("/api/v1/work-logs", headers=headers,
+               json={**base, "work_date": "2026-06-02", "hours": "2", "activity": "napping"})
+    assert r.status_code == 422 and set(r.get_json()["details"]) == {"hours", "activity"}
+    assert _count(app) == logs_before
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditLog.id))) == audit_before
+    # 1.5 more hours fit exactly
+    assert c.post("/api/v1/work-logs", headers=headers,
+                  json={**base, "work_date": "2026-06-02", "hours": "1.5"}).status_code == 201
+
+
 def test_staff_not_on_team_closed_engagement_and_day_sum(app, world):
     headers = _token(app, "agency01")
     c = app.test_client()
