@@ -45,6 +45,7 @@ from support import (
     sql_profile,
     temp_database,
 )
+from worklog_cpu import cpu_per_post, load_app, posts_needed
 from worklog_floor import FLOOR_APP, STATEMENTS
 
 NAME = "worklog_post"
@@ -325,7 +326,7 @@ def run(scale: str, db_url: str | None = None) -> Result:
 
             auth = {"Authorization": f"Bearer {info['token']}"}
             total = 3 * (WARMUP * CLIENTS + per_round * ROUNDS[scale])
-            bodies = payloads(info, total + IN_PROCESS_POSTS)
+            bodies = payloads(info, total + IN_PROCESS_POSTS + posts_needed())
             extra_base = {"agency_id": info["agency_id"], "org_unit_id": info["org_unit_id"],
                           "created_by_id": info["user_id"],
                           "activity": info["stored_activity"]}
@@ -371,6 +372,21 @@ def run(scale: str, db_url: str | None = None) -> Result:
                 "floor": count_rows(app, FLOOR_NOTE)}
         progress("one post in-process: Python calls and SQL statements")
         calls, statements = in_process(app, info, bodies[total:])
+        progress("app CPU per post in-process, each side")
+        os.environ["BASELINE_DSN"] = dsn
+        apps = [load_app(text, name) for text, name in ((BASELINE_APP, "baseline_app"),
+                                                         (FLOOR_APP, "floor_app"))]
+        try:
+            cpu = cpu_per_post(app, apps[0][0], apps[1][0], info["token"], extra_base,
+                               bodies[total + IN_PROCESS_POSTS:])
+        finally:
+            for _app, close in apps:
+                close()
+            with app.app_context():
+                from core.extensions import db
+
+                db.session.remove()
+                db.engine.dispose()
 
     for side in ("project", "baseline", "floor"):
         if failures[side]:
@@ -401,6 +417,10 @@ def run(scale: str, db_url: str | None = None) -> Result:
             "throughput": f"{rps['floor']:.0f} req/s",
             "what": f"the project's {STATEMENTS} statements, raw psycopg, bare Flask"}),
         f"{NAME}_lost": _Lost(lost["project"], posts, rows["project"], lost["baseline"]),
+        f"{NAME}_cpu": Figures({
+            **{side: f"{cpu[side]:.2f} ms" for side in ("project", "floor", "baseline")},
+            "refused request (401)": f"{cpu['refused']:.2f} ms",
+            "measured": "in-process, the app's CPU per post, least of 12 chunks"}),
         f"{NAME}_calls": Figures({"python calls per post": f"{calls}",
                                   "SQL statements": f"{statements}"
                                   + ("" if statements == STATEMENTS else

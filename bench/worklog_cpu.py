@@ -1,0 +1,102 @@
+"""``worklog_post_cpu``: the app's own CPU per post, in-process, for the three sides.
+
+Each app is called as a WSGI callable (no server, no test client) in this
+process, posting in turns: 12 chunks of ``CHUNK`` posts each, ``time.process_time``
+per chunk, the minimum kept (the least disturbed chunk; this machine's speed
+drifts). Also a refused request (a 401: no token, a fresh client address each
+time so the rate limit never answers instead): the framework's cost per request
+without a single statement. These say where the CPU goes when the timed ratio is
+too noisy to compare code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+CHUNKS = 12
+CHUNK = 25
+
+
+def _environ(path: str, body: dict, headers: dict[str, str], address: str) -> dict:
+    raw = json.dumps(body).encode()
+    env = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "",
+           "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+           "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": address,
+           "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw), "wsgi.errors": sys.stderr,
+           "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+           "wsgi.version": (1, 0), "CONTENT_TYPE": "application/json",
+           "CONTENT_LENGTH": str(len(raw)), "HTTP_HOST": "127.0.0.1"}
+    env.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    return env
+
+
+def _call(app: Any, environ: dict, expect: str) -> None:
+    status: list[str] = []
+    out = app(environ, lambda s, h, exc=None: status.append(s))
+    body = b"".join(out)
+    if hasattr(out, "close"):
+        out.close()
+    if not status[0].startswith(expect):
+        raise RuntimeError(f"in-process post answered {status[0]}: {body[:300]!r}")
+
+
+def load_app(source: str, name: str) -> tuple[Any, Callable[[], None]]:
+    """The Flask app defined by ``source`` (the baseline's or the floor's text, reading
+    ``BASELINE_DSN``), and what closes its connection."""
+    namespace: dict[str, Any] = {"__name__": name}
+    exec(compile(source, name, "exec"), namespace)  # noqa: S102 - the bench's own app text
+
+    def close() -> None:
+        if namespace.get("_conn") is not None:
+            namespace["_conn"].close()
+
+    return namespace["app"], close
+
+
+def cpu_per_post(project: Any, baseline: Any, floor: Any, token: str, extra: dict,
+                 bodies: list[dict]) -> dict[str, float]:
+    """Milliseconds of CPU per post of each side, and of a refused request."""
+    auth = {"Authorization": f"Bearer {token}"}
+    queue = iter(bodies)
+    refused = iter(range(1, 10**6))
+
+    def one(side: str) -> Callable[[], None]:
+        if side == "project":
+            return lambda: _call(project, _environ("/api/v1/work-logs", {
+                **next(queue), "notes": "bench-cpu"}, auth, "127.0.0.1"), "201")
+        if side == "floor":
+            return lambda: _call(floor, _environ("/work-logs", {
+                **next(queue), "notes": "bench-cpu"}, auth, "127.0.0.1"), "201")
+        if side == "baseline":
+            return lambda: _call(baseline, _environ("/work-logs", {
+                **next(queue), **extra, "notes": "bench-cpu"}, {}, "127.0.0.1"), "201")
+        return lambda: _call(project, _environ("/api/v1/work-logs", {"notes": "x"}, {},
+                                               _address(next(refused))), "401")
+
+    sides = ("project", "floor", "baseline", "refused")
+    posts = {side: one(side) for side in sides}
+    for side in sides:  # warm up: pools, prepared statements, caches
+        for _ in range(5):
+            posts[side]()
+    best = dict.fromkeys(sides, float("inf"))
+    for _ in range(CHUNKS):
+        for side in sides:
+            started = time.process_time()
+            for _ in range(CHUNK):
+                posts[side]()
+            best[side] = min(best[side], (time.process_time() - started) / CHUNK * 1000)
+    return best
+
+
+def posts_needed() -> int:
+    """Bodies ``cpu_per_post`` takes (the refused requests need none)."""
+    return 3 * (5 + CHUNKS * CHUNK)
+
+
+def _address(n: int) -> str:
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255 or 1}"
