@@ -16,6 +16,7 @@ from core.admin.display import enum_label
 from core.api import get_or_404
 from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
+from core.forms import flash_problems
 from core.models import Attachment, BudgetItem, utcnow
 from core.permissions import can
 from core.scope import unscoped
@@ -130,11 +131,8 @@ def engagement(engagement_id: int):
                 db.session.rollback()
                 data.error("file", str(exc))
         errors = data.errors
-        db.session.rollback()
+        flash_problems(message for messages in errors.values() for message in messages)
         eng = _engagement(engagement_id)
-        for messages in errors.values():
-            for message in messages:
-                flash(message, "error")
     logs = db.session.scalars(select(WorkLog).where(WorkLog.engagement_id == eng.id)
                               .order_by(WorkLog.work_date.desc(), WorkLog.id.desc())).all()
     return _page("agencies/portal_engagement.html", eng=eng, logs=logs, errors=errors,

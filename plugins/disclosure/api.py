@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core.api import ApiBlueprint, get_or_404, requires
+from core.api.contract_schemas import EvaluationResultSchema
 from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.models import State
@@ -35,19 +36,10 @@ class PublicationSchema(Schema):
     grade = fields.String(allow_none=True)
 
 
-class ResultSchema(Schema):
-    id = fields.Integer()
+class ResultSchema(EvaluationResultSchema):
+    """A stored result; ``id`` is disclosure's own, ``evaluation_id`` the evaluation's."""
+
     evaluation_id = fields.Integer()
-    kind = fields.String()
-    object_kind = fields.String()
-    fiscal_year = fields.Integer()
-    org_unit_id = fields.Integer()
-    title = fields.String()
-    budget_item_ids = fields.List(fields.Integer())
-    amount = fields.Function(lambda r: str(r.amount))
-    score = fields.Function(lambda r: str(r.score))
-    grade = fields.String()
-    finalized_at = UtcDateTime()
 
 
 class PublicationArgs(PageArgs):

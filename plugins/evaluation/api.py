@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core import contracts
 from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
+from core.api.contract_schemas import EvaluationResultSchema
 from core.api.fields import UtcDateTime
 from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
@@ -191,21 +192,6 @@ class ResultArgs(Schema):
     year = fields.Integer()
     kind = fields.String(metadata={"description": "self, department_key, finance_key or "
                                                   "re_evaluation"})
-
-
-class EvaluationResultSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    object_kind = fields.String()
-    fiscal_year = fields.Integer()
-    org_unit_id = fields.Integer()
-    title = fields.String()
-    budget_item_ids = fields.List(fields.Integer())
-    amount = fields.Decimal(as_string=True)
-    score = fields.Decimal(as_string=True)
-    grade = fields.String()
-    finalized_at = UtcDateTime()
-    summary = fields.String()
 
 
 class EvaluationResultListSchema(Schema):
