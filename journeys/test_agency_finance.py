@@ -1,6 +1,8 @@
 """The finance bureau quotes an engagement's service fee, closes the engagement and assesses
 the agency: quote lines with their formulas, the deviation's reason and approval, the
-party score and the spot-check, then the year's agency rating.
+party score and the spot-check, the year's agency rating; the agency (agency03) appeals its
+score, finance upholds the appeal with a corrected score, and the rating is published,
+after which the assessment can no longer change.
 
 WT-2026-004 (the bureau's re-evaluation by 东方资产评估有限公司, approved and open, its demo
 quote a draft) is used here and by no other journey; WT-2026-005 (submitted, held up by a
@@ -19,6 +21,10 @@ CODE = "WT-2026-004"
 AGENCY = "东方资产评估有限公司"
 HELD_UP = "WT-2026-005"  # submitted; a team member worked at the department commissioning it
 REASON = "再评价涉及两个部门，现场核查点多，合同金额高于测算金额。"
+AGENCY_USER = "agency03"  # a member of 东方资产评估有限公司 in the demo
+APPEAL = "证据充分性一项已在补充材料中提供现场照片和访谈记录，请复核。"
+DECISION = "补充材料核实无误，证据充分性调整为优。"
+REJECTION = "延期系机构自身原因，委托方补充资料未影响进度，时效性扣分维持。"
 
 
 def _menu(page, group: str, entry: str) -> None:
@@ -144,3 +150,66 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     expect(ranked).to_contain_text("草稿")
     expect(ranked.locator("td").nth(6)).to_have_text(re.compile(r"^[优良中差]$"))
     shot(page, "agency_finance")
+
+    # 7. the agency appeals its score, from its own login (no decision form for it)
+    agency = page_as(AGENCY_USER)
+    _menu(agency, "第三方机构考核", "委托考核")
+    agency.get_by_role("link", name=CODE, exact=True).click()
+    agency.locator("textarea[name=reason]").fill(APPEAL)
+    agency.get_by_role("button", name="申诉", exact=True).click()
+    expect(agency.locator(".alert").filter(has_text="申诉已提交。")).to_be_visible()
+    expect(agency.locator("ul.jixiao-appeals")).to_contain_text(APPEAL)
+    expect(agency.get_by_role("button", name="采纳")).to_have_count(0)
+    expect(agency.get_by_role("button", name="申诉", exact=True)).to_have_count(0)  # once only
+
+    # 8. finance upholds it with a corrected score; the grade follows the score
+    _menu(page, "第三方机构考核", "委托考核")
+    page.get_by_role("link", name=CODE, exact=True).click()
+    appeals = page.locator("ul.jixiao-appeals")
+    expect(appeals).to_contain_text(APPEAL)
+    appeals.get_by_placeholder("处理意见").fill(DECISION)
+    appeals.get_by_placeholder("复核得分").fill("97.00")
+    appeals.get_by_role("button", name="采纳").click()
+    expect(page.locator(".alert").filter(has_text="处理意见已保存。")).to_be_visible()
+    expect(page.locator(".jixiao-result")).to_contain_text("97.00 · 优")
+    expect(page.locator("ul.jixiao-appeals")).to_contain_text(DECISION)
+    with db.connect() as c:
+        assessment = c.execute(text(
+            "SELECT a.score, a.grade, p.status, p.score_before FROM agency_assessment a "
+            "JOIN agency_appeal p ON p.assessment_id = a.id WHERE a.engagement_id = :e"),
+            {"e": eng.id}).one()
+    assert Decimal(str(assessment.score)) == Decimal("97.00")
+    assert assessment.score_before is not None and str(assessment.status).lower() == "upheld"
+    shot(page, "agency_scoring_appeal")
+
+    # 9. publishing waits for every appeal of the year: the demo's own appeal of another
+    #    engagement is still pending, so finance rejects it (with reasons), then publishes
+    _menu(page, "第三方机构考核", "考核概览")
+    page.get_by_label("年度", exact=True).fill("2026")
+    page.get_by_role("button", name="发布（定稿）").click()
+    expect(page.locator(".alert-danger").filter(has_text="1 项申诉尚未处理")).to_be_visible()
+    _menu(page, "第三方机构考核", "申诉")
+    pending = page.locator("table tbody tr").filter(has_text="待处理")
+    expect(pending).to_have_count(1)
+    pending.get_by_role("link", name=re.compile(r"^#\d+$")).click()
+    appeals = page.locator("ul.jixiao-appeals")
+    appeals.get_by_placeholder("处理意见").fill(REJECTION)
+    appeals.get_by_role("button", name="驳回").click()
+    expect(page.locator(".alert").filter(has_text="处理意见已保存。")).to_be_visible()
+    expect(page.locator("ul.jixiao-appeals")).to_contain_text(REJECTION)
+    _menu(page, "第三方机构考核", "考核概览")
+    page.get_by_label("年度", exact=True).fill("2026")
+    page.get_by_role("button", name="发布（定稿）").click()
+    expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()
+    ranked = page.locator("table.jixiao-ranking tbody tr").filter(has_text=AGENCY)
+    expect(ranked).to_contain_text("已发布")
+    shot(page, "agency_rating_published")
+    page.get_by_label("年度", exact=True).fill("2026")
+    page.get_by_role("button", name="计算评级").click()  # refused: the rating is final
+    expect(page.locator(".alert-danger").filter(has_text="年度评级已发布")).to_be_visible()
+    with db.connect() as c:
+        assert Decimal(str(c.execute(text(
+            "SELECT score FROM agency_assessment WHERE engagement_id = :e"),
+            {"e": eng.id}).scalar())) == Decimal("97.00")
+        assert not c.execute(text("SELECT count(*) FROM agency_appeal "
+                                  "WHERE lower(status) = 'pending'")).scalar()

@@ -190,6 +190,9 @@ def test_the_assessment_page_scores_through_the_form(app, engagements, login):
     page = dept.get(f"/admin/agency_assessment/page/?id={aid}")
     assert "jixiao-trace" in page.text and "98.00" in page.text
     assert "jixiao-score-form" not in page.text  # scored once
+    with app.app_context():
+        scored_at = assessment_of(eid).party_at
+    assert scored_at.strftime("%Y-%m-%d %H:%M") in page.text  # a date and time, no ISO "T"
     # without the CSRF token nothing is saved
     with app.app_context():
         assert assessment_of(eid).party_total == Decimal("98.00")
