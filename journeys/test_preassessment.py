@@ -7,6 +7,9 @@ submitted, expert01 and the others have not. expert01 opens the assignment under
 scores stay hidden and the finance bureau sees who is still to score. Each remaining
 expert of the panel then submits; the last submission completes the panel and the
 bureau sees the panel score (trimmed mean for five experts) and the suggested conclusion.
+The bureau then concludes: a conclusion other than the band's is refused without the
+panel's reason, partial support above the requested amount is refused, and the final
+conclusion with its recommended amount locks the pre-assessment and goes into its report.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import re
 from decimal import Decimal
 
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 OPINION = "项目立项依据充分，绩效目标基本合理；建议细化实施进度安排。"
+JUDGEMENT = "专家组认为实施内容可分期安排，本年度先实施一期，预算按一期工作量核定。"
+ADJUST = "部分支持（调整后支持）"
 
 
 def _reviews(page):
@@ -51,7 +57,7 @@ def _score(page, points: list[str], opinion: str) -> Decimal:
     return sum(Decimal(p) for p in points if p)
 
 
-def test_experts_score_a_key_preassessment_and_the_panel_completes(page_as, shot):
+def test_experts_score_a_key_preassessment_and_the_panel_completes(page_as, shot, db):
     expert = page_as("expert01")
 
     # 1. expert01's assignment: the sheet to score; the others' scores are not shown
@@ -112,3 +118,41 @@ def test_experts_score_a_key_preassessment_and_the_panel_completes(page_as, shot
     expert.reload()
     expect(expert.locator("table.jixiao-panel")).to_contain_text("评审专家1")
     expect(expert.locator(".jixiao-panel-score")).to_be_visible()
+
+    # 5. the bureau concludes against the band: refused until the panel's reason is given;
+    #    partial support must stay below the request; final locks it and goes into the report
+    with db.connect() as c:
+        requested = Decimal(str(c.execute(text(
+            "SELECT b.amount FROM budget_item b WHERE b.code = :code"), {"code": code}).scalar()))
+    band = finance.locator(".jixiao-suggested").inner_text()
+    chosen = "予以支持" if band == ADJUST else ADJUST
+    form = finance.locator("form").filter(has=finance.locator("select[name=conclusion]"))
+    form.locator("select[name=conclusion]").select_option(label=chosen)
+    if chosen == ADJUST:
+        form.locator("input[name=recommended_amount]").fill(f"{requested:.2f}")
+    form.get_by_role("button", name="定稿").click()
+    expect(finance.locator(".alert-danger").filter(has_text=f"分数档次“{band}”不一致")
+           ).to_be_visible()
+    if chosen == ADJUST:
+        expect(finance.locator(".alert-danger").filter(has_text="小于申报金额")).to_be_visible()
+    recommended = (requested / 2).quantize(Decimal("0.01")) if chosen == ADJUST else requested
+    form = finance.locator("form").filter(has=finance.locator("select[name=conclusion]"))
+    form.locator("select[name=conclusion]").select_option(label=chosen)
+    form.locator("input[name=recommended_amount]").fill(f"{recommended:.2f}")
+    form.locator("textarea[name=note]").fill(JUDGEMENT)
+    form.get_by_role("button", name="定稿").click()
+    expect(finance.locator(".alert").filter(has_text="评估结论已保存。")).to_be_visible()
+    conclusion = finance.locator(".jixiao-conclusion")
+    expect(conclusion).to_contain_text(chosen)
+    expect(conclusion).to_contain_text(f"{recommended:,.2f}")
+    expect(finance.locator("select[name=conclusion]")).to_have_count(0)  # final: no more form
+    with db.connect() as c:
+        stored = c.execute(text(
+            "SELECT p.conclusion, p.recommended_amount, p.final_at FROM preassessment p "
+            "JOIN budget_item b ON b.id = p.budget_item_id WHERE b.code = :code"),
+            {"code": code}).one()
+    assert Decimal(str(stored.recommended_amount)) == recommended and stored.final_at is not None
+    shot(finance, "preassessment_3_concluded")
+    finance.get_by_role("link", name="评估报告").click()
+    expect(finance.locator("body")).to_contain_text(chosen)
+    expect(finance.locator("body")).to_contain_text(JUDGEMENT)

@@ -28,7 +28,12 @@ from core.scoring import (
     to_decimal,
 )
 from core.workflow import Workflow, WorkflowError
-from plugins.preassessment.models import Conclusion, ExpertReview, Preassessment
+from plugins.preassessment.models import (
+    CONCLUSION_LABELS,
+    Conclusion,
+    ExpertReview,
+    Preassessment,
+)
 from plugins.preassessment.rules import (
     ADJUST,
     REJECT,
@@ -436,7 +441,7 @@ def conclude(pa: Preassessment, conclusion: str, amount: str | None, note: str |
     hint = suggested(pa)
     if hint is not None and chosen != hint and not note:
         problems.append(_l("The conclusion differs from the score band (%(band)s): give the "
-                           "panel's reason.", band=hint.value))
+                           "panel's reason.", band=CONCLUSION_LABELS[hint]))
     requested = pa.budget_item.amount
     recommended = None
     try:
