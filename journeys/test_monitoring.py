@@ -4,7 +4,9 @@ finance bureau adjusts its budget.
 In the demo's open round (2026年1-7月绩效运行监控), unit0601 opens one of its records
 not reported yet (未填报), enters the spending to date (a tenth of the budget while
 58% of the period has passed) and the progress of every indicator, and submits
-with the reason and corrective measures: the record shows 红灯 in the list.
+with the reason and corrective measures: the record shows 红灯 in the list. Its
+department (dept06) returns the report for a fuller reason, the unit adds it and submits
+again, and the department accepts it; the history names each step and person.
 finance finds the red record, records the decision 调整预算 with a new budget and
 approves it: the decision reads 已审核通过 and the budget item's amount is the new one.
 """
@@ -18,6 +20,9 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 ROUND = "2026年1-7月绩效运行监控"
+RETURN_NOTE = "请说明流标原因及二次招标的合同签订时间。"
+FULLER = "设备采购首次招标因投标人不足3家流标，二次招标7月20日完成，合同8月5日签订。"
+ACCEPTED = "原因和整改措施清楚，同意上报。"
 
 
 def _cell_after(page, header: str):
@@ -80,7 +85,32 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
            .locator(".jixiao-light")).to_have_text("红灯")
     shot(unit, "monitoring_0_list")
 
-    # 4. the finance bureau decides to adjust the budget, then approves the decision
+    # 4. the department returns the report, the unit gives a fuller reason and submits
+    #    again, the department accepts it; the history names each step and person
+    dept = page_as("dept06")
+    _open_record(dept, code)
+    expect(dept.locator(".jixiao-state")).to_have_text("已提交")
+    dept.locator("textarea[name=comment]").fill(RETURN_NOTE)
+    dept.get_by_role("button", name="退回修改").click()
+    expect(dept.locator(".jixiao-state")).to_have_text("已退回")
+    _open_record(unit, code)
+    expect(unit.locator(".jixiao-state")).to_have_text("已退回")
+    expect(unit.locator("body")).to_contain_text(RETURN_NOTE)
+    unit.locator("input[name=reason_note]").fill(FULLER)
+    unit.get_by_role("button", name="保存并提交").click()
+    expect(unit.locator(".jixiao-state")).to_have_text("已提交")
+    _open_record(dept, code)
+    expect(dept.locator("input[name=reason_note]")).to_have_value(FULLER)
+    dept.locator("textarea[name=comment]").fill(ACCEPTED)
+    dept.get_by_role("button", name="审核通过").click()
+    expect(dept.locator(".jixiao-state")).to_have_text("已审核通过")
+    expect(dept.locator(".jixiao-light")).to_have_text("红灯")  # accepting changes no figure
+    for said in (RETURN_NOTE, ACCEPTED):
+        expect(dept.locator("body")).to_contain_text(said)
+    expect(dept.locator("body")).to_contain_text("财务科")  # the department's name as actor
+    shot(dept, "monitoring_1b_accepted")
+
+    # 5. the finance bureau decides to adjust the budget, then approves the decision
     finance = page_as("finance")
     _open_record(finance, code)
     expect(finance.locator(".jixiao-light")).to_have_text("红灯")
@@ -98,7 +128,7 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     expect(finance.locator(".jixiao-decisions li", has_text="调整预算")).to_contain_text(
         "已审核通过")
 
-    # 5. the item's history shows the round, the light and the decision
+    # 6. the item's history shows the round, the light and the decision
     finance.get_by_role("link", name="项目监控历史").click()
     expect(finance.locator("body")).to_contain_text("调整预算")
     with db.connect() as conn:
