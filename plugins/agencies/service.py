@@ -258,10 +258,11 @@ def _on_team(eng, staff_id: int) -> bool:
 
 #: the INSERT's own check of the day's total (``core.audit.insert_row``'s ``where``): a
 #: new statement, so it sees every log committed before the person's row was locked
-_WITHIN_DAY = (select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
+#: (rounded to the hours' 2 places: SQLite adds them as floats, 10.63 + 11.5 + 1.87 > 24)
+_WITHIN_DAY = func.round(select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
     _log_t.c.staff_id == bindparam("staff_id"), _log_t.c.work_date == bindparam("work_date"))
-    .scalar_subquery() + bindparam("hours", type_=_log_t.c.hours.type)
-    <= bindparam("day_limit", type_=_log_t.c.hours.type))
+    .scalar_subquery() + bindparam("hours", type_=_log_t.c.hours.type), 2) \
+    <= bindparam("day_limit", type_=_log_t.c.hours.type)
 
 
 def add_log(eng, data: LogInput, user, submit: bool = False):

@@ -145,6 +145,11 @@ def test_a_day_over_the_limit_is_refused_with_the_hours_logged_and_nothing_writt
     # 1.5 more hours fit exactly
     assert c.post("/api/v1/work-logs", headers=headers,
                   json={**base, "work_date": "2026-06-02", "hours": "1.5"}).status_code == 201
+    # exactly 24 h in hours whose binary sum is above 24 (SQLite adds floats): allowed
+    for hours in ("10.63", "11.5", "1.87"):
+        r = c.post("/api/v1/work-logs", headers=headers,
+                   json={**base, "work_date": "2026-06-03", "hours": hours})
+        assert r.status_code == 201, r.text
 
 
 def test_staff_not_on_team_closed_engagement_and_day_sum(app, world):
