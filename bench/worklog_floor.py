@@ -48,8 +48,8 @@ FLOOR_APP = textwrap.dedent('''
       hours, activity, location, notes, created_by_id, submitted_at, created_at, updated_at)
       SELECT %(e)s, %(a)s, %(o)s, %(s)s, %(d)s::DATE, %(h)s, %(act)s, %(loc)s, %(n)s, %(u)s,
       NULL, %(now)s, %(now)s
-      WHERE (SELECT coalesce(sum(hours), 0) FROM work_log WHERE staff_id = %(s)s
-             AND work_date = %(d)s::DATE) + %(h)s <= 24
+      WHERE round((SELECT coalesce(sum(hours), 0) FROM work_log WHERE staff_id = %(s)s
+             AND work_date = %(d)s::DATE) + %(h)s, 2) <= 24
       RETURNING id, engagement_id, agency_id, org_unit_id, staff_id, work_date, hours,
       activity, location, notes, submitted_at, created_by_id, created_at, updated_at"""
     AUDIT = """WITH tip AS (SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE),
