@@ -48,7 +48,8 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     code = re.search(r"\d{4}-[A-Z0-9]+-\d{5}", row.inner_text()).group(0)
     row.get_by_role("link", name=re.compile(code)).click()
     expect(unit.locator(".jixiao-light")).to_have_text("未填报")
-    budget = Decimal(_cell_after(unit, "预算").inner_text().strip())
+    budget = Decimal(_cell_after(unit, "预算").inner_text().strip().replace(",", ""))
+    assert "," in _cell_after(unit, "预算").inner_text()  # yuan with thousands separators
     spent = (budget / 10).quantize(Decimal("0.01"))
 
     # 2. spending to date and the progress of each indicator

@@ -230,6 +230,11 @@ def test_the_unit_reports_through_the_record_page(app, login, world):
     page = client.get(f"/admin/monitoringrecord/record/?id={world.record_ids[0]}")
     assert page.status_code == 200 and "服务水平" in page.text
     with app.app_context():
+        from plugins.monitoring.models import MonitoringRecord
+
+        budget = db.session.get(MonitoringRecord, world.record_ids[0]).budget
+    assert f'class="jixiao-budget">{budget:,.2f}<' in page.text  # yuan as 1,234,567.89
+    with app.app_context():
         ind_ids = [i.id for i in record(world).indicators]
     data = {"csrf_token": csrf_from(page.text), "id": world.record_ids[0], "spent": "-5",
             "action": "save"}
