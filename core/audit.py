@@ -188,18 +188,17 @@ _HASH_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")
 
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """sha256 of the entry's canonical JSON: ``fields`` and ``prev_hash``, keys sorted,
-    compact, not ASCII-escaped (``payload_parts`` spells it)."""
-    head, mid, tail = payload_parts(fields)
-    payload = f"{head}{fields['id']}{mid}{prev_hash}{tail}"
+    compact, not ASCII-escaped. (``payload_parts`` spells the same text in pieces for
+    PostgreSQL; this one ``json.dumps`` is 3 × faster, and ``verify`` hashes every entry.)"""
+    payload = json.dumps({**fields, "prev_hash": prev_hash}, **_HASH_JSON)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def payload_parts(fields: dict[str, Any]) -> tuple[str, str, str]:
     """The hashed JSON of an entry around its two chain values: the payload is
-    ``head + str(id) + mid + prev_hash + tail``, exactly ``json.dumps({**fields,
-    "prev_hash": prev_hash}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
-    (an id is a whole number, a hash hex digits: neither is escaped). So PostgreSQL can
-    hash an entry in the statement that locks the tip (``_one_entry_statement``)."""
+    ``head + str(id) + mid + prev_hash + tail``, exactly what ``entry_hash`` hashes (an id
+    is a whole number, a hash hex digits: neither is escaped). So PostgreSQL can hash an
+    entry in the statement that locks the tip (``_one_entry_statement``)."""
     parts: list[str] = []
     text = "{"
     for n, key in enumerate(sorted({*fields, "prev_hash"})):

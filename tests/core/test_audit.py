@@ -30,7 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.audit import REDACTED, AuditError, _hashed_fields, actor_var, entry_hash, verify
+from core.audit import (
+    REDACTED,
+    AuditError,
+    _hashed_fields,
+    actor_var,
+    entry_hash,
+    payload_parts,
+    verify,
+)
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, User
 from core.money import Money
@@ -503,14 +511,17 @@ _json_values = st.recursive(
        object_id=st.text(), before=_json_values, after=_json_values)
 def test_the_entry_hash_is_the_documented_json_of_the_entry(prev, entry_id, user_id, username,
                                                               object_id, before, after):
-    """Entries already in a chain keep verifying: the hash is still sha256 of the entry's
-    JSON with its ``prev_hash`` (keys sorted, compact, not ASCII-escaped)."""
+    """The pieces PostgreSQL hashes (``payload_parts``) spell exactly the JSON ``entry_hash``
+    and ``verify`` hash: sha256 of the entry with its ``prev_hash`` (keys sorted, compact,
+    not ASCII-escaped), so entries written either way, and old chains, verify."""
     fields = _hashed_fields({"id": entry_id, "at": datetime(2026, 11, 26, 8, 0, 0),
                              "user_id": user_id, "username": username, "action": "update",
                              "object_type": "budget_item", "object_id": object_id,
                              "before": before, "after": after})
     payload = json.dumps({**fields, "prev_hash": prev}, sort_keys=True, ensure_ascii=False,
                          separators=(",", ":"), default=str)
+    head, mid, tail = payload_parts(fields)
+    assert f"{head}{entry_id}{mid}{prev}{tail}" == payload
     assert entry_hash(prev, fields) == hashlib.sha256(payload.encode()).hexdigest()
 
 
