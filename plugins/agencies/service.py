@@ -259,9 +259,8 @@ def _on_team(eng, staff_id: int) -> bool:
 #: the INSERT's own check of the day's total (``core.audit.insert_row``'s ``where``): a
 #: new statement, so it sees every log committed before the person's row was locked
 #: (rounded to the hours' 2 places: SQLite adds them as floats, 10.63 + 11.5 + 1.87 > 24)
-_WITHIN_DAY = func.round(select(func.coalesce(func.sum(_log_t.c.hours), 0)).where(
-    _log_t.c.staff_id == bindparam("staff_id"), _log_t.c.work_date == bindparam("work_date"))
-    .scalar_subquery() + bindparam("hours", type_=_log_t.c.hours.type), 2) \
+_WITHIN_DAY = func.round(_DAY_HOURS.scalar_subquery()
+                         + bindparam("hours", type_=_log_t.c.hours.type), 2) \
     <= bindparam("day_limit", type_=_log_t.c.hours.type)
 
 
@@ -281,7 +280,8 @@ def add_log(eng, data: LogInput, user, submit: bool = False):
         "staff_id": data.staff_id, "work_date": data.work_date, "hours": data.hours,
         "activity": data.activity, "location": data.location, "notes": data.notes,
         "created_by_id": user.id, "submitted_at": utcnow() if submit else None,
-    }, where=_WITHIN_DAY, params={"day_limit": day_limit()})
+    }, where=_WITHIN_DAY, params={"day": data.work_date, "exclude_id": 0,
+                                  "day_limit": day_limit()})
     if row is None:
         _check_day(data, None)
     return row
