@@ -98,7 +98,7 @@ def grow_table(app, total: int, rng: Random) -> None:
 # -------------------------------------------------------------------------- views
 
 def _list_settings():
-    from core.admin.views import BudgetItemView
+    from plugins.system.admin.views import BudgetItemView
 
     return {key: getattr(BudgetItemView, key) for key in (
         "column_list", "column_searchable_list", "column_filters", "column_sortable_list",

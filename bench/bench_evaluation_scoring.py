@@ -2,7 +2,7 @@
 
 Project: ``plugins.evaluation.year.score_year`` — what ``flask jixiao evaluation
 score --year Y`` runs: read the evaluations and their lines as plain rows
-(``core.bulk``), score each sheet from its rows with the methods' own points
+(``core.services.bulk``), score each sheet from its rows with the methods' own points
 functions, checking every field and the rule version (anything not plain goes
 through ``sheet.score_sheet``, the stateless API's code), then one audited
 ``executemany`` per 2,000 evaluations writing score and grade, checking and

@@ -150,7 +150,7 @@ def run(scale: str, db_url: str | None = None) -> Result:
         writers = USERS // 4 + 1
         bodies = [{**b, "notes": NOTE} for b in payloads(info, writers * 4 * (
             seconds + light_seconds + 2 * SETTLE + 60))]
-        from core.demo import DEMO_PASSWORD
+        from plugins.system.demo import DEMO_PASSWORD
 
         plan = {"password": DEMO_PASSWORD, "staff": staff, "api_tokens": api_tokens,
                 "agency_token": info["token"], "think_min_s": 0.5, "think_max_s": 1.5}

@@ -2,7 +2,7 @@
 
 Project: ``plugins.targets.excel_io.import_sheets`` as the finance bureau, in a
 request context — the whole import: streaming read and cell checks
-(``core.excel.read_rows``), the indicator rules, unknown codes, duplicates and
+(``core.services.excel.read_rows``), the indicator rules, unknown codes, duplicates and
 weights per item, then the bulk write of 5,000 sheets and 50,000 indicators.
 Baseline: one openpyxl ``read_only`` pass over the same file reading every
 value (the least any importer must do). Both are timed in the same run,

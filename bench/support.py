@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.testing import temporary_database  # noqa: E402 - needs ROOT on sys.path
+from core.services.temporary_db import temporary_database  # noqa: E402 - needs ROOT on sys.path
 
 
 def fmt_s(seconds: float) -> str:
@@ -181,7 +181,7 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*
 
 def logged_in_client(app, username: str):
     """A test client of ``app`` logged in as the demo user ``username``."""
-    from core.demo import DEMO_PASSWORD
+    from plugins.system.demo import DEMO_PASSWORD
 
     client = app.test_client()
     page = client.get("/login")

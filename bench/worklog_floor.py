@@ -6,7 +6,7 @@ project's statements; this side must send as many): the pool's pre-ping, then th
 token with its user, role, permissions and agency (``core.tokens``), the engagement
 read through the agency's scope while locking the person's row
 (``plugins.agencies.service``), the INSERT that checks the person's day
-(``core.audit.insert_row``'s ``where``), the audit entry hashed and chained in the
+(``core.services.bulk.insert_row``'s ``where``), the audit entry hashed and chained in the
 database (``core.audit._one_entry_statement``), and the commit. The statements are
 these modules' PostgreSQL SQL, written out; the checks between them are the least
 that keeps every post correct. So ``floor / baseline`` is what the design's SQL

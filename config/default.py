@@ -25,7 +25,7 @@ ATTACHMENT_DIR = ""  # empty: <instance>/attachments; several servers: a shared 
 # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: trust no header)
 TRUSTED_PROXIES = 0
 
-# Rate limits (core/security.py, docs/security.md): failures per address and username
+# Rate limits (core/web/security.py, docs/security.md): failures per address and username
 # (per address and token prefix for the API), and a higher ceiling per address.
 # memory:// counts per process; with several gunicorn workers use redis://host:6379/N
 RATELIMIT_STORAGE_URI = "memory://"
@@ -47,7 +47,7 @@ WTF_CSRF_TIME_LIMIT = None
 FLASK_ADMIN_SWATCH = "default"
 ADMIN_PAGE_SIZE = 20
 
-# Scheduled jobs (core/scheduler.py, docs/scheduler.md)
+# Scheduled jobs (core/services/scheduler.py, docs/scheduler.md)
 SCHEDULER_TIMEZONE = "Asia/Shanghai"
 SCHEDULER_MAX_WORKERS = 4
 SCHEDULER_MISFIRE_GRACE_SECONDS = 3600
@@ -60,3 +60,4 @@ OPENAPI_VERSION = "3.0.3"
 OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 API_MAX_PAGE_SIZE = 200
+TRACE_HOOKS = False  # JIXIAO_TRACE_HOOKS=1: log every hook call, its plugins and time (core/plugins.py)

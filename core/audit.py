@@ -316,7 +316,7 @@ def _bulk(state: ORMExecuteState) -> None:
 def log_digest(connection: Any, action: str, table: str, sql: str, batch: str, rows: Any,
                params: dict[str, Any] | None = None) -> None:
     """Log one bulk statement of many rows as one digest entry (``digest_entry``), as the
-    current actor. For statements run outside the ORM (``core.bulk``)."""
+    current actor. For statements run outside the ORM (``core.services.bulk``)."""
     if table in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
     user_id, username = _actor()
@@ -335,62 +335,27 @@ def _plain_json(entry: dict[str, Any]) -> bool:
         and all(type(v) in _PLAIN for row in entry["values"] for v in row)
 
 
-_INSERTS: dict[Any, Any] = {}
-
-
-def insert_row(session: Session, model: type, values: dict[str, Any], *,
-               where: Any = None, params: dict[str, Any] | None = None) -> Any:
-    """INSERT one ``model`` row with a Core statement and log its ``create`` entry.
-
-    What a flush of ``model(**values)`` does, at a fraction of the ORM's cost: the
-    column defaults, the row scope's write check (``core.scope.check_writes``; like
-    the flush's, it runs after the write inside the transaction and raises
-    ``ScopeError``, so the caller's rollback leaves nothing written), then the same
-    audit entry as the flush writes (every column as stored, read back by
-    ``RETURNING``). Returns that row (``Row``: every column as an attribute, named as
-    the model's columns; no instance is made, none is put in the session).
-
-    ``where``: a condition the database checks in the INSERT itself (``INSERT …
-    SELECT … WHERE``), on bind parameters named like the keys of ``values`` or of
-    ``params``; when it does not hold nothing is written and None is returned. Pass
-    the same condition object each time (the statement is built once per condition).
-    """
-    from core.scope import check_writes
-
+def log_created(connection: Any, model: type, stored: Any) -> None:
+    """The ``create`` entry of a row written outside the flush (``stored``: its columns
+    as the database returned them), exactly as the flush would have logged it."""
     table = model.__table__
-    if table.name in _APPEND_ONLY:
+    if table.name in _EXCLUDED:
+        return
+    user_id, username = _actor()
+    append(connection, [{
+        "user_id": user_id, "username": username, "action": "create",
+        "object_type": table.name,
+        "object_id": ",".join("" if stored[c] is None else str(stored[c])
+                              for c in table.primary_key.columns),
+        "before": None,
+        "after": _export(model, {attr.key: stored[attr.columns[0]]
+                                 for attr in inspect(model).column_attrs})}])
+
+
+def refuse_append_only(table_name: str) -> None:
+    """Raise unless ``table_name`` may be written outside ``core.audit``."""
+    if table_name in _APPEND_ONLY:
         raise AuditError("The audit log is written by core.audit only.")
-    key = table, None if where is None else (id(where), tuple(values))
-    held = _INSERTS.get(key)
-    if held is None:
-        held = _INSERTS[key] = where, _insert_statement(table, values, where)
-    connection = session.connection()
-    row = connection.execute(held[1], {**values, **params} if params else values).first()
-    if row is None:
-        return None  # ``where`` did not hold
-    # like the flush's check, after the write and in its transaction: a refusal raises
-    # before the commit, and the caller (every error handler) rolls the transaction back
-    check_writes([row], model)
-    if table.name not in _EXCLUDED:
-        stored = row._mapping
-        user_id, username = _actor()
-        append(connection, [{
-            "user_id": user_id, "username": username, "action": "create",
-            "object_type": table.name,
-            "object_id": ",".join("" if stored[c] is None else str(stored[c])
-                                  for c in table.primary_key.columns),
-            "before": None,
-            "after": _export(model, {attr.key: stored[attr.columns[0]]
-                                     for attr in inspect(model).column_attrs})}])
-    return row
-
-
-def _insert_statement(table: Any, values: dict[str, Any], where: Any) -> Any:
-    if where is None:
-        return insert(table).returning(*table.c)
-    names = list(values)
-    chosen = select(*[bindparam(name, type_=table.c[name].type) for name in names]).where(where)
-    return insert(table).from_select(names, chosen).returning(*table.c)
 
 
 #: Execution option of a bulk statement to log as a digest entry; its value names the batch.

@@ -23,7 +23,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app
+from core.plugins import hooks
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A card on the home page (``jixiao_dashboard_widgets``)."""
+
+    title: str
+    value: str
+    note: str = ""
+    link: str | None = None
+    order: int = 100
+    #: bootstrap contextual class for the card border: primary, success, warning, danger…
+    tone: str = "primary"
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class IndicatorView:
     target_value: str  # exact text as entered (a decimal number for quantitative ones)
     unit: str | None
     weight: Decimal
-    scoring_method: str  # a core.scoring method name
+    scoring_method: str  # a core.services.scoring method name
 
 
 @dataclass(frozen=True)
@@ -136,17 +149,10 @@ class PreassessmentConclusion:
     final_at: datetime | None
 
 
-def _hook():
-    return current_app.extensions["jixiao_plugins"].hook
-
-
 def approved_targets(year: int | None = None,
                      item_ids: list[int] | None = None) -> dict[int, ItemTargets]:
     """Approved targets by budget item id, for a fiscal year and/or some items."""
-    merged: dict[int, ItemTargets] = {}
-    for answer in _hook().jixiao_approved_targets(year=year, item_ids=item_ids):
-        merged.update(answer or {})
-    return merged
+    return hooks().approved_targets(year=year, item_ids=item_ids)
 
 
 #: the labelled columns of ``approved_indicator_select``, in this order
@@ -162,32 +168,22 @@ def approved_indicator_select(year: int):
     district scale: ``insert(MyTable).from_select([...], select.subquery()…)``
     or a join, instead of loading 200,000 views. None when no plugin answers.
     """
-    return _hook().jixiao_approved_indicator_select(year=year)
+    return hooks().approved_indicator_select(year=year)
 
 
 def engagements(ids: list[int] | None = None, year: int | None = None,
                 agency_id: int | None = None, closed: bool | None = None) -> list[EngagementView]:
     """Engagements by id, by the year they started, by agency and/or closed or not."""
-    found: list[EngagementView] = []
-    for answer in _hook().jixiao_engagements(ids=ids, year=year, agency_id=agency_id,
-                                             closed=closed):
-        found.extend(answer or ())
-    return found
+    return hooks().engagements(ids=ids, year=year, agency_id=agency_id, closed=closed)
 
 
 def evaluation_results(year: int | None = None, item_ids: list[int] | None = None,
                        kinds: list[str] | None = None) -> list[EvaluationResult]:
     """Final evaluation results of a fiscal year, of some items and/or of some kinds."""
-    found: list[EvaluationResult] = []
-    for answer in _hook().jixiao_evaluation_results(year=year, item_ids=item_ids, kinds=kinds):
-        found.extend(answer or ())
-    return found
+    return hooks().evaluation_results(year=year, item_ids=item_ids, kinds=kinds)
 
 
 def preassessment_conclusions(year: int | None = None,
                               item_ids: list[int] | None = None) -> dict[int, PreassessmentConclusion]:
     """Pre-assessment results by budget item id, for a budget year and/or some items."""
-    merged: dict[int, PreassessmentConclusion] = {}
-    for answer in _hook().jixiao_preassessment_conclusions(year=year, item_ids=item_ids):
-        merged.update(answer or {})
-    return merged
+    return hooks().preassessment_conclusions(year=year, item_ids=item_ids)

@@ -3,22 +3,19 @@
 Every id and count column is a 32-bit ``INTEGER`` on PostgreSQL (SQLite takes
 64 bits). A larger number sent by a client used to reach the driver and fail
 there (``OverflowError`` on SQLite, ``NumericValueOutOfRange`` on PostgreSQL):
-a server error instead of "no such row" or "not valid". Two guards, both
-visible in the OpenAPI document as ``minimum``/``maximum``:
+a server error instead of "no such row" or "not valid". The guards:
 
 - ``IdConverter`` is the app's ``<int:…>`` URL converter: a larger number
   matches no route, so it is a 404 like any other missing row;
-- ``bound_integers(schema)`` gives every ``Integer`` field of an API argument
-  schema (nested ones too) a ``Range`` validator, so a larger number is a 422
-  ``validation_error`` naming the field. ``core.api.ApiBlueprint.arguments``
-  calls it for every schema.
+- ``row_id``/``get_by_id`` read an id sent in a form or query string;
+- the API's argument schemas get the same range (``core.web.api.fields.bound_integers``),
+  so a larger number is a 422 ``validation_error`` naming the field.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
 from werkzeug.routing import IntegerConverter
 
 INT_MIN = -(2**31)
@@ -32,40 +29,6 @@ class IdConverter(IntegerConverter):
                  max: int | None = None, signed: bool = False) -> None:
         limit = INT_MAX if max is None or max > INT_MAX else max
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=limit, signed=signed)
-
-
-class _DbRange(validate.Range):
-    """The marker of the range added here (added once per field)."""
-
-
-def _bound_field(field: fields.Field, seen: set[int]) -> None:
-    if isinstance(field, fields.Integer):
-        if not any(isinstance(v, _DbRange) for v in field.validators):
-            field.validators.append(_DbRange(min=INT_MIN, max=INT_MAX))
-    elif isinstance(field, fields.Nested):
-        nested = field.nested
-        if isinstance(nested, type) and issubclass(nested, Schema):
-            bound_integers(nested, seen)
-        elif isinstance(nested, Schema):
-            bound_integers(nested, seen)
-    elif isinstance(field, fields.List):
-        _bound_field(field.inner, seen)
-    elif isinstance(field, fields.Tuple):
-        for inner in field.tuple_fields:
-            _bound_field(inner, seen)
-    elif isinstance(field, fields.Dict) and field.value_field is not None:
-        _bound_field(field.value_field, seen)
-
-
-def bound_integers(schema: type[Schema] | Schema, seen: set[int] | None = None) -> None:
-    """Add the INTEGER range to every ``Integer`` field of ``schema`` (class or instance)."""
-    seen = set() if seen is None else seen
-    if id(schema) in seen:
-        return
-    seen.add(id(schema))
-    declared = schema.fields if isinstance(schema, Schema) else schema._declared_fields
-    for field in declared.values():
-        _bound_field(field, seen)
 
 
 def row_id(value: object) -> int | None:

@@ -15,7 +15,19 @@ PROJECT = "jixiao"
 hookspec = pluggy.HookspecMarker(PROJECT)
 
 
-# --- Setup hooks: called once per application by ``create_app`` ------------------
+# --- Setup: called once per application by ``create_app`` ------------------------
+
+@hookspec
+def jixiao_add_hookspecs(pm):
+    """Declare the hooks that belong to this plugin alone.
+
+    Called once, after every plugin is registered and before unknown hook
+    implementations are refused, with pluggy's manager ``pm``: call
+    ``pm.add_hookspecs(module)`` with the plugin's own hookspecs module. Other
+    plugins implement those hooks like any other; the declaring plugin calls
+    them through ``core.plugins.hooks().declared(name)``. Returns nothing.
+    """
+
 
 @hookspec
 def jixiao_config(config):
@@ -51,7 +63,7 @@ def jixiao_admin_views(admin, db):
     """Add Flask-Admin views and menu entries.
 
     Called with the app's ``flask_admin.Admin`` and the ``db`` extension. Views
-    should derive from ``core.admin.base.ScopedModelView`` (row scope, permissions,
+    should derive from ``core.web.admin.base.ScopedModelView`` (row scope, permissions,
     CSRF, audit) and set ``category`` to the stage's menu group. Returns nothing.
     """
 
@@ -65,7 +77,7 @@ def jixiao_blueprints(app):
 def jixiao_api(api):
     """Register API blueprints on the flask-smorest ``api`` (mounted under /api/v1).
 
-    Use ``core.api.ApiBlueprint`` so that authentication, scope and the error
+    Use ``core.web.api.ApiBlueprint`` so that authentication, scope and the error
     format are shared. Returns nothing.
     """
 
@@ -77,12 +89,12 @@ def jixiao_cli(group):
 
 @hookspec
 def jixiao_jobs(scheduler):
-    """Register scheduled jobs on ``scheduler``, a ``core.scheduler.JobRegistry``.
+    """Register scheduled jobs on ``scheduler``, a ``core.services.scheduler.JobRegistry``.
 
     Called once per app, in an app context (``current_app.config`` is there).
     Call ``scheduler.add_job(name, func, trigger="cron", period="daily", hour=8)``
     (or ``trigger="interval", minutes=30``). ``func(run)`` gets a
-    ``core.scheduler.JobRun`` (``name``, ``period``, ``when``) and runs in an app
+    ``core.services.scheduler.JobRun`` (``name``, ``period``, ``when``) and runs in an app
     context, at most once per period however many processes fire it; its
     database writes are committed with the run and audited as ``job:<name>``.
     Jobs run only in the ``flask jixiao scheduler`` process and through
@@ -103,86 +115,7 @@ def jixiao_seed_demo(session, rng, scale):
     """
 
 
-# --- Domain hooks: called while working ---------------------------------------
-
-@hookspec
-def jixiao_workflow_transition(obj, old, new, user, action, comment):
-    """Broadcast after a workflow transition of ``obj`` from ``old`` to ``new``.
-
-    Called inside the transaction that records the transition; raising here
-    aborts the transition. Returns nothing.
-    """
-
-
-@hookspec
-def jixiao_budget_item_changed(item):
-    """Broadcast after a flush that created or changed the BudgetItem ``item``.
-
-    Called inside the transaction (raising undoes the change) by
-    ``core/budget_events.py``; bulk statements (imports) are not broadcast item
-    by item. Returns nothing.
-    """
-
-
-@hookspec(firstresult=True)
-def jixiao_score_method(method):
-    """Return a scoring function for a custom indicator method name, or None."""
-
-
-@hookspec(firstresult=True)
-def jixiao_fee_method(method):
-    """The fee calculator of a fee schedule's calculation ``method`` name, or None.
-
-    Called by the agency fees plugin whenever it checks or applies a schedule
-    whose rules name ``method``. Return a function ``(rules, inputs, explain=True)
-    -> lines`` (``plugins.agency_fees.calc``: ``FeeRules``, ``QuoteInputs``, a list
-    of ``FeeLine`` whose last line is the total, each rounded to the fen; with
-    ``explain=False`` only the total line is needed) for a name you provide, else
-    None. The built-in ``standard`` and ``sliding_scale`` methods answer with
-    ``trylast``, so a bureau's plugin can replace them.
-    """
-
-
-@hookspec
-def jixiao_evaluation_finalized(evaluation):
-    """Broadcast when an evaluation becomes final, inside its transaction.
-
-    ``evaluation`` is a ``core.contracts.EvaluationResult`` (catalogue coverage
-    and disclosure listen). Returns nothing.
-    """
-
-
-@hookspec
-def jixiao_engagement_closed(engagement):
-    """Broadcast when an agency engagement closes (agency scoring listens)."""
-
-
-@hookspec
-def jixiao_engagement_checks(engagement):
-    """Conflict-of-interest (回避) and eligibility checks of an agency engagement.
-
-    Called by the agencies plugin before an ``engagement`` is approved and
-    whenever its review page is shown (the engagement's ``agency``, ``team``,
-    ``items``, ``kind`` and ``org_unit`` are there). Returns a list of
-    reasons, each a message; every reason of every plugin is shown together and
-    the engagement is not approved while there is one (an agency scoring plugin
-    reports a banned agency or staff member here). Return an empty list (or
-    nothing) when there is no objection.
-    """
-
-
-@hookspec
-def jixiao_target_checks(sheet):
-    """Extra quality checks of a performance target sheet before it is submitted.
-
-    Called by the targets plugin with the ``sheet`` (its ``indicators``, its
-    ``budget_item`` and ``goal``), after the built-in checks. Returns a list of
-    problems, each a message or a ``(field, message)`` pair (field "" for the
-    whole sheet); every problem of every plugin is shown together and the sheet
-    is not submitted while there is one. Return an empty list (or nothing) when
-    the sheet is fine.
-    """
-
+# --- Contracts: one plugin's data read by another (core/contracts.py) ---------
 
 @hookspec(firstresult=True)
 def jixiao_principal_agency(user):
@@ -205,8 +138,6 @@ def jixiao_principal_agency_column(user_id):
     for the agency. Called once per app.
     """
 
-
-# --- Contracts: one plugin's data read by another (core/contracts.py) ---------
 
 @hookspec
 def jixiao_approved_targets(year, item_ids):
@@ -249,21 +180,6 @@ def jixiao_engagements(ids, year, agency_id, closed):
 
 
 @hookspec
-def jixiao_dashboard_widgets(user):
-    """Cards for the home page of ``user``.
-
-    Returns a list of ``core.dashboard.Widget`` (title, value, note, link,
-    order). Implementations should use only queries that the core scope
-    already restricts to what ``user`` may see.
-    """
-
-
-# --- Stage plugin hooks: each stage plugin adds its own hooks in its section ----
-# (one section per plugin keeps parallel work from touching the same lines)
-
-# [preassessment]
-
-@hookspec
 def jixiao_preassessment_conclusions(year, item_ids):
     """Pre-assessment results as ``{budget_item_id: core.contracts.PreassessmentConclusion}``.
 
@@ -275,19 +191,38 @@ def jixiao_preassessment_conclusions(year, item_ids):
     """
 
 
-# [monitoring]
+# --- Events: broadcast while working, inside the transaction ------------------
+
+@hookspec
+def jixiao_workflow_transition(obj, old, new, user, action, comment):
+    """Broadcast after a workflow transition of ``obj`` from ``old`` to ``new``.
+
+    Called inside the transaction that records the transition; raising here
+    aborts the transition. Returns nothing.
+    """
 
 
-# [evaluation]
+@hookspec
+def jixiao_evaluation_finalized(evaluation):
+    """Broadcast when an evaluation becomes final, inside its transaction.
+
+    ``evaluation`` is a ``core.contracts.EvaluationResult`` (catalogue coverage
+    and disclosure listen). Returns nothing.
+    """
 
 
-# [catalogue]
+# --- Extension points: a plugin adds to or replaces what the core does ---------
+
+@hookspec(firstresult=True)
+def jixiao_score_method(method):
+    """Return a scoring function for a custom indicator method name, or None."""
 
 
-# [disclosure]
+@hookspec
+def jixiao_dashboard_widgets(user):
+    """Cards for the home page of ``user``.
 
-
-# [agency_fees]
-
-
-# [agency_scoring]
+    Returns a list of ``core.contracts.Widget`` (title, value, note, link,
+    order). Implementations should use only queries that the core scope
+    already restricts to what ``user`` may see.
+    """

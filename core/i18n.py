@@ -41,13 +41,6 @@ def compile_catalogs(*directories: Path) -> int:
     return compiled
 
 
-def translation_directories(pm) -> list[str]:
+def translation_directories(hooks) -> list[str]:
     """The core's catalog first, then each registered plugin package's ``translations/``."""
-    dirs = [CORE_TRANSLATIONS]
-    for plugin in pm.get_plugins():
-        module_file = getattr(plugin, "__file__", None)
-        if module_file:
-            candidate = Path(module_file).parent / "translations"
-            if candidate.is_dir() and candidate != CORE_TRANSLATIONS:
-                dirs.append(candidate)
-    return [str(d) for d in dirs]
+    return [str(CORE_TRANSLATIONS), *hooks.folders("translations")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -42,12 +42,9 @@ def crud(resource: str, label: str, *, view: tuple[str, ...], edit: tuple[str, .
 
 def declared() -> dict[str, Permission]:
     """Every permission declared by the registered plugins."""
-    pm = current_app.extensions["jixiao_plugins"]
-    out: dict[str, Permission] = {}
-    for perms in pm.hook.jixiao_permissions():
-        for p in perms or []:
-            out[p.name] = p
-    return out
+    from core.plugins import hooks
+
+    return {p.name: p for p in hooks().permissions()}
 
 
 def sync_permissions(session) -> int:

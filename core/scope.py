@@ -11,7 +11,7 @@ a scoped row may only be created in, moved into or deleted from the user's scope
 
 Core statements (``connection.execute``) are not reached by the loader criteria: code
 that reads scoped rows with one adds ``*visible(Model)`` to its WHERE clause, and code
-that writes a row with one calls ``check_writes([obj])`` first (``core.audit.insert_row``
+that writes a row with one calls ``check_writes([obj])`` first (``core.services.bulk.insert_row``
 does) — the same rules, from the same ``scope_criteria``/``scope_allows``.
 
 A model is scoped when it has a ``scope_criteria`` classmethod (``OrgScoped``
@@ -85,13 +85,12 @@ def remember_agency(user_id: int, agency_id: int | None) -> None:
 
 def _agency_of(user: Any) -> int | None:
     """The agency of a user without an org unit, as the plugins answer it."""
-    from flask import current_app
+    from core.plugins import hooks
 
     known = g.get(_AGENCY) if has_request_context() else None
     if known is not None and known[0] == user.id:
         return known[1]
-    pm = current_app.extensions.get("jixiao_plugins") if current_app else None
-    return pm.hook.jixiao_principal_agency(user=user) if pm is not None else None
+    return hooks().principal_agency(user=user)
 
 
 def current_principal() -> Principal | None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from core.extensions import db
 from core.models import ApiToken, User, utcnow
 from core.permissions import grants_of, remember
+from core.plugins import hooks
 from core.scope import remember_agency
 
 TOKEN_PREFIX = "jx_"  # noqa: S105 - a marker, not a secret
@@ -89,7 +90,7 @@ def status(token: Any, now: datetime | None = None) -> str:
 USER_COLUMNS = ("id", "username", "full_name", "role_id", "org_unit_id", "active")
 
 
-def _check_statement(pm):
+def _check_statement(hooks):
     """The token, its user with the user's role and org unit, the role's permissions and
     the user's agency (``jixiao_principal_agency_column``, when a plugin answers): one Core
     statement, built once per app (so compiled once), outside the ORM and the row scope."""
@@ -97,8 +98,7 @@ def _check_statement(pm):
 
     token_t, user_t = ApiToken.__table__, User.__table__
     role_t, org_t = Role.__table__, OrgUnit.__table__
-    agency = pm.hook.jixiao_principal_agency_column(user_id=user_t.c.id) \
-        if pm is not None else None
+    agency = hooks.principal_agency_column(user_id=user_t.c.id)
     extra = [] if agency is None else [agency.label("principal_agency")]
     return (select(token_t.c.id.label("token_id"), token_t.c.expires_at, token_t.c.revoked_at,
                    token_t.c.last_used_at,
@@ -143,8 +143,7 @@ def check(plaintext: str) -> TokenCheck:
         return TokenCheck(reason=UNKNOWN)
     statement = current_app.extensions.get("jixiao_token_check")
     if statement is None:
-        statement = current_app.extensions["jixiao_token_check"] = _check_statement(
-            current_app.extensions.get("jixiao_plugins"))
+        statement = current_app.extensions["jixiao_token_check"] = _check_statement(hooks())
     found = db.session.connection().execute(
         statement, {"token_hash": hash_token(plaintext)}).first()
     if found is None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
@@ -28,7 +27,7 @@ from core.extensions import db
 from core.models.base import STALE_RECORD
 from core.models.user import User
 from core.models.workflow import ACTION_LABELS, STATE_LABELS, State, WorkflowEvent
-from core.plugins import call
+from core.plugins import hooks
 from core.scope import SKIP
 
 
@@ -109,8 +108,8 @@ class Workflow:
                 user_id=getattr(user, "id", None), comment=comment)
             db.session.add(event)
             db.session.flush()
-            call(current_app, "jixiao_workflow_transition", obj=obj, old=old, new=new,
-                 user=user, action=action, comment=comment)
+            hooks().workflow_transition(obj=obj, old=old, new=new, user=user,
+                                        action=action, comment=comment)
         return event
 
     @staticmethod

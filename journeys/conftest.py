@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from core.demo import DEMO_PASSWORD
-from core.testing import temporary_database
+from core.services.temporary_db import temporary_database
+from plugins.system.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("JIXIAO_JOURNEY_ARTIFACTS", ROOT / "artifacts" / "journeys"))

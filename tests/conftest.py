@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.demo import DEMO_PASSWORD
-from core.testing import temporary_database
+from core.services.temporary_db import temporary_database
+from plugins.system.demo import DEMO_PASSWORD
 
 os.environ.setdefault("JIXIAO_ENV", "testing")
 

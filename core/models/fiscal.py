@@ -24,6 +24,13 @@ class FiscalYear(TimestampMixin, db.Model):
     def __str__(self) -> str:
         return self.name or str(self.year)
 
+    @classmethod
+    def current(cls) -> FiscalYear | None:
+        """The latest open fiscal year, else the latest one (what pages show by default)."""
+        return db.session.scalars(
+            db.select(cls).order_by((cls.status == "open").desc(), cls.year.desc())
+            .limit(1)).first()
+
     def deadline(self, stage: str) -> date | None:
         for d in self.deadlines:
             if d.stage == stage:

@@ -14,7 +14,7 @@ from core.models.base import OrgScoped, TimestampMixin
 class ScoreRecord(OrgScoped, TimestampMixin, db.Model):
     """One computed score of one object (an evaluation, an assessment…).
 
-    ``trace`` is ``core.scoring.ScoreTrace.to_dict()``: the rule version, every
+    ``trace`` is ``core.services.scoring.ScoreTrace.to_dict()``: the rule version, every
     indicator's inputs, method, points and formula. A new computation adds a
     record; the newest one of an object and purpose is the current score.
     """

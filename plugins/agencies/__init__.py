@@ -17,6 +17,13 @@ AGENCY = ("agency_user",)
 
 
 @hookimpl
+def jixiao_add_hookspecs(pm):
+    from plugins.agencies import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def jixiao_config(config):
     config.setdefault("AGENCY_CONFLICT_YEARS", 3)
     config.setdefault("AGENCY_WORKLOG_EDIT_DAYS", 7)

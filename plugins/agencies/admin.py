@@ -9,12 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from core.admin.base import ScopedModelView
-from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.models import OrgKind, State
 from core.permissions import can
+from core.web.admin.base import ScopedModelView
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.agencies import service
 from plugins.agencies.models import (

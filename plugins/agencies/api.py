@@ -12,14 +12,14 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
-from core.api.fields import UtcDateTime
-from core.api.pagination import PageArgs, page_schema, paginate
-from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.db_int import INT_MAX
 from core.extensions import db
 from core.models import State, utcnow
 from core.scope import unscoped
+from core.services.attachments import AttachmentError, save_attachment, send_attachment
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires
+from core.web.api.fields import UtcDateTime
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.agencies import service
 from plugins.agencies.models import Engagement, WorkLog
 from plugins.agencies.portal import DELIVERABLE_TYPE, deliverables_of

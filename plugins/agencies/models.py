@@ -32,11 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import BudgetItem, OrgScoped, OrgUnit, TimestampMixin, User, VersionedMixin
 from core.models.workflow import WorkflowMixin
 from core.money import Money
+from core.web.admin.display import register_labels
 
 AGENCY_ROLE = "agency_user"
 

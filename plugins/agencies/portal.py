@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.admin.display import enum_label
-from core.api import get_or_404
-from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.extensions import db
-from core.forms import flash_problems
 from core.models import Attachment, BudgetItem, utcnow
 from core.permissions import can
 from core.scope import unscoped
+from core.services.attachments import AttachmentError, save_attachment, send_attachment
+from core.web.admin.display import enum_label
+from core.web.api import get_or_404
+from core.web.forms import flash_problems
 from plugins.agencies import service
 from plugins.agencies.models import (
     ACTIVITY_LABELS,

@@ -29,10 +29,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.admin.display import enum_label
 from core.models import BudgetItem, OrgUnit, State
-from core.plugins import call
 from core.scope import unscoped
+from core.web.admin.display import enum_label
 from plugins.agencies.models import (
     AgencyStatus,
     Engagement,
@@ -138,6 +137,7 @@ def approval_problems(eng: Engagement) -> list[str]:
     budget = budget_problem(eng)
     if budget:
         problems.append(budget)
-    for batch in call(current_app, "jixiao_engagement_checks", engagement=eng):
-        problems.extend(str(p) for p in batch or [])
+    from plugins.agencies.hookspecs import engagement_checks
+
+    problems.extend(str(p) for p in engagement_checks(eng))
     return problems

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 
-from core.audit import insert_row
 from core.extensions import db
 from core.models import State, utcnow
-from core.plugins import call
 from core.scope import scoped_statement
+from core.services.bulk import insert_row
 from core.workflow import Workflow, WorkflowError
+from plugins.agencies.hookspecs import engagement_closed
 from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, engagement_staff
 from plugins.agencies.rules import approval_problems
 
@@ -79,7 +79,7 @@ def close(eng: Engagement, user) -> None:
     eng.closed_at = utcnow()
     eng.closed_by_id = getattr(user, "id", None)
     db.session.flush()
-    call(current_app, "jixiao_engagement_closed", engagement=eng)
+    engagement_closed(eng)
 
 
 # --- work logs ----------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _on_team(eng, staff_id: int) -> bool:
         _LOCK_STAFF, {"staff_id": staff_id, "engagement_id": eng.id}).first() is not None
 
 
-#: the INSERT's own check of the day's total (``core.audit.insert_row``'s ``where``): a
+#: the INSERT's own check of the day's total (``core.services.bulk.insert_row``'s ``where``): a
 #: new statement, so it sees every log committed before the person's row was locked
 #: (rounded to the hours' 2 places: SQLite adds them as floats, 10.63 + 11.5 + 1.87 > 24)
 _WITHIN_DAY = func.round(_DAY_HOURS.scalar_subquery()
@@ -266,7 +266,7 @@ _WITHIN_DAY = func.round(_DAY_HOURS.scalar_subquery()
 
 def add_log(eng, data: LogInput, user, submit: bool = False):
     """Check a new log and write it (one Core INSERT and its audit entry,
-    ``core.audit.insert_row``): the stored row (the ``WorkLog`` columns as attributes;
+    ``core.services.bulk.insert_row``): the stored row (the ``WorkLog`` columns as attributes;
     no ORM instance), or None with the problems in ``data.errors`` and nothing written.
     The day's total is checked by the INSERT itself (one statement less for every log),
     and read only to say why it was refused."""

@@ -16,6 +16,13 @@ COMMISSIONERS = ("finance_admin", "dept_admin")
 
 
 @hookimpl
+def jixiao_add_hookspecs(pm):
+    from plugins.agency_fees import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def jixiao_config(config):
     #: hours of logged work that make one person-day (reconciliation)
     config.setdefault("FEE_HOURS_PER_DAY", 8)

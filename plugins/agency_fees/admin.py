@@ -16,11 +16,11 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import TextAreaField
 
-from core.admin.base import ScopedModelView
-from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.permissions import can
+from core.services.excel import ImportRejected, xlsx_response
+from core.web.admin.base import ScopedModelView
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.agency_fees import excel_io, service
 from plugins.agency_fees.calc import InputError, parse_inputs

@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.agency_fees import service
 from plugins.agency_fees.calc import InputError, parse_inputs
 from plugins.agency_fees.models import FeeQuote, FeeSchedule

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from core.excel import (
+from core.services.excel import (
     CellError,
     Column,
     ExportColumn,

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from core import contracts
 from core.extensions import db
 from core.models import State, utcnow
-from core.plugins import call
 from core.scope import current_principal
 from core.workflow import Workflow, WorkflowError
 from plugins.agency_fees.calc import (
@@ -31,6 +30,7 @@ from plugins.agency_fees.calc import (
     parse_inputs,
     scale_amount,
 )
+from plugins.agency_fees.hookspecs import fee_method
 from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
 from plugins.agency_fees.rules import STAGES, FeeRules, RulesError, parse_rules, to_json
 
@@ -51,7 +51,7 @@ class FeeError(ValueError):
 
 def method_for(name: str):
     """The calculator of a method name, from the ``jixiao_fee_method`` hook (None: unknown)."""
-    return call(current_app, "jixiao_fee_method", method=name)
+    return fee_method(name)
 
 
 def known_method(name: str) -> bool:

@@ -70,14 +70,14 @@ def jixiao_api(api):
     api.register_blueprint(blp)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def jixiao_engagement_closed(engagement):
     from plugins.agency_scoring.service import open_assessment
 
     open_assessment(engagement.id)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)
 def jixiao_engagement_checks(engagement):
     from plugins.agency_scoring.rating import engagement_reasons
 

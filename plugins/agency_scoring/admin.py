@@ -13,11 +13,11 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.permissions import can
-from core.scoring import grade_label
+from core.services.scoring import grade_label
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.forms import add_field_error, flash_problems
 from plugins.agency_scoring import rating as ratings
 from plugins.agency_scoring import service
 from plugins.agency_scoring.models import (

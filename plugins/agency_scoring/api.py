@@ -10,11 +10,11 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
-from core.api.fields import UtcDateTime
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.scope import current_principal
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires
+from core.web.api.fields import UtcDateTime
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.agency_scoring import rating as ratings
 from plugins.agency_scoring import service
 from plugins.agency_scoring.models import (

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
 from core import contracts
 from core.models import OrgKind, OrgUnit, User
+from core.scope import principal_for
 from plugins.agency_scoring.models import Assessment, AssessmentStatus
 from plugins.agency_scoring.rating import compute_ratings, publish_ratings
 from plugins.agency_scoring.rules import STAFFING, TIMELINESS, rules_for_year
@@ -47,10 +47,9 @@ def _user(session, username: str) -> User | None:
 
 
 def _agency_user(session, agency_id: int) -> User | None:
-    hook = current_app.extensions["jixiao_plugins"].hook
     for user in session.scalars(select(User).where(User.username.like("agency%"))
                                 .order_by(User.username)):
-        if hook.jixiao_principal_agency(user=user) == agency_id:
+        if principal_for(user).agency_id == agency_id:
             return user
     return None
 

@@ -37,26 +37,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.admin.display import register_labels
 from core.extensions import db
-from core.models import OrgScoped, TimestampMixin, User, VersionedMixin
+from core.models import OrgScoped, TimestampMixin, VersionedMixin
 from core.money import Money
+from core.web.admin.display import register_labels
 
 AGENCY_ROLE = "agency_user"
 POINTS = Numeric(6, 2, asdecimal=True)
 
 
 def agency_of(principal) -> int | None:
-    """The principal's agency (asked through ``jixiao_principal_agency`` if not known yet)."""
-    if principal.agency_id is not None or principal.role != AGENCY_ROLE or not principal.user_id:
-        return principal.agency_id
-    from flask import current_app
-
-    from core.scope import unscoped
-
-    with unscoped() as session:
-        user = session.get(User, principal.user_id)
-        return current_app.extensions["jixiao_plugins"].hook.jixiao_principal_agency(user=user)
+    """The principal's agency (the core asks ``jixiao_principal_agency`` once per request)."""
+    return principal.agency_id
 
 
 def is_agency_side(principal) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 
 from core.models import utcnow
 from core.scope import unscoped
-from core.scoring import CONTEXT, grade_label
+from core.services.scoring import CONTEXT, grade_label
 from plugins.agency_scoring.models import (
     Appeal,
     AppealStatus,

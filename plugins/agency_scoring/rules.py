@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from core.scoring import Band, Indicator, QualitativeLevel, ScoringRules
+from core.services.scoring import Band, Indicator, QualitativeLevel, ScoringRules
 
 #: inputs some items may be filled from the agency portal's records
 TIMELINESS, STAFFING = "timeliness", "staffing"
@@ -28,7 +28,7 @@ class SheetItem:
 
     path: str
     weight: Decimal
-    method: str  # a core.scoring method: qualitative (graded), deduction, proportional
+    method: str  # a core.services.scoring method: qualitative (graded), deduction, proportional
     params: Mapping[str, Any] = field(default_factory=dict)
     #: TIMELINESS: days late, from the deliverable dates; STAFFING: team vs logged staff
     evidence: str = ""

@@ -18,8 +18,8 @@ from core import contracts
 from core.extensions import db
 from core.models import utcnow
 from core.scope import unscoped
-from core.scores import save_score
-from core.scoring import CONTEXT, ScoringError, hook_resolver, score
+from core.services.score_records import save_score
+from core.services.scoring import CONTEXT, ScoringError, hook_resolver, score
 from plugins.agency_scoring.models import (
     Appeal,
     AppealStatus,

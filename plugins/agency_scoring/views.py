@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.models import ScoreRecord, User
 from core.scope import unscoped
-from core.scores import trace_of
+from core.services.score_records import trace_of
 from plugins.agency_scoring.models import Assessment
 from plugins.agency_scoring.rules import SheetItem
 from plugins.agency_scoring.service import PARTY, SPOT, rules_of

@@ -7,9 +7,9 @@ from datetime import date
 from flask import url_for
 from flask_babel import gettext as _
 
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.permissions import can
-from core.scoring import grade_label
+from core.services.scoring import grade_label
 from plugins.agency_scoring.overview import overview
 
 

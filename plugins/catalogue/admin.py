@@ -12,12 +12,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error
 from core.models import OrgUnit, State
 from core.permissions import can
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.catalogue import planner, service
 from plugins.catalogue.models import REASON_LABELS, Catalogue, CatalogueEntry

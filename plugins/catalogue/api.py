@@ -7,9 +7,9 @@ from datetime import date
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, get_or_404, requires
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.models import State
+from core.web.api import ApiBlueprint, get_or_404, requires
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.catalogue import planner
 from plugins.catalogue.models import Catalogue, CatalogueEntry
 

@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import (
     BudgetItem,
@@ -39,6 +38,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.web.admin.display import register_labels
 
 
 class EntryReason(enum.StrEnum):

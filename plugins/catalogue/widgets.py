@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.extensions import db
 from core.permissions import can
 from plugins.catalogue import planner

@@ -13,12 +13,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error
 from core.models import FiscalYear, ItemKind, State
 from core.permissions import can
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.disclosure import service
 from plugins.disclosure.models import (
@@ -35,14 +35,14 @@ CATEGORY = _l("Disclosure")
 
 
 def _year_arg() -> int:
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
     raw = request.values.get("year", "")
     if raw:
         if not raw.isdigit():
             abort(400)
         return int(raw)
-    year = current_year()
+    year = FiscalYear.current()
     return year.year if year else date.today().year
 
 

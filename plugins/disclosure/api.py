@@ -5,11 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, get_or_404, requires
-from core.api.contract_schemas import EvaluationResultSchema
-from core.api.fields import UtcDateTime
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.models import State
+from core.web.api import ApiBlueprint, get_or_404, requires
+from core.web.api.contract_schemas import EvaluationResultSchema
+from core.web.api.fields import UtcDateTime
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.disclosure import service
 from plugins.disclosure.models import Publication, PublicationKind, StoredResult
 
@@ -117,8 +117,8 @@ def list_results(args):
 @requires("disclosure_check.view")
 def disclosure_check(args):
     """Per department: the share of project expenditure covered by published results."""
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
-    year = args.get("year") or getattr(current_year(), "year", None)
+    year = args.get("year") or getattr(FiscalYear.current(), "year", None)
     lines, threshold = service.check(year) if year else ([], None)
     return {"year": year, "threshold": str(threshold or ""), "departments": lines}

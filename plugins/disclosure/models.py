@@ -22,7 +22,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import (
     BudgetItem,
@@ -33,6 +32,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.web.admin.display import register_labels
 
 SCORE = Numeric(6, 2, asdecimal=True)
 

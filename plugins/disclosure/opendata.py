@@ -21,9 +21,9 @@ from flask import Response, stream_with_context
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
-from core.excel import ExportSheet, content_disposition, xlsx_response
 from core.extensions import db
 from core.models import OrgUnit, State
+from core.services.excel import ExportSheet, content_disposition, xlsx_response
 from plugins.disclosure.models import Publication, PublicationKind, PublishedIndicator
 
 BATCH = 1000

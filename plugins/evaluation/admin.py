@@ -16,14 +16,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from core import contracts
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
-from core.scores import latest_score, trace_of
-from core.scoring import Problem, grade_label
+from core.services.score_records import latest_score, trace_of
+from core.services.scoring import Problem, grade_label
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.evaluation import key, rectify, reeval, service
 from plugins.evaluation.coverage import coverage
@@ -44,12 +44,12 @@ GRADES = (("achieved", _l("Achieved")), ("partly", _l("Partly achieved")),
 
 
 def _year_arg() -> int:
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
     raw = request.values.get("year", "")
     if raw.isdigit():
         return int(raw)
-    year = current_year()
+    year = FiscalYear.current()
     return year.year - 1 if year else date.today().year - 1
 
 

@@ -9,13 +9,13 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core import contracts
-from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
-from core.api.contract_schemas import EvaluationResultSchema
-from core.api.fields import UtcDateTime
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import FiscalYear, State
-from core.scoring import hook_resolver
+from core.services.scoring import hook_resolver
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires, stale
+from core.web.api.contract_schemas import EvaluationResultSchema
+from core.web.api.fields import UtcDateTime
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.evaluation import service
 from plugins.evaluation.models import KeyEvaluation, ReEvaluation, SelfEvaluation
 from plugins.evaluation.sheet import SheetError, score_sheet

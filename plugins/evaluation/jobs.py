@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, State, User
-from core.notifications import notify_all
-from core.scheduler import JobRegistry, JobRun
+from core.services.notifications import notify_all
+from core.services.scheduler import JobRegistry, JobRun
 from plugins.evaluation.models import Rectification
 
 JOB_NAME = "rectification-overdue"

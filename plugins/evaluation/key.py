@@ -23,9 +23,9 @@ from core import contracts
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, utcnow
-from core.plugins import call
-from core.scores import save_score
-from core.scoring import Indicator, Problem, ScoreTrace, ScoringError, hook_resolver, score
+from core.plugins import hooks
+from core.services.score_records import save_score
+from core.services.scoring import Indicator, Problem, ScoreTrace, ScoringError, hook_resolver, score
 from plugins.evaluation.models import KeyEvaluation, KeyIndicator, ResultSuggestion
 from plugins.evaluation.rules import (
     LETTERS,
@@ -221,7 +221,7 @@ def finalize(ev: KeyEvaluation, user: Any = None) -> EvaluationResult:
         org_unit_id=ev.org_unit_id, title=ev.title, score=view.score, grade=ev.grade or "",
         suggested=suggestion_for(ev.grade or ""), note=""))
     db.session.flush()
-    call(current_app, "jixiao_evaluation_finalized", evaluation=view)
+    hooks().evaluation_finalized(view)
     return view
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from core.models import State, utcnow
-from core.scoring import Problem
+from core.services.scoring import Problem
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import Rectification
 from plugins.evaluation.service import EvaluationError

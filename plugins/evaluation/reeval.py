@@ -25,9 +25,9 @@ from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import FiscalYear, OrgUnit, utcnow
 from core.money import MoneyError, parse_money
-from core.plugins import call
-from core.scores import save_score
-from core.scoring import Problem, hook_resolver
+from core.plugins import hooks
+from core.services.score_records import save_score
+from core.services.scoring import Problem, hook_resolver
 from plugins.evaluation.models import (
     ReEvaluation,
     ReEvaluationSample,
@@ -134,7 +134,7 @@ def finish(re: ReEvaluation, user: Any = None) -> Decimal:
             score=view.score, grade=sample.grade or "", suggested=suggestion_for(sample.grade or ""),
             note=""))
         db.session.flush()
-        call(current_app, "jixiao_evaluation_finalized", evaluation=view)
+        hooks().evaluation_finalized(view)
     return re.accuracy
 
 

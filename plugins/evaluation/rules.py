@@ -1,6 +1,6 @@
 """Evaluation rules as versioned data: scoring versions, result application, re-evaluation gap.
 
-The self-evaluation scoring rules are ``core.scoring.ScoringRules`` versions
+The self-evaluation scoring rules are ``core.services.scoring.ScoringRules`` versions
 (grade bands 优/良/中/差, qualitative bands, default level-1 weights). The
 built-in one is ``SELF_EVALUATION_2020``; a deployment adds or replaces versions
 with the setting ``EVALUATION_RULE_VERSIONS`` (a list of ``ScoringRules.to_dict()``
@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from core.scoring import SELF_EVALUATION_2020, Problem, ScoringError, ScoringRules
+from core.services.scoring import SELF_EVALUATION_2020, Problem, ScoringError, ScoringRules
 
 #: level-1 category of a target sheet → the default-weight key of the rule version
 LEVEL1_KEYS = {"产出": "outputs", "成本": "outputs", "效益": "outcomes", "满意度": "satisfaction"}

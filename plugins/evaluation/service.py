@@ -24,9 +24,9 @@ from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
-from core.plugins import call
-from core.scores import latest_score, save_score, trace_of
-from core.scoring import Problem, ScoreTrace, hook_resolver
+from core.plugins import hooks
+from core.services.score_records import latest_score, save_score, trace_of
+from core.services.scoring import Problem, ScoreTrace, hook_resolver
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import (
@@ -288,7 +288,7 @@ def finalize(ev: SelfEvaluation, user: Any = None) -> EvaluationResult:
         org_unit_id=ev.org_unit_id, title=view.title, score=view.score,
         grade=ev.grade or "", suggested=suggestion_for(ev.grade or ""), note=""))
     db.session.flush()
-    call(current_app, "jixiao_evaluation_finalized", evaluation=view)
+    hooks().evaluation_finalized(view)
     return view
 
 

@@ -2,7 +2,7 @@
 
 ``score_sheet(data)`` takes the sheet as plain data — the JSON body of
 ``POST /api/v1/scoring/self-evaluation`` — and scores it with the core engine
-(``core.scoring.score``). A saved ``SelfEvaluation`` is turned into exactly
+(``core.services.scoring.score``). A saved ``SelfEvaluation`` is turned into exactly
 this data (``service.sheet_data``) and scored by the same function.
 
 The tree: budget execution (预算执行率) as the first leaf, then one group per
@@ -31,7 +31,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from core.scoring import (
+from core.services.scoring import (
     HUNDRED,
     Indicator,
     MethodCall,
@@ -47,7 +47,7 @@ from core.scoring import (
     number_or_none,
     score,
 )
-from core.scoring import method_label as core_method_label
+from core.services.scoring import method_label as core_method_label
 from plugins.evaluation.rules import execution_weight, find_rules
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
@@ -359,7 +359,7 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
     """Score a sheet given as plain data; raises ``SheetError`` naming every bad field.
 
     The fields are checked here (every problem named by its input field); the
-    tree is scored by the core engine (``core.scoring.score``), which checks the
+    tree is scored by the core engine (``core.services.scoring.score``), which checks the
     sheet's shape (names, weights, methods) and gives the trace.
     """
     problems: list[Problem] = []

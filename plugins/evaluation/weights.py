@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from core.scoring import ScoringRules
+from core.services.scoring import ScoringRules
 from plugins.evaluation.rules import LEVEL1_KEYS, execution_weight
 
 CENT = Decimal("0.01")

@@ -1,14 +1,14 @@
 """Scoring a whole year's self-evaluations at once (``flask jixiao evaluation score``).
 
 A district year is 20,000 sheets and 200,000 indicators, so this pass reads
-and writes at the speed of the driver (``core.bulk``): the year's evaluations
+and writes at the speed of the driver (``core.services.bulk``): the year's evaluations
 and lines as plain rows, then per batch of ``BATCH`` evaluations one audited
 ``executemany`` of score and grade that checks and bumps each evaluation's
 ``version`` (an evaluation changed or finalized meanwhile fails the run).
 
 Each sheet is scored straight from its rows by ``RowScorer`` with the very
 functions that give the points of the methods themselves
-(``core.scoring.proportional_points``, ``reverse_points``,
+(``core.services.scoring.proportional_points``, ``reverse_points``,
 ``sheet.equal_points``, ``sheet.execution_points``, the qualitative band) and
 the rule version's rounding and grade bands. Anything the rows do not give as
 plain, valid numbers and names — a comma or a unit in a value, a missing
@@ -36,10 +36,10 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.bulk import driver_rows, driver_update, exact
 from core.extensions import db
 from core.models import FiscalYear, utcnow
-from core.scoring import (
+from core.services.bulk import driver_rows, driver_update, exact
+from core.services.scoring import (
     CONTEXT,
     HUNDRED,
     Problem,

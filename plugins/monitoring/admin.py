@@ -13,15 +13,15 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
 from core.db_int import get_by_id
-from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.models import BudgetItem, FiscalYear, State
 from core.models.workflow import STATE_LABELS
 from core.permissions import can
+from core.services.excel import ImportRejected, xlsx_response
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
 from plugins.monitoring import charts, excel_io, rules, service
 from plugins.monitoring.coverage import coverage
@@ -364,9 +364,9 @@ class CoveragePage(ScopedPage):
 
 
 def _default_year() -> int:
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
-    year = current_year()
+    year = FiscalYear.current()
     return year.year if year else date.today().year
 
 

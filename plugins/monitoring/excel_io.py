@@ -2,7 +2,7 @@
 
 Sheet ``预算执行``: item code, spent to date (yuan, at most two places), and an
 explanation where spending is above the budget. All or nothing
-(``core.excel``): cell checks first, then per row the item must be in the
+(``core.services.excel``): cell checks first, then per row the item must be in the
 round (and in the user's scope), its record still open, and the amount not
 above the budget without an explanation; every error names its row, column
 and reason, and only a clean file is written. Lights are recomputed after.
@@ -13,7 +13,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core.excel import (
+from core.extensions import db
+from core.models import BudgetItem, State
+from core.services.excel import (
     CellError,
     Column,
     ExportColumn,
@@ -26,8 +28,6 @@ from core.excel import (
     read_rows,
     text,
 )
-from core.extensions import db
-from core.models import BudgetItem, State
 from plugins.monitoring import service
 from plugins.monitoring.models import MonitoringRecord, MonitoringRound
 

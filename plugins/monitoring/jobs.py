@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import FiscalYear, Role, State, User
-from core.notifications import notify_all
-from core.scheduler import JobRegistry, JobRun
+from core.services.notifications import notify_all
+from core.services.scheduler import JobRegistry, JobRun
 from plugins.monitoring import service
 from plugins.monitoring.models import MonitoringRecord, MonitoringRound
 

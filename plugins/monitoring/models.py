@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import (
     BudgetItem,
@@ -41,6 +40,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.web.admin.display import register_labels
 
 PERCENT = Numeric(9, 2, asdecimal=True)
 

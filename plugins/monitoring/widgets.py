@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.extensions import db
 from core.models import OrgUnit
 from core.permissions import can

@@ -15,15 +15,15 @@ from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
-from core.attachments import AttachmentError, save_attachment, send_attachment
 from core.db_int import get_by_id
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.models import Attachment, BudgetItem, FiscalYear, Role, State, User
 from core.permissions import can
 from core.scope import unscoped
+from core.services.attachments import AttachmentError, save_attachment, send_attachment
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.preassessment import report, service
 from plugins.preassessment.models import (
@@ -55,12 +55,12 @@ LABELS = {
 
 
 def year_arg() -> int:
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
     raw = request.values.get("year", "")
     if raw.isdigit():
         return int(raw)
-    year = current_year()
+    year = FiscalYear.current()
     return year.year if year else date.today().year
 
 

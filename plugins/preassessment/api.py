@@ -8,12 +8,12 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires
-from core.api.fields import UtcDateTime
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import FiscalYear
 from core.scope import unscoped
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires
+from core.web.api.fields import UtcDateTime
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.preassessment import report, service
 from plugins.preassessment.models import ExpertReview, Preassessment
 

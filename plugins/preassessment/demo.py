@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.models import BudgetItem, FiscalYear, Role, State, User, utcnow
-from core.scores import save_score
+from core.services.score_records import save_score
 from plugins.preassessment import service
 from plugins.preassessment.models import Conclusion, ExemptKind, ExpertReview, Preassessment
 from plugins.preassessment.rules import rules_for_year

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import FiscalYear, Role, StageDeadline, User
-from core.notifications import notify_all
-from core.scheduler import JobRegistry, JobRun
+from core.services.notifications import notify_all
+from core.services.scheduler import JobRegistry, JobRun
 from plugins.preassessment import service
 from plugins.preassessment.models import ExpertReview, Preassessment
 

@@ -33,7 +33,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import (
     BudgetItem,
@@ -45,6 +44,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.web.admin.display import register_labels
 
 SCORE = Numeric(7, 2, asdecimal=True)
 

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from core.excel import ExportColumn, ExportSheet, content_disposition, xlsx_response
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, User
 from core.scope import unscoped
+from core.services.excel import ExportColumn, ExportSheet, content_disposition, xlsx_response
 from plugins.preassessment import service
 from plugins.preassessment.models import CONCLUSION_LABELS, EXEMPT_KIND_LABELS, Preassessment
 from plugins.preassessment.rules import rules_for_year

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from core.scoring import (
+from core.services.scoring import (
     Band,
     Indicator,
     MethodCall,

@@ -18,8 +18,8 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, utcnow
 from core.money import MoneyError, parse_money
 from core.scope import unscoped
-from core.scores import save_score
-from core.scoring import (
+from core.services.score_records import save_score
+from core.services.scoring import (
     Indicator,
     ScoreTrace,
     ScoringError,

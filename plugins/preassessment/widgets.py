@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.extensions import db
 from core.permissions import can
 from plugins.preassessment import service
@@ -16,9 +16,9 @@ from plugins.preassessment.models import ExpertReview
 def preassessment_widgets(user) -> list[Widget]:
     cards = []
     if can(user, "preassessment_report.view"):
-        from core.widgets import current_year
+        from core.models import FiscalYear
 
-        year = current_year()
+        year = FiscalYear.current()
         if year is not None:
             rows = service.trigger_rows(year.year)
             missing = sum(1 for r in rows if r.status == "missing")

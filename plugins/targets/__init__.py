@@ -12,6 +12,13 @@ from core.plugins import hookimpl
 
 
 @hookimpl
+def jixiao_add_hookspecs(pm):
+    from plugins.targets import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def jixiao_config(config):
     config.setdefault("TARGET_RULE_VERSIONS", [])
     config.setdefault("TARGETS_IMPORT_MAX_ROWS", 100_000)

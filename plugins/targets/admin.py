@@ -12,14 +12,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core.admin.base import ScopedModelView, ScopedPage
-from core.admin.display import enum_label
 from core.db_int import get_by_id
-from core.excel import ImportRejected, xlsx_response
 from core.extensions import db
-from core.forms import add_field_error, flash_problems
 from core.models import BudgetItem, FiscalYear, State
 from core.permissions import can
+from core.services.excel import ImportRejected, xlsx_response
+from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.display import enum_label
+from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.targets import excel_io, service
 from plugins.targets.coverage import coverage
@@ -39,12 +39,12 @@ INDICATOR_COLUMNS = ("level1", "level2", "name", "comparator", "target_value", "
 
 
 def _year_arg() -> int:
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
     raw = request.values.get("year", "")
     if raw.isdigit():
         return int(raw)
-    year = current_year()
+    year = FiscalYear.current()
     return year.year if year else date.today().year
 
 

@@ -7,10 +7,10 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.api import ApiBlueprint, error_response, get_or_404, requires, stale
-from core.api.pagination import PageArgs, page_schema, paginate
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
+from core.web.api import ApiBlueprint, error_response, get_or_404, requires, stale
+from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.targets import service
 from plugins.targets.models import IndicatorTemplate, TargetSheet
 from plugins.targets.validation import clean_indicator, duplicate_keys, weight_problem

@@ -2,7 +2,7 @@
 
 Target sheets: one row per level-3 indicator with its level-1 and level-2
 parents and the budget item's code (sheet ``绩效目标``). An import is all or
-nothing: the workbook is read and every row checked first (``core.excel.read_rows``
+nothing: the workbook is read and every row checked first (``core.services.excel.read_rows``
 for headers, merged cells, formulas and cell types; then unknown item codes,
 the indicator rules, duplicates and weights per item), and every error is
 listed with its sheet, row and column; only a clean file is written, in one
@@ -21,7 +21,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
-from core.excel import (
+from core.extensions import db
+from core.models import BudgetItem, FiscalYear, State, utcnow
+from core.services.excel import (
     CellError,
     Column,
     ExportColumn,
@@ -34,8 +36,6 @@ from core.excel import (
     read_rows,
     text,
 )
-from core.extensions import db
-from core.models import BudgetItem, FiscalYear, State, utcnow
 from plugins.targets.models import (
     COMPARATOR_LABELS,
     METHOD_LABELS,

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, Role, StageDeadline, State, User
-from core.notifications import notify_all
-from core.scheduler import JobRegistry, JobRun
+from core.services.notifications import notify_all
+from core.services.scheduler import JobRegistry, JobRun
 from plugins.targets.models import TargetSheet
 from plugins.targets.rules import rules_for_year
 

@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.admin.display import register_labels
 from core.extensions import db
 from core.models import (
     BudgetItem,
@@ -35,7 +34,8 @@ from core.models import (
     VersionedMixin,
     WorkflowMixin,
 )
-from core.scoring import METHOD_LABELS  # noqa: F401 - the plugin's method choices
+from core.services.scoring import METHOD_LABELS  # noqa: F401 - the plugin's method choices
+from core.web.admin.display import register_labels
 
 
 class Comparator(enum.StrEnum):

@@ -19,7 +19,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from core.scoring import find_method, hook_resolver
+from core.services.scoring import find_method, hook_resolver
 from plugins.targets.models import (
     COMPARATOR_LABELS,
     DEFAULT_METHOD,
@@ -257,12 +257,11 @@ def quality_problems(sheet, rules: TargetRules) -> list[Problem]:
             "A sheet of this kind must cover %(needed)s; missing: %(missing)s.",
             needed="、".join(needed), missing="、".join(missing))))
     if has_app_context():
-        from core.plugins import call
+        from plugins.targets.hookspecs import target_checks
 
-        for batch in call(current_app, "jixiao_target_checks", sheet=sheet) or []:
-            for entry in batch or []:
-                if isinstance(entry, tuple | list) and len(entry) == 2:
-                    problems.append(Problem(str(entry[0] or ""), entry[1]))
-                elif entry:
-                    problems.append(Problem("", entry))
+        for entry in target_checks(sheet):
+            if isinstance(entry, tuple | list) and len(entry) == 2:
+                problems.append(Problem(str(entry[0] or ""), entry[1]))
+            elif entry:
+                problems.append(Problem("", entry))
     return problems

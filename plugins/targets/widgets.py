@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.extensions import db
 from core.models import State
 from core.permissions import can
@@ -16,9 +16,9 @@ from plugins.targets.models import TargetSheet
 def target_widgets(user) -> list[Widget]:
     if not can(user, "target_sheet.view"):
         return []
-    from core.widgets import current_year
+    from core.models import FiscalYear
 
-    year = current_year()
+    year = FiscalYear.current()
     if year is None:
         return []
     counts = dict(db.session.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.api import PREFIX
+from core.web.api import PREFIX
 
 #: The demo users of every role, and anonymous (None).
 ROLES = ["finance", "dept01", "unit0101", "town01", "expert01", "agency01", "viewer", None]

@@ -459,8 +459,8 @@ def test_flash_problems_undoes_the_unsaved_work_and_flashes_every_problem_in_ord
     from flask_babel import force_locale
     from flask_babel import lazy_gettext as _l
 
-    from core.forms import flash_problems
-    from core.scoring import Problem
+    from core.services.scoring import Problem
+    from core.web.forms import flash_problems
 
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         db.session.add(OrgUnit(code="T-FLASH-PROBLEMS", name="不应保存", kind="department"))

@@ -66,7 +66,7 @@ def test_search_finds_by_name(app, login):
 
 
 def test_budget_type_filter_shows_only_that_type(app, login):
-    from core.admin.views import filtered_list_url
+    from plugins.system.admin.views import filtered_list_url
 
     with app.test_request_context():
         url = filtered_list_url("budgetitem", {BudgetItem.budget_type: "STATE_CAPITAL"})
@@ -80,7 +80,7 @@ def test_budget_type_filter_shows_only_that_type(app, login):
 
 
 def test_unknown_enum_filter_value_is_ignored_not_an_error(login):
-    from core.admin.views import filtered_list_url
+    from plugins.system.admin.views import filtered_list_url
 
     c = login("finance")
     with c.application.test_request_context():

@@ -14,9 +14,9 @@ import pytest
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select, text
 
-from core.api import ApiBlueprint, requires
 from core.extensions import db
 from core.models import ApiToken, AuditLog, BudgetItem, OrgUnit, User, utcnow
+from core.web.api import ApiBlueprint, requires
 from tests.conftest import csrf_from, do_login
 from tests.core import scope_oracle as oracle
 from tests.core.test_csrf import fingerprint

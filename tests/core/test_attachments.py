@@ -13,10 +13,10 @@ from flask_login import login_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from core.attachments import AttachmentError, path_of, save_attachment, storage_dir
 from core.extensions import db
 from core.models import Attachment, OrgUnit, User
 from core.scope import ScopeError
+from core.services.attachments import AttachmentError, path_of, save_attachment, storage_dir
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40

@@ -275,7 +275,7 @@ def test_a_new_session_token_ends_sessions_kept_by_the_remember_cookie(app, clie
 
 
 def test_passwords_are_stored_as_argon2_hashes(app, make_user):
-    from core.demo import DEMO_PASSWORD
+    from plugins.system.demo import DEMO_PASSWORD
 
     username = make_user()
     with app.app_context(), db.engine.connect() as conn:

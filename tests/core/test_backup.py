@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, inspect, select, table
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
-from core.testing import temporary_database
+from core.services.temporary_db import temporary_database
 from tests import pg_bin
 from tests.conftest import do_login
 

@@ -15,9 +15,9 @@ import secrets
 import pytest
 from sqlalchemy import delete, select, text
 
-from core.api import ApiBlueprint, requires
 from core.extensions import db
 from core.models import BudgetItem
+from core.web.api import ApiBlueprint, requires
 from tests.conftest import csrf_from, do_login
 from tests.core.matrix_support import api_routes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.demo import DEMO_PASSWORD
+from plugins.system.demo import DEMO_PASSWORD
 from tests.conftest import _make_database, do_login
 
 

@@ -9,6 +9,7 @@ After changing either, regenerate them with::
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import sys
@@ -27,10 +28,22 @@ _BLOCK = re.compile(r"(<!-- BEGIN GENERATED (\w+)[^>]*-->\n)(.*?)(<!-- END GENER
 _LANG = {".toml": "toml", ".py": "python", ".html": "html+jinja"}
 
 
-def hookspec_functions() -> dict[str, object]:
-    """Every hookspec, in the order of core/hookspecs.py."""
-    return {name: fn for name, fn in vars(hookspecs).items()
+#: the hookspec modules of plugins that declare hooks of their own (jixiao_add_hookspecs)
+PLUGIN_HOOKSPECS = ("plugins.agencies.hookspecs", "plugins.agency_fees.hookspecs",
+                    "plugins.targets.hookspecs")
+
+
+def _specs_of(module) -> dict[str, object]:
+    return {name: fn for name, fn in vars(module).items()
             if inspect.isfunction(fn) and hasattr(fn, f"{hookspecs.PROJECT}_spec")}
+
+
+def hookspec_functions() -> dict[str, object]:
+    """Every hookspec: core/hookspecs.py in its order, then each plugin's own."""
+    found = _specs_of(hookspecs)
+    for module in PLUGIN_HOOKSPECS:
+        found.update(_specs_of(importlib.import_module(module)))
+    return found
 
 
 def _sections() -> dict[int, str]:
@@ -40,21 +53,29 @@ def _sections() -> dict[int, str]:
             if (m := re.match(r"# --- (.+?) -+$", line))}
 
 
+def _entry(name: str, fn) -> list[str]:
+    opts = getattr(fn, f"{hookspecs.PROJECT}_spec")
+    kind = " *(firstresult: the first non-None answer wins)*" if opts.get("firstresult") else ""
+    return [f"#### `{name}{inspect.signature(fn)}`{kind}\n", inspect.getdoc(fn) + "\n"]
+
+
 def hook_reference() -> str:
     sections = _sections()
     out: list[str] = []
     last_section = None
-    for name, fn in hookspec_functions().items():
+    for name, fn in _specs_of(hookspecs).items():
         line = inspect.getsourcelines(fn)[1]
         section = max((n for n in sections if n < line), default=None)
         if section != last_section and section is not None:
             out.append(f"### {sections[section]}\n")
             last_section = section
-        opts = getattr(fn, f"{hookspecs.PROJECT}_spec")
-        kind = " *(firstresult: the first non-None answer wins)*" if opts.get("firstresult") \
-            else ""
-        out.append(f"#### `{name}{inspect.signature(fn)}`{kind}\n")
-        out.append(inspect.getdoc(fn) + "\n")
+        out.extend(_entry(name, fn))
+    for dotted in PLUGIN_HOOKSPECS:
+        module = importlib.import_module(dotted)
+        out.append(f"### Declared by `{dotted.rsplit('.', 1)[0]}` (`{dotted}`)\n")
+        out.append(inspect.getdoc(module).splitlines()[0] + "\n")
+        for name, fn in _specs_of(module).items():
+            out.extend(_entry(name, fn))
     return "\n".join(out)
 
 

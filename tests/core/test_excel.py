@@ -12,8 +12,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from core.demo import DEMO_YEAR
-from core.excel import (
+from core.models.budget import ITEM_KIND_LABELS, BudgetItem, ItemKind
+from core.models.fiscal import FiscalYear
+from core.models.org import OrgUnit
+from core.services.excel import (
     Column,
     ExportColumn,
     ExportSheet,
@@ -32,9 +34,7 @@ from core.excel import (
     write_rows,
     xlsx_response,
 )
-from core.models.budget import ITEM_KIND_LABELS, BudgetItem, ItemKind
-from core.models.fiscal import FiscalYear
-from core.models.org import OrgUnit
+from plugins.system.demo import DEMO_YEAR
 
 HEADERS = ["项目编码", "项目名称", "单位编码", "金额（元）", "项目类型", "是否新增", "开始日期"]
 
@@ -211,7 +211,7 @@ def _rows(db_session, *specs):
     """An ImportResult for new budget items with the given codes (and org codes)."""
     rows = [{"code": code, "name": f"导入{code}", "org": org, "amount": D("100.00"),
              "kind": ItemKind.PROJECT, "is_new": True, "start": None} for code, org in specs]
-    from core.excel import ImportedRow
+    from core.services.excel import ImportedRow
 
     return ImportResult(rows=[ImportedRow("预算项目", i + 2, r) for i, r in enumerate(rows)])
 

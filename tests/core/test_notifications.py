@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Notification, User
-from core.notifications import NotificationError, notify, notify_all, unread_count
+from core.services.notifications import NotificationError, notify, notify_all, unread_count
 from tests.conftest import csrf_from
 
 

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 
 from core import plugins as core_plugins
-from core.plugins import ENTRY_POINT_GROUP, describe, disabled, hookimpl, make_manager
+from core.plugins import ENTRY_POINT_GROUP, PluginError, hookimpl, hooks, make_manager
 from tests.conftest import do_login
 
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "external_plugin"
@@ -141,8 +141,8 @@ def test_plugins_command_names_source_module_and_hooks(plugin_app):
     assert source == f"entrypoint:{DIST_NAME} {DIST_VERSION}"
     assert module == "jixiao_example"
     assert hooks.split(", ") == EXAMPLE_HOOKS
-    assert rows["core"][:2] == ["builtin", "core.builtin"]
-    assert "jixiao_admin_views" in rows["core"][2].split(", ")
+    assert rows["system"][:2] == ["builtin", "plugins.system"]
+    assert "jixiao_admin_views" in rows["system"][2].split(", ")
     sources = [row[0] for row in rows.values()]
     assert sources == sorted(sources, key=lambda s: s != "builtin")  # built-ins first
 
@@ -244,9 +244,8 @@ def test_plugins_page_lists_the_external_plugin(plugin_app):
 def test_disabled_plugin_leaves_no_trace(disabled_app):
     rows = plugins_output(disabled_app)
     assert rows["example"] == ["disabled"]
-    assert rows["core"][0] == "builtin"
-    assert "jixiao_example" not in {p.module for p in describe(
-        disabled_app.extensions["jixiao_plugins"])}
+    assert rows["system"][0] == "builtin"
+    assert "jixiao_example" not in {p.module for p in hooks(disabled_app).describe()}
 
     result = disabled_app.test_cli_runner().invoke(args=["jixiao", "example-hello"])
     assert result.exit_code == 2 and "No such command" in result.output
@@ -273,13 +272,9 @@ def test_disabled_plugin_leaves_no_trace(disabled_app):
     assert 'data-plugin="example"' not in plugins_page.text
 
 
-def test_disabling_core_is_ignored(make_app):
-    capp = make_app(DISABLED_PLUGINS=["core"])
-    pm = capp.extensions["jixiao_plugins"]
-    assert pm.get_plugin("core") is not None
-    assert disabled(pm) == ()
-    c = client_for(capp, "finance")
-    assert c.get("/admin/budgetitem/").status_code == 200
+def test_disabling_system_is_refused(make_app):
+    with pytest.raises(PluginError, match="system cannot be disabled"):
+        make_app(DISABLED_PLUGINS=["system"])
 
 
 # --- start-up checks ----------------------------------------------------------------
@@ -297,11 +292,11 @@ def test_misspelt_hook_fails_at_start_up(monkeypatch, make_app):
         pass
 
     good = _throwaway_plugin(monkeypatch, "jixiao_test_good", jixiao_admin_views=add_views)
-    make_manager(load_entrypoints=False, builtins={"core": "core.builtin", "good": good})
+    make_manager(load_entrypoints=False, builtins={"system": "plugins.system", "good": good})
 
     typo = _throwaway_plugin(monkeypatch, "jixiao_test_typo", jixiao_admin_view=add_views)
     with pytest.raises(pluggy.PluginValidationError, match="jixiao_admin_view"):
-        make_manager(load_entrypoints=False, builtins={"core": "core.builtin", "typo": typo})
+        make_manager(load_entrypoints=False, builtins={"system": "plugins.system", "typo": typo})
 
     monkeypatch.setitem(core_plugins.BUILTIN_PLUGINS, "typo", typo)
     with pytest.raises(pluggy.PluginValidationError, match="unknown hook 'jixiao_admin_view'"):
@@ -314,7 +309,7 @@ def test_hook_with_an_unknown_argument_fails_at_start_up(monkeypatch):
 
     bad = _throwaway_plugin(monkeypatch, "jixiao_test_badargs", jixiao_admin_views=add_views)
     with pytest.raises(pluggy.PluginValidationError, match="app"):
-        make_manager(load_entrypoints=False, builtins={"core": "core.builtin", "bad": bad})
+        make_manager(load_entrypoints=False, builtins={"system": "plugins.system", "bad": bad})
 
 
 # --- the Plugins page -----------------------------------------------------------------
@@ -325,7 +320,7 @@ def test_plugins_page_is_for_the_finance_bureau(login):
     assert 'href="/admin/plugins/"' in home.text
     page = c.get("/admin/plugins/")
     assert page.status_code == 200
-    assert 'data-plugin="core"' in page.text and "core.builtin" in page.text
+    assert 'data-plugin="system"' in page.text and "plugins.system" in page.text
     assert "<code>jixiao_admin_views</code>" in page.text
     for username in ("dept01", "viewer"):
         other = login(username)

@@ -16,7 +16,7 @@ import secrets
 import pytest
 import redis
 
-from core.demo import DEMO_PASSWORD
+from plugins.system.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from
 from tests.core.test_api import bearer, documented_error, error, new_token  # noqa: F401 - autouse
 

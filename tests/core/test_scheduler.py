@@ -39,7 +39,7 @@ from core.models import (
     utcnow,
 )
 from core.plugins import hookimpl
-from core.scheduler import JobError, JobRegistry, every, registry_for, run_job
+from core.services.scheduler import JobError, JobRegistry, every, registry_for, run_job
 from tests.conftest import csrf_from
 from tests.core.test_plugins import example_plugin_path  # noqa: F401 - a fixture
 
@@ -70,7 +70,7 @@ def flaky(run):
 
 def writer(run):
     """Write a row: notify the viewer (audited as the job)."""
-    from core.notifications import notify
+    from core.services.notifications import notify
 
     uid = db.session.scalar(select(User.id).where(User.username == "viewer"))
     notify(uid, f"scheduler test {run.period}")

@@ -342,7 +342,7 @@ def test_an_api_route_that_forgot_requires_is_closed(make_app):
     """Besides failing the test above, a route without ``@requires`` refuses everyone."""
     from flask.views import MethodView
 
-    from core.api import ApiBlueprint, requires
+    from core.web.api import ApiBlueprint, requires
 
     probe_app = make_app()
     blp = ApiBlueprint("forgot_probe", __name__, url_prefix="/api/v1/forgot-probe")

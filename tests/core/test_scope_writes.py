@@ -189,7 +189,7 @@ def test_creating_an_item_out_of_scope_is_refused(app, as_dept01, how):
 
 def test_ajax_update_needs_edit_permission(make_app, app, login):
     """A list with inline editing must not let a user without ``.edit`` change a row."""
-    from core.admin.base import ScopedModelView
+    from core.web.admin.base import ScopedModelView
 
     probe_app = make_app()
     admin = probe_app.extensions["jixiao_admin"]

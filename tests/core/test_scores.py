@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from core.extensions import db
 from core.models import BudgetItem, OrgUnit
 from core.models.score import ScoreRecord
-from core.scores import latest_score, reproduces, save_score, trace_of
-from core.scoring import SELF_EVALUATION_2020, Indicator, score
+from core.services.score_records import latest_score, reproduces, save_score, trace_of
+from core.services.scoring import SELF_EVALUATION_2020, Indicator, score
 
 
 def _sheet(actual):

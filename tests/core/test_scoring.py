@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.plugins import hookimpl, make_manager
-from core.scoring import (
+from core.services.scoring import (
     SELF_EVALUATION_2020,
     Band,
     Indicator,
@@ -384,7 +384,7 @@ def _by_method(method, weight, inputs):
     """What the method itself gives (its kernel not asked), rounded like the engine."""
     import decimal
 
-    from core.scoring import CONTEXT, METHODS, MethodCall
+    from core.services.scoring import CONTEXT, METHODS, MethodCall
     with decimal.localcontext(CONTEXT):
         found = METHODS[method](MethodCall(weight, inputs, {}, R))
     return R.quantize(found.points), found.formula
@@ -393,7 +393,7 @@ def _by_method(method, weight, inputs):
 def _by_kernel(method, weight, inputs):
     import decimal
 
-    from core.scoring import CONTEXT, METHODS
+    from core.services.scoring import CONTEXT, METHODS
     with decimal.localcontext(CONTEXT):
         found = METHODS[method].kernel(weight, inputs, R)
     return None if found is None else (R.quantize(found[0]), found[1])
@@ -434,7 +434,7 @@ def test_the_qualitative_kernel_matches_the_method(level, weight, percent):
 
 
 def test_a_stored_trace_is_checked_by_the_method_not_the_kernel_that_made_it():
-    from core.scoring import MethodCall, kernel
+    from core.services.scoring import MethodCall, kernel
 
     def half(call: MethodCall) -> MethodResult:
         return MethodResult(call.weight / 2, f"{call.weight} / 2")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from core.demo import DEMO_PASSWORD
+from plugins.system.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from
 
 SESSION = "session"

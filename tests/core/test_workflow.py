@@ -17,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from core.audit import actor_var, verify
 from core.extensions import db
 from core.models import AuditLog, State, User, WorkflowEvent, WorkflowMixin
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
 from core.workflow import Workflow, WorkflowError
 
 
@@ -68,7 +68,7 @@ class Recorder:
 
 @pytest.fixture
 def recorder(wf_app):
-    pm = wf_app.extensions["jixiao_plugins"]
+    pm = hooks(wf_app)
     plugin = Recorder()
     pm.register(plugin, name="test-workflow-recorder")
     yield plugin
@@ -228,7 +228,7 @@ def test_messages_are_chinese_by_default(ctx):
 
 
 def test_a_plugin_that_raises_aborts_the_transition(ctx):
-    pm = ctx.extensions["jixiao_plugins"]
+    pm = hooks(ctx)
     veto = Recorder(veto="目标表缺少产出指标")
     doc = _doc()
     before = _counts(doc)

@@ -26,9 +26,9 @@ from openpyxl import Workbook
 from sqlalchemy import delete, func, select
 
 from core.audit import verify
-from core.demo import DEMO_PASSWORD
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, WorkflowEvent
+from plugins.system.demo import DEMO_PASSWORD
 from plugins.targets.excel_io import CHUNK, HEADERS
 from plugins.targets.models import TargetIndicator, TargetRevision, TargetSheet
 from tests.faults.support import Gunicorn, app_env, csrf_of, wait_for

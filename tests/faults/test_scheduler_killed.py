@@ -48,7 +48,7 @@ JOBS_PLUGIN = textwrap.dedent(f'''
         """Notify the viewer twice; the first time, wait between the two."""
         from core.extensions import db
         from core.models import User
-        from core.notifications import notify
+        from core.services.notifications import notify
 
         viewer = db.session.scalar(select(User.id).where(User.username == "viewer"))
         notify(viewer, TAG + " part 1")

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from core.testing import temporary_database
+from core.services.temporary_db import temporary_database
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Hypothesis over every Excel import: random workbooks and mutations of a valid one.
 
-The importers (every ``core.excel.read_rows`` upload in the plugins), each driven
+The importers (every ``core.services.excel.read_rows`` upload in the plugins), each driven
 through its admin page as the user who would use it:
 
 - 绩效目标 target sheets, ``/admin/targetsheet/import/`` (unit0101, items of its own);

@@ -1,7 +1,7 @@
 """Every Excel import route judges a file by its content, not its name, and writes nothing when
 it refuses; a request over MAX_CONTENT_LENGTH gets a page in Chinese, not Werkzeug's English one.
 
-(Attachments — deliverables, work log files, evidence — go through core.attachments,
+(Attachments — deliverables, work log files, evidence — go through core.services.attachments,
 tested in tests/core/test_attachments.py and through their routes in the plugins' tests.)
 """
 

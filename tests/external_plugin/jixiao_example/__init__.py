@@ -16,11 +16,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import Schema, fields, validate
 
-from core.admin.base import ScopedPage
-from core.api import ApiBlueprint, requires
-from core.dashboard import Widget
+from core.contracts import Widget
 from core.permissions import STAFF, Permission, can
 from core.plugins import hookimpl
+from core.web.admin.base import ScopedPage
+from core.web.api import ApiBlueprint, requires
 
 PERMISSION = "example.view"
 
@@ -121,7 +121,7 @@ def example_tick(run):
 
     from core.extensions import db
     from core.models import User
-    from core.notifications import notify
+    from core.services.notifications import notify
 
     username = current_app.config.get("EXAMPLE_JOB_NOTIFY", "")
     user_id = username and db.session.scalar(select(User.id).where(User.username == username))

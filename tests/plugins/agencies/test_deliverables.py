@@ -145,7 +145,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
                                   "/etc/cron.d/jixiao-evil.pdf", "C:\\Windows\\jixiao-evil.pdf"])
 def test_a_file_name_with_a_path_is_kept_as_a_name_only(app, login, world, name):
     """A path in the uploaded file name never decides where the file is written."""
-    from core.attachments import path_of, storage_dir
+    from core.services.attachments import path_of, storage_dir
 
     eng = world.engagement_ids[0]
     r = _upload(login("agency01"), eng, PDF, name)

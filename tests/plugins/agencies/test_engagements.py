@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import State
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
 from tests.conftest import csrf_from
 from tests.plugins.agencies.conftest import make_engagement
 
@@ -137,7 +137,7 @@ def test_plugins_add_checks_through_the_hook(app, login, world):
             return [f"staff banned by scoring {engagement.code}"]
 
     eng_id = _submitted(app, world)
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     plugin = Scoring()
     pm.register(plugin, name="test_scoring")
     try:
@@ -169,7 +169,7 @@ def test_department_submits_finance_approves_and_closing_calls_the_hook(app, log
     fin = login("finance")
     _act(fin, eng_id, "approve")
     assert _state(app, eng_id)[0] == State.APPROVED
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     listener = Listener()
     pm.register(listener, name="test_listener")
     try:

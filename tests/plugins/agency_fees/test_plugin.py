@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
 from tests.conftest import do_login
 from tests.plugins.agency_fees.conftest import RULES, api_post, rules
 
@@ -64,7 +64,7 @@ class FlatFeePlugin:
 
 
 def test_a_bureau_adds_its_own_method_through_the_hook(app, login, make_schedule, code):
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     pm.register(FlatFeePlugin(), name="flat_fee_probe")
     try:
         make_schedule(rules(method="flat"))

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from core.contracts import EvaluationResult
-from core.demo import DEMO_PASSWORD
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
+from plugins.system.demo import DEMO_PASSWORD
 
 YEAR = 2026  # the demo's open year
 
@@ -60,7 +60,7 @@ def result(item_ids, *, year=YEAR, kind="department_key", org_unit_id=0, score="
 @pytest.fixture
 def evaluations(app):
     fake = FakeEvaluations()
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     pm.register(fake, name=f"fake-evaluations-{id(fake)}")
     yield fake
     pm.unregister(fake)
@@ -69,7 +69,7 @@ def evaluations(app):
 def finalize(app, evaluation: EvaluationResult) -> None:
     """What the evaluation plugin does when an evaluation becomes final."""
     with app.app_context():
-        app.extensions["jixiao_plugins"].hook.jixiao_evaluation_finalized(evaluation=evaluation)
+        hooks(app).evaluation_finalized(evaluation=evaluation)
         db.session.commit()
 
 

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from core.contracts import EvaluationResult, IndicatorView, ItemTargets
-from core.demo import DEMO_PASSWORD
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
+from plugins.system.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from
 
 YEAR = 2026
@@ -67,7 +67,7 @@ def result(item_ids, org_unit_id, *, amount="1.00", score="85.00", grade="B",
 @pytest.fixture
 def stages(app):
     fake = FakeStages()
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     pm.register(fake, name=f"fake-stages-{id(fake)}")
     yield fake
     pm.unregister(fake)

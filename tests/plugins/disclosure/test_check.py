@@ -7,12 +7,13 @@ import html
 import re
 
 from core.extensions import db
+from core.plugins import hooks
 from tests.plugins.disclosure.conftest import YEAR, act, prepare, publications, result
 
 
 def _finalize(app, evaluation):
     with app.app_context():
-        app.extensions["jixiao_plugins"].hook.jixiao_evaluation_finalized(evaluation=evaluation)
+        hooks(app).evaluation_finalized(evaluation=evaluation)
         db.session.commit()
 
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from core.extensions import db
+from core.plugins import hooks
 from plugins.disclosure.models import StoredResult
 from tests.conftest import csrf_from
 from tests.plugins.disclosure.conftest import YEAR, act, prepare, publications, result
@@ -85,7 +86,7 @@ def test_results_are_published_with_grade_and_score(app, client, login, world, s
     evaluation = result([world.items["A"]], world.unit_id, amount="6000000.00", score="91.50",
                         grade="A")
     with app.app_context():
-        app.extensions["jixiao_plugins"].hook.jixiao_evaluation_finalized(evaluation=evaluation)
+        hooks(app).evaluation_finalized(evaluation=evaluation)
         db.session.commit()
         stored = db.session.scalar(select(StoredResult).where(
             StoredResult.evaluation_id == evaluation.id))
@@ -224,10 +225,10 @@ def test_results_of_different_kinds_with_the_same_id_are_kept_apart(app, world, 
 
     key = result([world.items["A"]], world.unit_id, score="91.50", grade="A")
     own = replace(key, kind="self", score=Decimal("72.00"), grade="C")
-    hook = app.extensions["jixiao_plugins"].hook
+    plugins = hooks(app)
     with app.app_context():
-        hook.jixiao_evaluation_finalized(evaluation=key)
-        hook.jixiao_evaluation_finalized(evaluation=own)
+        plugins.evaluation_finalized(evaluation=key)
+        plugins.evaluation_finalized(evaluation=own)
         db.session.commit()
         rows = {r.kind: r.grade for r in db.session.scalars(select(StoredResult).where(
             StoredResult.evaluation_id == key.id))}

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.scoring import CONTEXT, SELF_EVALUATION_2020, MethodCall, ScoringError
+from core.services.scoring import CONTEXT, SELF_EVALUATION_2020, MethodCall, ScoringError
 from plugins.evaluation.sheet import METHODS
 
 R = SELF_EVALUATION_2020

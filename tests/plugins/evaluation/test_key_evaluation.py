@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from core.contracts import EngagementView
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, ScoreRecord
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
 from tests.conftest import csrf_from
 
 
@@ -152,7 +152,7 @@ def test_finalizing_needs_findings_and_then_announces_the_result(app, key_eval):
             seen.append(evaluation)
 
     ev_id = key_eval("policy")
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     listener = Listener()
     pm.register(listener, name="test_key_listener")
     try:
@@ -188,7 +188,7 @@ def test_an_agency_team_needs_an_evaluation_engagement(app):
     from plugins.evaluation import key
     from plugins.evaluation.models import KeyEvaluation
 
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     fake = FakeAgencies()
     pm.register(fake, name="test_fake_agencies")
     try:

@@ -99,7 +99,7 @@ def test_overdue_tasks_are_reminded_once_a_day(app, task):
     from sqlalchemy import delete, func
 
     from core.models import Notification, User
-    from core.scheduler import run_job
+    from core.services.scheduler import run_job
 
     with app.app_context():
         before = db.session.scalar(select(func.count(Notification.id)))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import State
-from core.plugins import hookimpl
+from core.plugins import hookimpl, hooks
 from tests.conftest import csrf_from
 from tests.plugins.evaluation.conftest import evaluation_of
 
@@ -141,8 +141,8 @@ def test_a_stale_form_does_not_overwrite_newer_values(app, login, target_item):
 
 
 def test_the_saved_score_is_the_stateless_endpoints_score(app, login, api_as, target_item):
-    from core.scores import latest_score, reproduces
-    from core.scoring import hook_resolver
+    from core.services.score_records import latest_score, reproduces
+    from core.services.scoring import hook_resolver
     from plugins.evaluation import service
 
     item_id = target_item()
@@ -228,7 +228,7 @@ def test_department_approval_finalizes_announces_and_freezes(app, login, target_
             ev = _db.session.get(SelfEvaluation, evaluation.id)
             seen.append((evaluation, ev.finalized_at is not None))
 
-    pm = app.extensions["jixiao_plugins"]
+    pm = hooks(app)
     listener = Listener()
     pm.register(listener, name="test_evaluation_listener")
     try:

@@ -12,7 +12,7 @@ from tests.plugins.evaluation.conftest import evaluation_of
 
 
 def test_weights_follow_the_rule_version_and_add_up():
-    from core.scoring import SELF_EVALUATION_2020
+    from core.services.scoring import SELF_EVALUATION_2020
     from plugins.evaluation.weights import apportion, self_evaluation_weights
 
     assert apportion(Decimal(50), [Decimal(1)] * 3) == [Decimal("16.67"), Decimal("16.67"),
@@ -162,9 +162,9 @@ def test_key_and_re_evaluations_through_the_api(api_as):
 def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, target_item):
     from sqlalchemy.orm.exc import StaleDataError
 
-    from core.bulk import driver_rows
     from core.models import utcnow
-    from core.scoring import hook_resolver
+    from core.services.bulk import driver_rows
+    from core.services.scoring import hook_resolver
     from plugins.evaluation.models import SelfEvaluation
     from plugins.evaluation.year import (
         EV_COLUMNS,

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.scoring import CONTEXT, hook_resolver
+from core.services.scoring import CONTEXT, hook_resolver
 from plugins.evaluation.sheet import SheetError, score_sheet
 from plugins.evaluation.year import LINE_COLUMNS, RowScorer, sheet_of_rows
 

@@ -445,7 +445,7 @@ def test_api_report_refuses_bad_figures_and_submits(app, login, world):
 def _run(app, fn, day: date):
     from zoneinfo import ZoneInfo
 
-    from core.scheduler import JobRun
+    from core.services.scheduler import JobRun
 
     with app.app_context():
         result = fn(JobRun("test", day.isoformat(), datetime.combine(

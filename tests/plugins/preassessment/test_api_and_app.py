@@ -159,7 +159,7 @@ def test_missing_pre_assessments_and_pending_reviews_are_reminded_once_a_day(app
     from sqlalchemy import delete
 
     from core.models import Notification, User
-    from core.scheduler import run_job
+    from core.services.scheduler import run_job
 
     key_panel(app, login, world, experts=("expert03",))
     with app.app_context():

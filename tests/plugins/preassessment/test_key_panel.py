@@ -158,7 +158,7 @@ def test_scores_outside_the_range_are_refused_for_experts(app, login, world):
 
 def test_five_experts_give_a_trimmed_mean_with_the_trace_stored(app, login, world,
                                                                 extra_expert):
-    from core.scores import latest_score
+    from core.services.score_records import latest_score
     from plugins.preassessment.models import Preassessment
 
     names = ("expert01", "expert02", "expert03", "expert04", extra_expert)

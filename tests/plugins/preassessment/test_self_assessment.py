@@ -20,8 +20,8 @@ def test_the_sheet_has_the_five_dimensions_of_the_report_format(app, login, worl
 
 
 def test_submitting_scores_the_sheet_and_stores_a_reproducible_trace(app, login, world):
-    from core.scores import latest_score, reproduces
-    from core.scoring import hook_resolver
+    from core.services.score_records import latest_score, reproduces
+    from core.services.scoring import hook_resolver
     from plugins.preassessment.models import Preassessment
 
     pa_id = make_pa(app, world.mid)

@@ -98,7 +98,7 @@ def test_the_create_form_refuses_an_exempt_item_without_the_opinion(app, login, 
 def test_configured_rules_are_checked_when_loaded():
     import pytest
 
-    from core.scoring import ScoringError
+    from core.services.scoring import ScoringError
     from plugins.preassessment.rules import DEFAULT_RULES, PreassessmentRules
 
     base = DEFAULT_RULES.to_dict()

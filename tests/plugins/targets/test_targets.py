@@ -149,7 +149,7 @@ def test_bad_workbooks_are_refused_with_every_error_and_nothing_written(
 def test_errors_found_after_the_cell_check_name_sheet_row_and_column(app, login, draft_items):
     from flask_login import login_user
 
-    from core.excel import ImportRejected
+    from core.services.excel import ImportRejected
     from plugins.targets.excel_io import import_sheets
 
     code = draft_items[2][1]
@@ -337,7 +337,7 @@ def test_stale_version_is_a_conflict(app, login, draft_items):
 
 
 def test_plugins_extend_the_quality_checks(make_app, draft_items):
-    from core.plugins import hookimpl
+    from core.plugins import hookimpl, hooks
 
     class ExtraCheck:
         @hookimpl
@@ -345,7 +345,7 @@ def test_plugins_extend_the_quality_checks(make_app, draft_items):
             return [("goal", "总体目标须写明受益对象")]
 
     app2 = make_app()
-    app2.extensions["jixiao_plugins"].register(ExtraCheck(), name="extra-check")
+    hooks(app2).register(ExtraCheck(), name="extra-check")
     from plugins.targets.service import rules_of
     from plugins.targets.validation import quality_problems
 
@@ -451,7 +451,7 @@ def test_menu_and_pages_are_in_chinese(app, login):
 
 
 def test_overdue_sheets_are_reminded_once_a_day(app):
-    from core.scheduler import run_job
+    from core.services.scheduler import run_job
 
     with app.app_context():
         before = db.session.scalar(select(func.count(Notification.id)))
@@ -493,7 +493,7 @@ def test_openapi_lists_the_target_routes(client):
 
 def test_items_without_a_sheet_are_reminded_too_once_a_day(app, draft_items):
     """Items that need targets but have no sheet past the deadline: their unit is reminded."""
-    from core.scheduler import run_job
+    from core.services.scheduler import run_job
 
     with app.app_context():
         unit_user = db.session.scalar(select(User.id).where(User.username == "unit0101"))

@@ -1,0 +1,209 @@
+"""The base admin views: permission and row scope in one place.
+
+``ScopedModelView`` is what every admin page of the core and of plugins derives
+from. It decides access from the ``permission`` prefix (``<prefix>.view``,
+``.create``, ``.edit``, ``.delete``) and relies on ``core.scope`` for rows:
+list, count, details/edit by id, relation dropdowns, ajax lookups and exports
+all run ORM queries that the scope filters. ``get_one`` re-reads through a
+scoped SELECT so an object cached in the session cannot bypass it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import is_form_submitted
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.db_int import row_id
+from core.extensions import db
+from core.models import STALE_RECORD
+from core.permissions import can
+from core.scope import ScopeError
+from core.web.admin.display import DisplayMixin
+from core.web.admin.export import XlsxExportMixin
+from core.web.admin.fields import AdminConverter
+from core.web.admin.filters import FilterConverter
+from core.web.forms import VersionField, stringify_errors
+
+
+class PermissionMixin:
+    """Access for any admin page: logged in, and holding ``<permission>.view``."""
+
+    permission: str = ""
+
+    def is_accessible(self) -> bool:
+        if not current_user.is_authenticated:
+            return False
+        return bool(self.permission) and can(current_user, f"{self.permission}.view")
+
+    def inaccessible_callback(self, name: str, **kwargs: Any):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView):
+    """A model view that every role and row check goes through."""
+
+    page_size = 20
+    can_view_details = True
+    can_export = True
+    export_types = ["xlsx", "csv"]
+    #: False: the list shows "List (N)" and numbered pages, from a COUNT(*) of every
+    #: matching row on each page load; a view over a big table sets True (prev/next
+    #: only) to keep its page time flat — see docs/bench.md
+    simple_list_pager = False
+    filter_converter = FilterConverter()
+    #: amounts, enum labels, unique checks over all rows, strict related-row ids
+    model_form_converter = AdminConverter
+    #: optimistic locking: the form carries the row's version
+    form_excluded_columns = ("created_at", "updated_at", "version")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        # PostgreSQL refuses NUL in text (a server error); no stored text holds one
+        return super()._apply_search(query, count_query, joins, count_joins,
+                                     search.replace("\x00", ""))
+
+    def __init__(self, model, session=None, *args, **kwargs):
+        super().__init__(model, session or db, *args, **kwargs)
+
+    #: a record of what happened (audit log, job runs): nobody creates, edits or deletes
+    read_only = False
+
+    def _can(self, action: str) -> bool:
+        return not self.read_only and bool(self.permission) and \
+            current_user.is_authenticated and can(current_user, f"{self.permission}.{action}")
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._can("create")
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._can("edit")
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._can("delete")
+
+    # Flask-Admin assigns these in __init__; accept and ignore.
+    @can_create.setter
+    def can_create(self, value: bool) -> None:
+        pass
+
+    @can_edit.setter
+    def can_edit(self, value: bool) -> None:
+        pass
+
+    @can_delete.setter
+    def can_delete(self, value: bool) -> None:
+        pass
+
+    def get_one(self, id: Any):
+        pk = sa_inspect(self.model).primary_key[0]
+        if pk.type.python_type is int:
+            key = row_id(id)  # "abc" or past INTEGER: no such row, not a driver error
+            if key is None:
+                return None
+        else:
+            try:
+                key = pk.type.python_type(id)
+            except (TypeError, ValueError):
+                return None
+        return db.session.execute(
+            select(self.model).where(pk == key).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        # Flask-Admin's inline list editing does not check can_edit itself.
+        if not self.can_edit:
+            abort(403)
+        return super().ajax_update()
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type: str):
+        response = super().export(export_type)
+        if response.is_streamed:
+            # Write the whole file now, while the request's session is open:
+            # Flask-SQLAlchemy closes it before a streamed body is read, which
+            # detaches the rows and breaks every lazy-loaded column.
+            response.make_sequence()
+        return response
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        if "version" in sa_inspect(self.model).columns:
+            form_class.version = VersionField()
+        return form_class
+
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        if is_form_submitted() and isinstance(
+                form, self._create_form_class | self._edit_form_class):
+            # cross-field rules run even when a field failed: the user sees every error
+            valid = self.check_form(form) and valid
+        stringify_errors(form)  # lazy messages would not be shown
+        return valid
+
+    def check_form(self, form) -> bool:
+        """Rules across fields of a submitted create/edit form.
+
+        Put each error on the field it concerns (``core.web.forms.add_field_error``)
+        and return False; nothing is written then. A field that already has
+        errors holds no usable data.
+        """
+        return True
+
+    def on_form_prefill(self, form, id):
+        if hasattr(form, "version"):
+            model = self.get_one(id)
+            form.version.data = getattr(model, "version", None)
+
+    def update_model(self, form, model) -> bool:
+        if hasattr(form, "version") and form.version.data not in (None, "") and \
+                str(model.version) != str(form.version.data):
+            flash(str(STALE_RECORD), "error")
+            return False
+        return super().update_model(form, model)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, ScopeError | ValueError | StaleDataError):
+            if isinstance(exc, StaleDataError):
+                flash(str(STALE_RECORD), "error")
+            else:
+                flash(str(exc), "error")
+            db.session.rollback()
+            return True
+        if isinstance(exc, IntegrityError):  # not the database's raw message
+            flash(_("Nothing was saved: the change conflicts with other records "
+                    "(a duplicate, or a record still in use)."), "error")
+            db.session.rollback()
+            return True
+        return super().handle_view_exception(exc)
+
+
+class ScopedPage(PermissionMixin, BaseView):
+    """A non-model admin page (reports, dashboards) with the same access check."""
+
+
+class DashboardView(PermissionMixin, AdminIndexView):
+    """The home page: cards from ``jixiao_dashboard_widgets``."""
+
+    permission = "dashboard"
+
+    def render(self, template: str, **kwargs: Any):
+        if template == self._template:
+            from core.plugins import hooks
+
+            kwargs["widgets"] = hooks().dashboard_widgets(user=current_user)
+        return super().render(template, **kwargs)

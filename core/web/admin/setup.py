@@ -1,0 +1,50 @@
+"""Bind Flask-Admin to an app: theme, dashboard and the plugins' views."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from core.extensions import db
+from core.i18n import CORE_TRANSLATIONS
+from core.web.admin.base import DashboardView
+from core.web.security import csp_nonce
+
+
+def init_admin(app: Flask, hooks) -> Admin:
+    admin = Admin(
+        app,
+        name=_l("Jixiao performance management"),
+        theme=Bootstrap4Theme(fluid=True),
+        index_view=DashboardView(name=_l("Home"), url="/admin", template="admin/dashboard.html"),
+        csp_nonce_generator=csp_nonce,
+    )
+    _add_admin_catalog()
+    hooks.admin_views(admin=admin, db=db)
+    admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))
+    admin.add_link(MenuLink(name="English", url="/lang/en", category=_l("Language")))
+    app.extensions["jixiao_admin"] = admin
+    return admin
+
+
+def _add_admin_catalog() -> None:
+    """Read our ``admin.po`` (core/translations) after Flask-Admin's own catalog.
+
+    Flask-Admin 2.2 ships a Chinese admin.mo compiled before "Failed to create record." and
+    "Failed to save record." were translated in its admin.po, so they flashed in English.
+    ``Admin(translations_path=...)`` does not help reliably: Flask-Admin adds that directory
+    only while one of its views runs, but its translation domain is one object per process
+    that caches a locale's catalog on first use, so a lookup outside a view (the CSP hashes
+    of core.web.security, at start-up) caches the catalog without ours for good. So the
+    directory is added to the domain itself, last: where both translate a message, ours wins.
+    """
+    from flask_admin.babel import domain
+
+    ours = str(CORE_TRANSLATIONS)
+    directories = list(domain._translation_directories or [])
+    if ours not in directories:
+        domain._translation_directories = [*directories, ours]
+        domain.cache.clear()

@@ -1,0 +1,89 @@
+"""The system plugin: the core's own features, registered like every other plugin.
+
+Users, roles, org units, fiscal years and budget items (admin, API), personal API
+tokens, notifications, the plugins and jobs pages, deadline reminders, the core
+demo data, the operator's commands and the home page's budget cards. It is
+registered first (``core.plugins.BUILTIN_PLUGINS``) and cannot be disabled.
+"""
+
+from __future__ import annotations
+
+from core.permissions import ALL_ROLES, STAFF, Permission, crud
+from core.plugins import hookimpl
+
+#: who may hold personal API tokens (the read-only viewer uses the web pages)
+TOKEN_ROLES = tuple(r for r in ALL_ROLES if r != "viewer")
+
+
+@hookimpl
+def jixiao_permissions():
+    fin = ("finance_admin",)
+    return [
+        *crud("org_unit", "Org units", view=(*STAFF, "viewer"), edit=fin),
+        *crud("user", "Users", view=("finance_admin", "dept_admin"), edit=fin),
+        *crud("role", "Roles", view=fin, edit=fin),
+        *crud("fiscal_year", "Fiscal years", view=(*STAFF, "viewer", "expert"), edit=fin),
+        *crud("budget_item", "Budget items", view=(*STAFF, "viewer"),
+              edit=("finance_admin", "dept_admin")),
+        Permission("audit_log.view", "Audit log: view", fin),
+        Permission("plugin.view", "Plugins: view", fin),
+        Permission("dashboard.view", "Dashboard", ALL_ROLES),
+        Permission("attachment.view", "Attachments: download", ALL_ROLES),
+        Permission("notification.view", "My notifications", ALL_ROLES),
+        *crud("api_token", "My API tokens", view=TOKEN_ROLES, edit=TOKEN_ROLES),
+        Permission("job_claim.view", "Scheduled jobs: view", fin),
+    ]
+
+
+@hookimpl
+def jixiao_admin_views(admin, db):
+    from plugins.system.admin import jobs, notifications, plugins_page, tokens
+    from plugins.system.admin.views import register
+
+    register(admin, db)
+    notifications.register(admin)
+    tokens.register(admin)
+    plugins_page.register(admin)
+    jobs.register(admin, db)
+
+
+@hookimpl
+def jixiao_blueprints(app):
+    from plugins.system.attachments import bp as attachments_bp
+
+    app.register_blueprint(attachments_bp)
+
+
+@hookimpl
+def jixiao_cli(group):
+    from plugins.system.cli import register
+
+    register(group)
+
+
+@hookimpl
+def jixiao_api(api):
+    from plugins.system.api import blp
+
+    api.register_blueprint(blp)
+
+
+@hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.system.reminders import register
+
+    register(scheduler)
+
+
+@hookimpl(tryfirst=True)
+def jixiao_seed_demo(session, rng, scale):
+    from plugins.system.demo import seed_core
+
+    seed_core(session, rng, scale)
+
+
+@hookimpl
+def jixiao_dashboard_widgets(user):
+    from plugins.system.widgets import core_widgets
+
+    return core_widgets(user)
