@@ -77,7 +77,7 @@ class FeeRules:
     tax_rate: Decimal = Decimal(0)
 
 
-#: the defaults a new schedule starts from (DOMAIN.md "Service fees"; all configurable)
+#: the defaults a new schedule starts from (docs/domain.md "Service fees"; all configurable)
 DEFAULTS: dict[str, Any] = {
     "method": "standard",
     "staff_day_rates": {},

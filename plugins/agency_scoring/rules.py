@@ -1,6 +1,6 @@
 """Agency assessment rules (第三方机构考核) as versioned data.
 
-Every figure is a default (DOMAIN.md: "grades, scores and exclusion periods are
+Every figure is a default (docs/domain.md: "grades, scores and exclusion periods are
 not published: configurable"). A version holds the commissioning party's sheet,
 the finance bureau's spot-check (抽查) sheet, the veto items (一票否决), the
 weights that combine the two scores, the grade bands, the appeal window, the
@@ -119,7 +119,7 @@ def _items(*rows: tuple) -> tuple[SheetItem, ...]:
 
 GRADED = {"scale": "graded"}
 
-#: Bands 优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60 (the issue's defaults); the graded
+#: Bands 优 ≥ 90, 良 80–<90, 中 60–<80, 差 < 60 (product defaults, docs/domain.md); the graded
 #: scale A–D gives 90–100 / 80–90 / 60–80 / 0–60 % of an indicator's points.
 AGENCY_SCORING_2021_BANDS = ScoringRules(
     code="agency-assessment-2021", valid_from=2021,

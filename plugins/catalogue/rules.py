@@ -1,4 +1,4 @@
-"""Catalogue rules as versioned data (DOMAIN.md, "Key evaluation catalogue").
+"""Catalogue rules as versioned data (docs/domain.md, "Key-evaluation catalogue").
 
 Every figure is a default stored as a ``CatalogueRules`` version with the first
 fiscal year it applies to. A deployment adds or replaces versions with the

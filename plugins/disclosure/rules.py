@@ -1,4 +1,4 @@
-"""Disclosure rules as versioned data (DOMAIN.md, "Disclosure").
+"""Disclosure rules as versioned data (docs/domain.md, "Disclosure").
 
 A ``DisclosureRules`` version holds the first fiscal year it applies to; the
 setting ``DISCLOSURE_RULE_VERSIONS`` (a list of ``to_dict()``-style dicts) adds

@@ -1,6 +1,6 @@
 """Coverage: per department, the share of items with targets monitored this year.
 
-The rule (DOMAIN.md): every item with approved targets has at least one
+The rule (docs/domain.md, "Monitoring"): every item with approved targets has at least one
 completed record (accepted by its department) in a round of the year. Items
 with targets come from ``core.contracts.approved_indicator_select``; the
 queries run under the row scope, so a department sees its own line. Items

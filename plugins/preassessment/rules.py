@@ -1,6 +1,6 @@
 """Pre-assessment rules as versioned data: thresholds, exempt kinds, the indicator sheet, bands.
 
-Every figure is a default of the domain brief (DOMAIN.md, "Pre-assessment"),
+Every figure is a default of the domain rules (docs/domain.md, "Pre-assessment"),
 kept as a ``PreassessmentRules`` version with the first fiscal year it applies
 to. A deployment adds or replaces versions with the setting
 ``PREASSESSMENT_RULE_VERSIONS`` (a list of ``PreassessmentRules.to_dict()``-style

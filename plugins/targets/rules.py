@@ -1,6 +1,6 @@
 """Target rules as versioned data: the indicator categories, the checks' figures, coverage.
 
-Every figure here is a default of the domain brief (docs: DOMAIN.md, "Targets"),
+Every figure here is a default of the domain rules (docs/domain.md, "Targets"),
 stored as a ``TargetRules`` version with the first fiscal year it applies to,
 never as a constant in code. A deployment adds or replaces versions with the
 setting ``TARGET_RULE_VERSIONS`` (a list of ``TargetRules.to_dict()``-style

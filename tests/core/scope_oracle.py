@@ -1,7 +1,7 @@
 """What a user may see, computed with plain SQL from the org tree, independently of core.scope.
 
-The rule (ARCHITECTURE.md, "Core model"): a user sees the rows of their org
-unit's subtree (``org_unit.path`` prefix); the root finance bureau's users see
+The rule (docs/architecture.md, "Row scope: one place"): a user sees the rows of
+their org unit's subtree (``org_unit.path`` prefix); the root finance bureau's users see
 everything; users without an org unit see no org-owned rows. Users are also
 visible to themselves. For scoped models that have another rule (audit log,
 notifications, plugin models), the model's own ``scope_criteria`` is asked with

@@ -1,5 +1,9 @@
 """docs/plugins.md stays true to the code: hooks, entry point group and the example plugin.
 
+The docs and code comments also cite only files inside the repository: no
+domain brief or design kept elsewhere (the project's own are docs/domain.md and
+docs/architecture.md), and every docs page they name or link to exists.
+
 Two sections of the page are generated from the code: the hook reference (from
 ``core/hookspecs.py``) and the example plugin (from ``tests/external_plugin``).
 After changing either, regenerate them with::
@@ -156,6 +160,49 @@ def test_example_plugin_in_docs_is_the_tested_one():
     assert set(shown) == set(files), REGENERATE
     for rel, content in files.items():
         assert shown[rel] == content, f"{rel} in docs/plugins.md is out of date; {REGENERATE}"
+
+
+# --- citations stay inside the repository ------------------------------------------------
+
+_SKIPPED_DIRS = {"node_modules", "__pycache__", "build", "instance", "artifacts"}
+#: files kept outside the repository that code and docs used to cite
+_OUTSIDE = re.compile(r"\b(?:DOMAIN|ARCHITECTURE)\.md\b|(?:\.\.|/work)/shared\b")
+#: a docs page named in prose or a comment: docs/domain.md, docs/guide/targets.md
+_DOCS_PAGE = re.compile(r"(?<![\w/.-])docs/[\w./-]*?\.md\b")
+_MD_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def project_files(suffixes: tuple[str, ...] = (".py", ".md", ".html")) -> list[Path]:
+    """The project's own source and documentation files (no venv, caches or builds)."""
+    return [f for f in sorted(ROOT.rglob("*"))
+            if f.suffix in suffixes and f.is_file() and not any(
+                part.startswith(".") or part in _SKIPPED_DIRS or part.endswith(".egg-info")
+                for part in f.relative_to(ROOT).parts[:-1])]
+
+
+def test_nothing_cites_files_outside_the_repository():
+    found = [f"{f.relative_to(ROOT)}: {m.group()}" for f in project_files()
+             for m in _OUTSIDE.finditer(f.read_text(errors="replace"))]
+    assert not found, ("cite docs/domain.md or docs/architecture.md (with the section) "
+                       f"instead: {found}")
+
+
+def test_named_docs_pages_exist():
+    missing = [f"{f.relative_to(ROOT)}: {m.group()}" for f in project_files()
+               for m in _DOCS_PAGE.finditer(f.read_text(errors="replace"))
+               if not (ROOT / m.group()).exists()]
+    assert not missing, f"these docs pages do not exist: {missing}"
+
+
+def test_relative_links_in_markdown_resolve():
+    broken = []
+    for f in project_files((".md",)):
+        for m in _MD_LINK.finditer(f.read_text(errors="replace")):
+            target = m.group(1).split("#", 1)[0]
+            if target and not re.match(r"[a-z][\w+.-]*:", target) \
+                    and not (f.parent / target).exists():
+                broken.append(f"{f.relative_to(ROOT)}: {m.group(1)}")
+    assert not broken, f"links to missing files: {broken}"
 
 
 if __name__ == "__main__":
