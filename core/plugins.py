@@ -53,6 +53,7 @@ class PluginInfo:
     source: str  # "builtin", "entrypoint:<distribution> <version>" or "registered"
     hooks: list[str] = field(default_factory=list)
     module: str = ""
+    required: bool = False  # cannot be disabled (REQUIRED_PLUGINS)
 
 
 def _flat(batches: list[Any]) -> list[Any]:
@@ -86,7 +87,8 @@ class Hooks:
             name = self.pm.get_name(plugin) or repr(plugin)
             callers = sorted(h.name for h in (self.pm.get_hookcallers(plugin) or []))
             out.append(PluginInfo(name, self.sources.get(name, "registered"), callers,
-                                  getattr(plugin, "__name__", type(plugin).__name__)))
+                                  getattr(plugin, "__name__", type(plugin).__name__),
+                                  name in REQUIRED_PLUGINS))
         return sorted(out, key=lambda p: (p.source != "builtin", p.name))
 
     def folders(self, name: str) -> list[str]:

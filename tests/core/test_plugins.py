@@ -322,6 +322,11 @@ def test_plugins_page_is_for_the_finance_bureau(login):
     assert page.status_code == 200
     assert 'data-plugin="system"' in page.text and "plugins.system" in page.text
     assert "<code>jixiao_admin_views</code>" in page.text
+
+    def row(name):
+        return page.text.split(f'data-plugin="{name}"')[1].split("</tr>")[0]
+
+    assert "不可停用" in row("system") and "不可停用" not in row("targets")
     for username in ("dept01", "viewer"):
         other = login(username)
         assert 'href="/admin/plugins/"' not in other.get("/admin/").text
