@@ -71,8 +71,8 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    from core.i18n import compile_catalogs, translation_directories
     from core.web import init_web, select_locale
+    from core.web.i18n import compile_catalogs, translation_directories
 
     dirs = translation_directories(hooks)
     compile_catalogs(*map(Path, dirs))

@@ -1,7 +1,7 @@
 """Read-only views of one plugin's data for the others (plugins never import each other).
 
 A stage plugin that owns some data answers a hook with these frozen views; a
-plugin that needs the data calls the helper here, which merges every answer.
+plugin that needs the data asks ``core.plugins.hooks()``, which merges every answer.
 When the owning plugin is disabled the helpers return nothing, so the asking
 plugin shows empty lists instead of failing. The owning plugin's queries run
 in the caller's session and so under the caller's row scope.
@@ -23,7 +23,42 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from core.plugins import hooks
+
+@dataclass(frozen=True)
+class Stage:
+    """A plugin's stage (``jixiao_stage``): its menu category and the group of its tasks,
+    placed by ``order`` (事前 10, 目标 20, 监控 30, 评价 40, 结果应用 50, 公开 60, 机构 70 …)."""
+
+    key: str
+    label: str
+    order: int
+
+
+@dataclass(frozen=True)
+class Task:
+    """An action waiting for a person (待办, ``jixiao_tasks``): one record, or a queue of
+    ``count`` records (finance's "待财政审核 157"); ``due`` past today means overdue."""
+
+    stage: str  # a ``Stage.key``
+    title: str
+    link: str
+    since: datetime | None = None
+    due: date | None = None
+    count: int = 1
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < date.today()
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A plugin's panel on a budget item's page (``jixiao_item_panels``): a title and
+    rendered HTML (``Markup``), placed by its stage's order."""
+
+    stage: str
+    title: str
+    html: str
 
 
 @dataclass(frozen=True)
@@ -149,41 +184,7 @@ class PreassessmentConclusion:
     final_at: datetime | None
 
 
-def approved_targets(year: int | None = None,
-                     item_ids: list[int] | None = None) -> dict[int, ItemTargets]:
-    """Approved targets by budget item id, for a fiscal year and/or some items."""
-    return hooks().approved_targets(year=year, item_ids=item_ids)
-
-
 #: the labelled columns of ``approved_indicator_select``, in this order
 INDICATOR_COLUMNS = ("budget_item_id", "sheet_id", "org_unit_id", "fiscal_year", "indicator_id",
                      "position", "level1", "level2", "name", "comparator", "target_value",
                      "unit", "weight", "scoring_method")
-
-
-def approved_indicator_select(year: int):
-    """A SELECT of every indicator of the approved target sheets of ``year``.
-
-    Its columns are ``INDICATOR_COLUMNS`` (labelled so), for set-based work at
-    district scale: ``insert(MyTable).from_select([...], select.subquery()…)``
-    or a join, instead of loading 200,000 views. None when no plugin answers.
-    """
-    return hooks().approved_indicator_select(year=year)
-
-
-def engagements(ids: list[int] | None = None, year: int | None = None,
-                agency_id: int | None = None, closed: bool | None = None) -> list[EngagementView]:
-    """Engagements by id, by the year they started, by agency and/or closed or not."""
-    return hooks().engagements(ids=ids, year=year, agency_id=agency_id, closed=closed)
-
-
-def evaluation_results(year: int | None = None, item_ids: list[int] | None = None,
-                       kinds: list[str] | None = None) -> list[EvaluationResult]:
-    """Final evaluation results of a fiscal year, of some items and/or of some kinds."""
-    return hooks().evaluation_results(year=year, item_ids=item_ids, kinds=kinds)
-
-
-def preassessment_conclusions(year: int | None = None,
-                              item_ids: list[int] | None = None) -> dict[int, PreassessmentConclusion]:
-    """Pre-assessment results by budget item id, for a budget year and/or some items."""
-    return hooks().preassessment_conclusions(year=year, item_ids=item_ids)

@@ -104,6 +104,14 @@ def jixiao_jobs(scheduler):
 
 
 @hookspec
+def jixiao_stage():
+    """The plugin's stage as a ``core.contracts.Stage`` (key, label, order), or None.
+
+    Menu categories are shown in stage order, and the 待办 page groups tasks by it.
+    """
+
+
+@hookspec
 def jixiao_seed_demo(session, rng, scale):
     """Create realistic demo data.
 
@@ -145,7 +153,7 @@ def jixiao_approved_targets(year, item_ids):
 
     ``year`` (a fiscal year number) and ``item_ids`` narrow the answer when not
     None. Answered by the targets plugin under the caller's row scope; read it
-    through ``core.contracts.approved_targets``.
+    through ``core.plugins.hooks().approved_targets``.
     """
 
 
@@ -155,7 +163,7 @@ def jixiao_approved_indicator_select(year):
 
     Its labelled columns are ``core.contracts.INDICATOR_COLUMNS``, in that order.
     Answered by the targets plugin; read it through
-    ``core.contracts.approved_indicator_select``.
+    ``core.plugins.hooks().approved_indicator_select``.
     """
 
 
@@ -165,7 +173,7 @@ def jixiao_evaluation_results(year, item_ids, kinds):
 
     Each argument narrows the answer when not None. Answered by the evaluation
     plugin under the caller's row scope; read it through
-    ``core.contracts.evaluation_results``.
+    ``core.plugins.hooks().evaluation_results``.
     """
 
 
@@ -175,7 +183,7 @@ def jixiao_engagements(ids, year, agency_id, closed):
 
     Each argument narrows the answer when not None (``year``: the year the work
     starts; ``closed``: closed or still open). Answered by the agencies plugin
-    under the caller's row scope; read it through ``core.contracts.engagements``.
+    under the caller's row scope; read it through ``core.plugins.hooks().engagements``.
     """
 
 
@@ -187,7 +195,7 @@ def jixiao_preassessment_conclusions(year, item_ids):
     amount) and items assessed by a specialist department. ``year`` (a budget
     year) and ``item_ids`` narrow the answer when not None. Answered by the
     preassessment plugin under the caller's row scope; budget preparation reads
-    it through ``core.contracts.preassessment_conclusions``.
+    it through ``core.plugins.hooks().preassessment_conclusions``.
     """
 
 
@@ -216,6 +224,28 @@ def jixiao_evaluation_finalized(evaluation):
 @hookspec(firstresult=True)
 def jixiao_score_method(method):
     """Return a scoring function for a custom indicator method name, or None."""
+
+
+@hookspec
+def jixiao_tasks(principal, year):
+    """The actions waiting for ``principal`` in fiscal ``year`` (待办).
+
+    Returns a list of ``core.contracts.Task``: records this person must fill, fix,
+    review at their level, score or decide, each with a link (inside the site) and a
+    due date where one applies; for the finance bureau, queue sizes per stage and
+    level (one task with ``count``). Run under the principal's row scope; keep it to
+    a few counting queries. Shown on the 待办 page, counted in the navigation badge.
+    """
+
+
+@hookspec
+def jixiao_item_panels(item):
+    """The plugin's panels on the page of the budget item ``item``.
+
+    Returns a list of ``core.contracts.Panel`` (what this stage holds of the item:
+    targets and their state, monitoring lights, evaluations with score and grade …).
+    Queries run under the reader's row scope. Returns an empty list when nothing.
+    """
 
 
 @hookspec

@@ -130,6 +130,11 @@ class Hooks:
     def jobs(self, scheduler: Any) -> None:
         self._h.jixiao_jobs(scheduler=scheduler)
 
+    def stages(self) -> dict[str, Any]:
+        """Every plugin's ``Stage`` by key, in stage order."""
+        found = [s for s in self._h.jixiao_stage() if s is not None]
+        return {s.key: s for s in sorted(found, key=lambda s: s.order)}
+
     def seed_demo(self, session: Any, rng: Any, scale: str) -> None:
         self._h.jixiao_seed_demo(session=session, rng=rng, scale=scale)
 
@@ -140,26 +145,29 @@ class Hooks:
     def principal_agency_column(self, user_id: Any) -> Any:
         return self._h.jixiao_principal_agency_column(user_id=user_id)
 
-    def approved_targets(self, year: int | None, item_ids: list[int] | None) -> dict:
+    def approved_targets(self, year: int | None = None, item_ids: list[int] | None = None) -> dict:
+        """Approved targets (``ItemTargets``) by budget item id."""
         merged: dict = {}
         for part in self._h.jixiao_approved_targets(year=year, item_ids=item_ids):
             merged.update(part or {})
         return merged
 
     def approved_indicator_select(self, year: int) -> Any:
+        """A SELECT of the approved indicators of ``year`` (``contracts.INDICATOR_COLUMNS``)."""
         return self._h.jixiao_approved_indicator_select(year=year)
 
-    def engagements(self, ids: list[int] | None, year: int | None, agency_id: int | None,
-                    closed: bool | None) -> list[Any]:
+    def engagements(self, ids: list[int] | None = None, year: int | None = None,
+                    agency_id: int | None = None, closed: bool | None = None) -> list[Any]:
         return _flat(self._h.jixiao_engagements(ids=ids, year=year, agency_id=agency_id,
                                                 closed=closed))
 
-    def evaluation_results(self, year: int | None, item_ids: list[int] | None,
-                           kinds: list[str] | None) -> list[Any]:
+    def evaluation_results(self, year: int | None = None, item_ids: list[int] | None = None,
+                           kinds: list[str] | None = None) -> list[Any]:
         return _flat(self._h.jixiao_evaluation_results(year=year, item_ids=item_ids,
                                                        kinds=kinds))
 
-    def preassessment_conclusions(self, year: int | None, item_ids: list[int] | None) -> dict:
+    def preassessment_conclusions(self, year: int | None = None,
+                                  item_ids: list[int] | None = None) -> dict:
         merged: dict = {}
         for part in self._h.jixiao_preassessment_conclusions(year=year, item_ids=item_ids):
             merged.update(part or {})
@@ -177,6 +185,12 @@ class Hooks:
     # --- extension points ----------------------------------------------------------
     def score_method(self, method: str) -> Any:
         return self._h.jixiao_score_method(method=method)
+
+    def tasks(self, principal: Any, year: int) -> list[Any]:
+        return _flat(self._h.jixiao_tasks(principal=principal, year=year))
+
+    def item_panels(self, item: Any) -> list[Any]:
+        return _flat(self._h.jixiao_item_panels(item=item))
 
     def dashboard_widgets(self, user: Any) -> list[Any]:
         found = _flat(self._h.jixiao_dashboard_widgets(user=user))

@@ -1,7 +1,7 @@
 """Agency fees plugin: fee schedules (收费标准), service-fee calculation (服务费用测算),
 engagement quotes with finance approval of deviations, what-if and reconciliation.
 
-Engagements are read through ``core.contracts.engagements`` (the agencies
+Engagements are read through ``core.plugins.hooks().engagements`` (the agencies
 plugin answers); without it the plugin still loads and shows no engagements.
 Imports only the core.
 """

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import contracts
 from core.models import FiscalYear, User
+from core.plugins import hooks
 from plugins.agency_fees import service
 from plugins.agency_fees.rules import STAGES
 
@@ -54,7 +54,7 @@ def seed_fees(session, rng, scale: str) -> None:
     finance = session.scalar(select(User).where(User.role.has(name="finance_admin"))
                              .order_by(User.id))
     sent = False
-    for eng in contracts.engagements():
+    for eng in hooks().engagements():
         if eng.kind not in STAGES:
             continue
         data = {"object_kind": "project",

@@ -15,9 +15,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from core import contracts
 from core.extensions import db
 from core.models import State, utcnow
+from core.plugins import hooks
 from core.scope import current_principal
 from core.workflow import Workflow, WorkflowError
 from plugins.agency_fees.calc import (
@@ -220,7 +220,7 @@ def commissioned(**filters) -> list:
     assesses; quoting its fee is the commissioning party's business only.
     """
     principal = current_principal()
-    return [e for e in contracts.engagements(**filters)
+    return [e for e in hooks().engagements(**filters)
             if principal is None or principal.covers(e.org_unit_id)]
 
 
@@ -375,7 +375,7 @@ def reconciliation(year: int | None) -> list[dict[str, Any]]:
     when the quoted effort is far above the logged effort (FEE_OVERBILLING_PCT)."""
     hours_per_day = Decimal(str(current_app.config["FEE_HOURS_PER_DAY"]))
     limit = Decimal(str(current_app.config["FEE_OVERBILLING_PCT"]))
-    closed = {e.id: e for e in contracts.engagements(year=year, closed=True)}
+    closed = {e.id: e for e in hooks().engagements(year=year, closed=True)}
     if not closed:
         return []
     out = []

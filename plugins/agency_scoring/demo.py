@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import contracts
 from core.models import OrgKind, OrgUnit, User
+from core.plugins import hooks
 from core.scope import principal_for
 from plugins.agency_scoring.models import Assessment, AssessmentStatus
 from plugins.agency_scoring.rating import compute_ratings, publish_ratings
@@ -55,7 +55,7 @@ def _agency_user(session, agency_id: int) -> User | None:
 
 
 def seed_scoring(session, rng, scale: str) -> None:
-    views = contracts.engagements()
+    views = hooks().engagements()
     if not views:
         return
     year = max(v.end_on.year for v in views)

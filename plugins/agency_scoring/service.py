@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core import contracts
 from core.extensions import db
 from core.models import utcnow
+from core.plugins import hooks
 from core.scope import unscoped
 from core.services.score_records import save_score
 from core.services.scoring import CONTEXT, ScoringError, hook_resolver, score
@@ -93,7 +94,7 @@ def open_assessment(engagement_id: int) -> Assessment | None:
             Assessment.engagement_id == engagement_id))
         if existing is not None:
             return existing
-        views = contracts.engagements(ids=[engagement_id])
+        views = hooks().engagements(ids=[engagement_id])
         if not views or views[0].closed_at is None:
             return None
         view = views[0]
@@ -112,7 +113,7 @@ def open_assessment(engagement_id: int) -> Assessment | None:
 def open_for(engagement_id: int) -> Assessment:
     """Open the assessment of an engagement the caller may see (e.g. one closed before
     this plugin was enabled); refused unless it is closed and not yet assessed."""
-    views = contracts.engagements(ids=[engagement_id])
+    views = hooks().engagements(ids=[engagement_id])
     if not views:
         _fail("engagement_id", _("Unknown engagement."))
     if views[0].closed_at is None:

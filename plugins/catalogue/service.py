@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core.contracts import EvaluationResult, evaluation_results
+from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgKind, OrgUnit, State
+from core.plugins import hooks
 from core.scope import unscoped
 from core.workflow import Workflow, WorkflowError
 from plugins.catalogue.models import Catalogue, CatalogueEntry, CoverageRecord, EntryReason
@@ -124,5 +125,5 @@ def refresh_coverage(catalogue: Catalogue) -> int:
     if not ids:
         return 0
     rules = rules_for_year(catalogue.cycle_start)
-    return sum(record_coverage(r) for r in evaluation_results(
+    return sum(record_coverage(r) for r in hooks().evaluation_results(
         item_ids=ids, kinds=list(rules.covering_kinds)))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.contracts import approved_targets
 from core.models import BudgetItem, FiscalYear, ItemKind, State
+from core.plugins import hooks
 from plugins.disclosure import service
 from plugins.disclosure.models import Publication, PublicationKind
 
@@ -18,7 +18,7 @@ from plugins.disclosure.models import Publication, PublicationKind
 def seed_disclosure(session, rng, scale: str) -> None:
     for fy in session.scalars(select(FiscalYear).order_by(FiscalYear.year)):
         service.prepare(fy.year)
-        with_targets = set(approved_targets(year=fy.year))
+        with_targets = set(hooks().approved_targets(year=fy.year))
         policy = session.scalar(select(BudgetItem).where(
             BudgetItem.fiscal_year_id == fy.id, BudgetItem.kind == ItemKind.POLICY,
             BudgetItem.id.in_(with_targets or {0})).order_by(BudgetItem.amount.desc()).limit(1))

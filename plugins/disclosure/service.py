@@ -8,10 +8,11 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from core.contracts import EvaluationResult, approved_targets, evaluation_results
+from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgKind, OrgUnit, State, utcnow
 from core.permissions import STAFF
+from core.plugins import hooks
 from core.scope import unscoped
 from core.workflow import Workflow, WorkflowError
 from plugins.disclosure.models import (
@@ -70,7 +71,7 @@ def store_result(result: EvaluationResult) -> StoredResult:
 
 def sync_results(year: int) -> int:
     """Store the year's results the evaluation plugin answers (catch-up); returns how many."""
-    found = evaluation_results(year=year)
+    found = hooks().evaluation_results(year=year)
     for result in found:
         store_result(result)
     return len(found)
@@ -110,7 +111,7 @@ def prepare(year: int) -> int:
         Publication.fiscal_year == year, Publication.kind != PublicationKind.POLICY_PILOT)))
     orgs = org_map()
     added = 0
-    item_ids = list(approved_targets(year=year))
+    item_ids = list(hooks().approved_targets(year=year))
     for start in range(0, len(item_ids), 500):
         for item in db.session.scalars(select(BudgetItem).where(
                 BudgetItem.id.in_(item_ids[start:start + 500])).order_by(BudgetItem.code)):
@@ -139,7 +140,7 @@ def on_transition(pub: Publication, old: State, new: State) -> None:
 def snapshot(pub: Publication) -> None:
     if pub.kind in TARGET_KINDS:
         item = pub.budget_item
-        targets = approved_targets(item_ids=[item.id]).get(item.id)
+        targets = hooks().approved_targets(item_ids=[item.id]).get(item.id)
         if targets is None:
             raise WorkflowError(_l("%(item)s has no approved targets to publish.",
                                    item=item.code))
@@ -166,7 +167,7 @@ def preview(pub: Publication):
     """What approving ``pub`` would publish now: the item's approved targets
     (``core.contracts.ItemTargets``, None when there are none) or the stored result."""
     if pub.kind in TARGET_KINDS:
-        return approved_targets(item_ids=[pub.budget_item_id]).get(pub.budget_item_id)
+        return hooks().approved_targets(item_ids=[pub.budget_item_id]).get(pub.budget_item_id)
     return pub.result
 
 

@@ -15,10 +15,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from core import contracts
 from core.extensions import db
 from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
 from core.permissions import can
+from core.plugins import hooks
 from core.services.score_records import latest_score, trace_of
 from core.services.scoring import Problem, grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
@@ -385,7 +385,7 @@ class KeyEvaluationView(ScopedModelView):
             and self._may_run(ev.kind)
         engagement = None
         if ev.engagement_id:
-            found = contracts.engagements(ids=[ev.engagement_id])
+            found = hooks().engagements(ids=[ev.engagement_id])
             engagement = found[0] if found else None
         return self.render("evaluation/key_sheet.html", ev=ev, rows=rows, editable=editable,
                            grade_label=_grade(ev.grade), kind_label=KIND_LABELS.get(ev.kind),

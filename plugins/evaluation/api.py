@@ -8,9 +8,9 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from core import contracts
 from core.extensions import db
 from core.models import FiscalYear, State
+from core.plugins import hooks
 from core.services.scoring import hook_resolver
 from core.web.api import ApiBlueprint, error_response, get_or_404, requires, stale
 from core.web.api.contract_schemas import EvaluationResultSchema
@@ -205,7 +205,7 @@ class EvaluationResultListSchema(Schema):
 def list_results(args):
     """Finalized evaluation results the caller may see (score, grade A–D, public summary)."""
     kinds = [args["kind"]] if args.get("kind") else None
-    return {"results": contracts.evaluation_results(year=args.get("year"), kinds=kinds)}
+    return {"results": hooks().evaluation_results(year=args.get("year"), kinds=kinds)}
 
 
 class KeyEvaluationSchema(Schema):

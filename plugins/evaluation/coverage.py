@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import contracts
 from core.extensions import db
 from core.models import BudgetItem, OrgKind, OrgUnit
+from core.plugins import hooks
 from plugins.evaluation.models import SelfEvaluation
 
 
@@ -40,7 +40,7 @@ class CoverageLine:
 def coverage(year: int) -> tuple[list[CoverageLine], CoverageLine]:
     """(lines per department and town, the total)."""
     total = CoverageLine("", "total")
-    stmt = contracts.approved_indicator_select(year)
+    stmt = hooks().approved_indicator_select(year)
     if stmt is None:
         return [], total
     sub = stmt.subquery()

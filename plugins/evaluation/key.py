@@ -5,7 +5,7 @@ data in ``rules.py``); the weights must add up to 100 and, for an evaluation
 after the implementation period, outputs + outcomes must hold at least 60 % of
 them. Each indicator is scored by the evaluation team (finance staff, experts,
 or an agency commissioned through the agencies plugin, read via
-``core.contracts.engagements``): the points are the mean of the team's scores,
+``core.plugins.hooks().engagements``): the points are the mean of the team's scores,
 computed by the core engine's ``expert`` method.
 """
 
@@ -19,7 +19,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core import contracts
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, utcnow
@@ -69,7 +68,7 @@ def check_setup(ev: KeyEvaluation, item_ids: Iterable[int]) -> list[Problem]:
             problems.append(Problem("items", _l(
                 "%(item)s belongs to another fiscal year.", item=other)))
     if ev.team_kind == "agency":
-        found = contracts.engagements(ids=[ev.engagement_id]) if ev.engagement_id else []
+        found = hooks().engagements(ids=[ev.engagement_id]) if ev.engagement_id else []
         if not found:
             problems.append(Problem("engagement_id", _l(
                 "An agency team needs the number of its engagement (agencies plugin).")))

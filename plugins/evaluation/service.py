@@ -19,7 +19,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
-from core import contracts
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
@@ -67,7 +66,7 @@ class EvaluationError(ValueError):
 def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
     """Create the missing self-evaluations of ``year`` from the approved targets (set-based).
 
-    Reads ``core.contracts.approved_indicator_select``; items that already have a
+    Reads ``core.plugins.hooks().approved_indicator_select``; items that already have a
     self-evaluation are left alone. Returns the number created.
     """
     chosen = approved_indicator_rows(year, item_ids)
@@ -122,7 +121,7 @@ def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
 
 def approved_indicator_rows(year: int, item_ids: Iterable[int] | None = None) -> dict[int, list]:
     """The approved indicators of ``year`` grouped by budget item, in sheet order."""
-    stmt = contracts.approved_indicator_select(year)
+    stmt = hooks().approved_indicator_select(year)
     if stmt is None:
         return {}
     sub = stmt.subquery()
@@ -135,7 +134,7 @@ def approved_indicator_rows(year: int, item_ids: Iterable[int] | None = None) ->
 
 def require_targets(item: BudgetItem) -> None:
     """Refuse an item without approved targets (only those are self-evaluated)."""
-    if not contracts.approved_targets(item_ids=[item.id]):
+    if not hooks().approved_targets(item_ids=[item.id]):
         raise EvaluationError(Problem("budget_item_id", _l(
             "%(item)s has no approved performance targets, so it cannot be self-evaluated.",
             item=item.code)))

@@ -2,7 +2,7 @@
 
 The rule (docs/domain.md, "Monitoring"): every item with approved targets has at least one
 completed record (accepted by its department) in a round of the year. Items
-with targets come from ``core.contracts.approved_indicator_select``; the
+with targets come from ``core.plugins.hooks().approved_indicator_select``; the
 queries run under the row scope, so a department sees its own line. Items
 never monitored are listed.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
-from core.contracts import approved_indicator_select
 from core.extensions import db
 from core.models import BudgetItem, OrgKind, OrgUnit, State
+from core.plugins import hooks
 from plugins.monitoring.models import MonitoringRecord
 
 
@@ -33,7 +33,7 @@ class CoverageLine:
 def coverage(year: int) -> tuple[list[CoverageLine], CoverageLine, list[tuple]]:
     """(lines per department or town, the total, the items never monitored:
     (code, name, org name, in a round but not completed))."""
-    indicators = approved_indicator_select(year)
+    indicators = hooks().approved_indicator_select(year)
     if indicators is None:
         return [], CoverageLine(""), []
     src = indicators.subquery()

@@ -18,10 +18,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 
-from core.contracts import approved_indicator_select
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
+from core.plugins import hooks
 from core.workflow import Workflow, WorkflowError
 from plugins.monitoring import rules
 from plugins.monitoring.models import (
@@ -115,7 +115,7 @@ def open_round(rnd: MonitoringRound) -> int:
     indicators, in two INSERT … SELECT statements. Returns the number of records added."""
     if round_is_closed(rnd):
         raise refuse("round", _l("The round is closed."))
-    indicators = approved_indicator_select(rnd.fiscal_year.year)
+    indicators = hooks().approved_indicator_select(rnd.fiscal_year.year)
     if indicators is None:  # the targets plugin is switched off
         return 0
     src = indicators.subquery()

@@ -473,7 +473,7 @@ def conclude(pa: Preassessment, conclusion: str, amount: str | None, note: str |
 
 def engagements_for(pa: Preassessment) -> list:
     """Agency engagements commissioned for this item's pre-assessment (none without agencies)."""
-    from core.contracts import engagements
+    from core.plugins import hooks
 
-    return [e for e in engagements() if e.kind == "pre_assessment"
+    return [e for e in hooks().engagements() if e.kind == "pre_assessment"
             and pa.budget_item_id in e.budget_item_ids]

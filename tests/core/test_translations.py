@@ -1,6 +1,6 @@
 """The core's and every plugin's catalogs are merged into ONE translation table.
 
-``core.i18n.translation_directories`` lists the core's ``translations/`` first and then each
+``core.web.i18n.translation_directories`` lists the core's ``translations/`` first and then each
 plugin package's; Flask-Babel merges them in that order, so a later catalog silently replaces
 an earlier one's wording for the same msgid. Two catalogs therefore must never translate the
 same msgid (and msgctxt) differently: give a different meaning a more specific English msgid.
@@ -18,8 +18,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from core.i18n import catalog_errors, translation_directories
 from core.plugins import make_manager
+from core.web.i18n import catalog_errors, translation_directories
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTERNAL_PLUGIN = ROOT / "tests" / "external_plugin"

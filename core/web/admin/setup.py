@@ -9,8 +9,8 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
-from core.i18n import CORE_TRANSLATIONS
 from core.web.admin.base import DashboardView
+from core.web.i18n import CORE_TRANSLATIONS
 from core.web.security import csp_nonce
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import contracts
 from core.extensions import db
 from core.models import User
+from core.plugins import hooks
 from core.scope import principal_for
 from tests.plugins.agencies.conftest import member_agency
 
@@ -22,7 +22,7 @@ def test_engagement_views_carry_team_logged_hours_and_deliverables(app, world, t
                                content_type="multipart/form-data")
     assert r.status_code == 201
     with app.app_context():
-        [view] = contracts.engagements(ids=[eng])
+        [view] = hooks().engagements(ids=[eng])
         assert view.agency_id == world.agency_ids[0]
         assert [s.id for s in view.team] == world.staff_ids[0][:2]
         assert view.logged_hours == {world.staff_ids[0][0]: Decimal("3.00")}
@@ -30,8 +30,8 @@ def test_engagement_views_carry_team_logged_hours_and_deliverables(app, world, t
         assert view.budget_item_ids == (world.item_ids[0],)
         assert view.evaluated_amount == Decimal("2000000.00")
         assert view.closed_at is None
-        assert eng not in {v.id for v in contracts.engagements(ids=[eng], closed=True)}
-        theirs = contracts.engagements(agency_id=world.agency_ids[1], ids=world.engagement_ids)
+        assert eng not in {v.id for v in hooks().engagements(ids=[eng], closed=True)}
+        theirs = hooks().engagements(agency_id=world.agency_ids[1], ids=world.engagement_ids)
         assert [v.id for v in theirs] == [world.engagement_ids[1]]
 
 
@@ -48,7 +48,7 @@ def test_principal_of_an_agency_user_names_the_agency(app):
 def test_no_agencies_plugin_means_no_engagements(make_app):
     off = make_app(DISABLED_PLUGINS=["agencies"])
     with off.app_context():
-        assert contracts.engagements() == []
+        assert hooks().engagements() == []
         user = db.session.scalar(select(User).where(User.username == "agency01"))
         with off.test_request_context():
             assert principal_for(user).agency_id is None

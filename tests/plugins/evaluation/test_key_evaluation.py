@@ -140,7 +140,6 @@ def test_before_the_end_of_the_period_the_60_rule_does_not_apply(app, key_eval):
 
 
 def test_finalizing_needs_findings_and_then_announces_the_result(app, key_eval):
-    from core import contracts
     from plugins.evaluation import key, service
     from plugins.evaluation.models import KeyEvaluation, ResultSuggestion
 
@@ -168,7 +167,7 @@ def test_finalizing_needs_findings_and_then_announces_the_result(app, key_eval):
             ev.recommendations = "建议延续实施。"
             key.finalize(ev)
             db.session.commit()
-            found = contracts.evaluation_results(year=2025, kinds=["finance_key"])
+            found = hooks().evaluation_results(year=2025, kinds=["finance_key"])
             mine = [r for r in found if r.id == ev_id]
             suggestion = db.session.scalar(select(ResultSuggestion).where(
                 ResultSuggestion.evaluation_kind == "finance_key",

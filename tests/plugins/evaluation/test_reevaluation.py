@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 
 from core.extensions import db
 from core.models import FiscalYear, OrgKind, OrgUnit, ScoreRecord
+from core.plugins import hooks
 from tests.conftest import csrf_from
 
 
@@ -76,7 +77,6 @@ def test_the_sample_comes_from_the_departments_finished_self_evaluations(app, re
 
 
 def test_rescoring_flags_grade_changes_and_big_gaps_and_records_accuracy(app, re_eval):
-    from core import contracts
     from plugins.evaluation import reeval, service
     from plugins.evaluation.models import ReEvaluation
 
@@ -102,7 +102,7 @@ def test_rescoring_flags_grade_changes_and_big_gaps_and_records_accuracy(app, re
         assert same.score == same.self_score
         assert reeval.finish(re) == Decimal("50.0")
         db.session.commit()
-        found = contracts.evaluation_results(year=2025, kinds=["re_evaluation"])
+        found = hooks().evaluation_results(year=2025, kinds=["re_evaluation"])
         mine = {r.id: r for r in found}
         assert mine[lowered.id].grade in "CD" and mine[same.id].score == same.self_score
         with pytest.raises(service.EvaluationError):

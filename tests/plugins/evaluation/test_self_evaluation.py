@@ -212,7 +212,6 @@ def test_a_finalized_evaluation_offers_no_comment_box_without_buttons(app, login
 
 
 def test_department_approval_finalizes_announces_and_freezes(app, login, target_item):
-    from core import contracts
     from plugins.evaluation.models import ResultSuggestion
 
     seen = []
@@ -249,9 +248,9 @@ def test_department_approval_finalizes_announces_and_freezes(app, login, target_
     with app.app_context():
         ev = evaluation_of(item_id)
         assert ev.finalized_at is not None and State(ev.state) == State.APPROVED
-        found = contracts.evaluation_results(year=2025, item_ids=[item_id])
+        found = hooks().evaluation_results(year=2025, item_ids=[item_id])
         assert [(r.id, r.grade, r.score) for r in found] == [(ev_id, "A", Decimal("95.50"))]
-        assert contracts.evaluation_results(item_ids=[item_id], kinds=["finance_key"]) == []
+        assert hooks().evaluation_results(item_ids=[item_id], kinds=["finance_key"]) == []
         suggestion = db.session.scalar(select(ResultSuggestion).where(
             ResultSuggestion.evaluation_id == ev_id))
         assert suggestion.suggested == "keep" and suggestion.decided is None

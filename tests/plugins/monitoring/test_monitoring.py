@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.contracts import approved_targets
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, Notification, State, User, WorkflowEvent
+from core.plugins import hooks
 from plugins.monitoring import rules, service
 from plugins.monitoring.models import (
     CorrectiveDecision,
@@ -43,7 +43,7 @@ def fill(rec: MonitoringRecord, spent="300.00", achieved=("5", "95", "推进中"
 
 def test_a_round_has_one_record_per_item_with_approved_targets(app, world):
     with app.app_context():
-        expected = approved_targets(2026)
+        expected = hooks().approved_targets(2026)
         rows = db.session.execute(select(MonitoringRecord.budget_item_id,
                                          func.count(IndicatorProgress.id))
                                   .join(IndicatorProgress)
@@ -89,7 +89,7 @@ def test_finance_opens_a_round_in_the_admin_and_departments_cannot(app, login):
         rnd = db.session.scalar(select(MonitoringRound).where(
             MonitoringRound.cutoff == date(2026, 5, 31)))
         try:
-            assert rnd.record_count == len(approved_targets(2026)) > 0
+            assert rnd.record_count == len(hooks().approved_targets(2026)) > 0
         finally:
             db.session.delete(rnd)
             db.session.commit()
@@ -362,7 +362,7 @@ def test_coverage_per_department_lists_items_never_monitored(app, login, world):
         lines, total, never = coverage(2026)
         codes = {code for code, *_rest in never}
         assert world.codes[0] not in codes and world.codes[1] in codes
-        assert total.items == len(approved_targets(2026))
+        assert total.items == len(hooks().approved_targets(2026))
         assert total.monitored == db.session.scalar(
             select(func.count(func.distinct(MonitoringRecord.budget_item_id)))
             .join(MonitoringRound).join(FiscalYear)
@@ -465,7 +465,7 @@ def test_the_scheduler_opens_the_configured_round_once(make_app, app):
     with other.app_context():
         rnd = db.session.scalar(select(MonitoringRound).where(
             MonitoringRound.cutoff == date(2026, 5, 31)))
-        assert rnd.record_count == len(approved_targets(2026)) and rnd.due == date(2026, 6, 20)
+        assert rnd.record_count == len(hooks().approved_targets(2026)) and rnd.due == date(2026, 6, 20)
         db.session.delete(rnd)
         db.session.commit()
 

@@ -147,16 +147,16 @@ def test_the_report_in_html_and_for_word(app, login, world):
 
 
 def test_budget_preparation_reads_the_conclusions_through_the_contract(app, login, world):
-    from core.contracts import preassessment_conclusions
+    from core.plugins import hooks
 
     pa_id = submitted_pa(app, login, world.mid, MID_SCORES)
     exempt_id = make_pa(app, world.big, exempt_kind="capital_construction",
                         reviewing_department="区发展和改革委员会", review_opinion="同意立项")
     with app.app_context():
-        assert world.mid not in preassessment_conclusions(2026, [world.mid, world.big])
+        assert world.mid not in hooks().preassessment_conclusions(2026, [world.mid, world.big])
     conclude(login("finance"), pa_id, "adjust", "1500000.00", action="final")
     with app.app_context():
-        found = preassessment_conclusions(2026, [world.mid, world.big])
+        found = hooks().preassessment_conclusions(2026, [world.mid, world.big])
     assert found[world.mid].conclusion == "adjust"
     assert str(found[world.mid].recommended_amount) == "1500000.00"
     assert str(found[world.mid].requested_amount) == "2000000.00"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from core import contracts
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, State
+from core.plugins import hooks
 from core.scope import principal_for
 
 
@@ -24,7 +25,7 @@ def test_approved_targets_hold_only_approved_sheets_with_their_indicators(app):
 
     with app.app_context():
         year = _year_with_approved(app)
-        found = contracts.approved_targets(year=year)
+        found = hooks().approved_targets(year=year)
         approved = dict(db.session.execute(
             select(TargetSheet.budget_item_id, TargetSheet.id)
             .join(FiscalYear, FiscalYear.id == TargetSheet.fiscal_year_id)
@@ -37,10 +38,10 @@ def test_approved_targets_hold_only_approved_sheets_with_their_indicators(app):
         # a sheet that is not approved is not there
         other = db.session.scalar(select(TargetSheet).where(TargetSheet.state != State.APPROVED))
         if other is not None:
-            assert other.budget_item_id not in contracts.approved_targets(
+            assert other.budget_item_id not in hooks().approved_targets(
                 item_ids=[other.budget_item_id])
         # the set-based form holds the same indicators
-        rows = db.session.execute(contracts.approved_indicator_select(year)).mappings().all()
+        rows = db.session.execute(hooks().approved_indicator_select(year)).mappings().all()
         assert set(rows[0].keys()) == set(contracts.INDICATOR_COLUMNS)
         assert len(rows) == db.session.scalar(
             select(func.count(TargetIndicator.id)).where(
@@ -52,12 +53,12 @@ def test_approved_targets_follow_the_callers_scope(app):
 
     with app.app_context():
         year = _year_with_approved(app)
-        everything = contracts.approved_targets(year=year)
+        everything = hooks().approved_targets(year=year)
         user = db.session.scalar(select(User).where(User.username == "dept01"))
         dept = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D01"))
         with app.test_request_context():
             g.jixiao_principal = principal_for(user)
-            mine = contracts.approved_targets(year=year)
+            mine = hooks().approved_targets(year=year)
         units = set(db.session.scalars(select(OrgUnit.id).where(
             OrgUnit.path.startswith(dept.path))))
         expected = {k for k, v in everything.items() if v.org_unit_id in units}
@@ -68,5 +69,5 @@ def test_approved_targets_follow_the_callers_scope(app):
 def test_no_targets_plugin_means_no_targets(make_app):
     off = make_app(DISABLED_PLUGINS=["targets"])
     with off.app_context():
-        assert contracts.approved_targets(year=2026) == {}
-        assert contracts.approved_indicator_select(2026) is None
+        assert hooks().approved_targets(year=2026) == {}
+        assert hooks().approved_indicator_select(2026) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-CORE_TRANSLATIONS = Path(__file__).parent / "translations"
+CORE_TRANSLATIONS = Path(__file__).parents[1] / "translations"  # core/translations
 log = logging.getLogger(__name__)
 
 
