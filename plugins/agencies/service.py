@@ -79,7 +79,9 @@ def close(eng: Engagement, user) -> None:
     eng.closed_at = utcnow()
     eng.closed_by_id = getattr(user, "id", None)
     db.session.flush()
-    engagement_closed(eng)
+    from plugins.agencies.contracts import view_of
+
+    engagement_closed(view_of(eng))
 
 
 # --- work logs ----------------------------------------------------------------------------

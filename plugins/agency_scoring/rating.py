@@ -18,6 +18,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from core.contracts import EngagementView
 from core.models import utcnow
 from core.scope import unscoped
 from core.services.scoring import CONTEXT, grade_label
@@ -173,11 +174,8 @@ def eligibility(agency_id: int, day: date, staff_ids: list[int] | None = None) -
     return answer
 
 
-def engagement_reasons(engagement) -> list[str]:
+def engagement_reasons(engagement: EngagementView) -> list[str]:
     """``jixiao_engagement_checks``: an agency or team member excluded on the start date
     (or today, when the work started earlier) is refused."""
-    if not getattr(engagement, "agency_id", None):
-        return []
-    day = max(getattr(engagement, "start_on", None) or date.today(), date.today())
-    staff = [s.id for s in getattr(engagement, "team", None) or []]
-    return eligibility(engagement.agency_id, day, staff).reasons
+    day = max(engagement.start_on or date.today(), date.today())
+    return eligibility(engagement.agency_id, day, [s.id for s in engagement.team]).reasons
