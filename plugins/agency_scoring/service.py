@@ -302,14 +302,13 @@ def _veto_consequences(assessment: Assessment, rules: AgencyScoringRules,
                items=names)
     today = date.today()
     end = _years_after(today, rules.veto_exclusion_years) - timedelta(days=1)
-    with unscoped() as session:
-        session.add_all([
-            Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
-                        kind=RestrictionKind.EXCLUSION, reason=reason, start_on=today,
-                        end_on=end, source=f"assessment:{assessment.id}"),
-            Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
-                        kind=RestrictionKind.CREDIT_RECORD, reason=reason, start_on=today,
-                        end_on=None, source=f"assessment:{assessment.id}")])
+    db.session.add_all([
+        Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
+                    kind=RestrictionKind.EXCLUSION, reason=reason, start_on=today,
+                    end_on=end, source=f"assessment:{assessment.id}"),
+        Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
+                    kind=RestrictionKind.CREDIT_RECORD, reason=reason, start_on=today,
+                    end_on=None, source=f"assessment:{assessment.id}")])
 
 
 def _years_after(day: date, years: int) -> date:
@@ -322,10 +321,9 @@ def _years_after(day: date, years: int) -> date:
 def _rating_published(assessment: Assessment) -> bool:
     from plugins.agency_scoring.models import Rating, RatingStatus
 
-    with unscoped() as session:
-        return session.scalar(select(Rating.id).where(
-            Rating.agency_id == assessment.agency_id, Rating.year == assessment.year,
-            Rating.status == RatingStatus.PUBLISHED)) is not None
+    return db.session.scalar(select(Rating.id).where(
+        Rating.agency_id == assessment.agency_id, Rating.year == assessment.year,
+        Rating.status == RatingStatus.PUBLISHED)) is not None
 
 
 # --- appeals ------------------------------------------------------------------------------
