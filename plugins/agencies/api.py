@@ -15,13 +15,13 @@ from sqlalchemy import select
 from core.db_int import INT_MAX
 from core.extensions import db
 from core.models import State, utcnow
-from core.scope import unscoped
 from core.services.attachments import AttachmentError, save_attachment, send_attachment
 from core.web.api import ApiBlueprint, error_response, get_or_404, requires
 from core.web.api.fields import UtcDateTime
 from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.agencies import service
 from plugins.agencies.models import Engagement, WorkLog
+from plugins.agencies.party import party_rows
 from plugins.agencies.portal import DELIVERABLE_TYPE, deliverables_of
 
 STATUSES = ("draft", "submitted", "returned", "approved", "closed")
@@ -249,7 +249,7 @@ def upload_deliverable(files, engagement_id: int):
         return error_response(409, "closed", _("This engagement is closed; no more "
                                                "deliverables can be uploaded."))
     try:
-        with unscoped():  # it belongs to the commissioning party's org unit
+        with party_rows():
             attachment = save_attachment(files.get("file"), DELIVERABLE_TYPE, eng.id,
                                          eng.org_unit_id, current_user, field=_("Deliverable"))
     except AttachmentError as exc:

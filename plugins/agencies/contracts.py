@@ -48,7 +48,15 @@ def engagements(ids, year, agency_id, closed) -> list[EngagementView]:
     if closed is not None:
         query = query.where(Engagement.closed_at.is_not(None) if closed
                             else Engagement.closed_at.is_(None))
-    found = list(db.session.scalars(query))
+    return views_of(list(db.session.scalars(query)))
+
+
+def view_of(eng: Engagement) -> EngagementView:
+    """The ``EngagementView`` of one engagement, as the engagement hooks pass it."""
+    return views_of([eng])[0]
+
+
+def views_of(found: list[Engagement]) -> list[EngagementView]:
     if not found:
         return []
     found_ids = [e.id for e in found]

@@ -20,7 +20,8 @@ def jixiao_engagement_checks(engagement):
 
     Called by the agencies plugin before an ``engagement`` is approved and
     whenever its review page is shown, with the ``engagement`` as a
-    ``core.contracts.EngagementView`` (agency, team, items, kind, org unit). Returns a list of
+    ``core.contracts.EngagementView`` (agency, team, items, kind, org unit), outside
+    the row scope (the checks look at every unit's engagements). Returns a list of
     reasons, each a message; every reason of every plugin is shown together and
     the engagement is not approved while there is one (an agency scoring plugin
     reports a banned agency or staff member here). Return an empty list (or

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Attachment, BudgetItem, utcnow
 from core.permissions import can
-from core.scope import unscoped
 from core.services.attachments import AttachmentError, save_attachment, send_attachment
 from core.web.admin.display import enum_label
 from core.web.api import get_or_404
@@ -30,6 +29,7 @@ from plugins.agencies.models import (
     WorkLog,
     engagement_item,
 )
+from plugins.agencies.party import party_rows
 
 bp = Blueprint("agency_portal", __name__, url_prefix="/portal", template_folder="templates")
 OBJECT_TYPE = "work_log"
@@ -72,7 +72,7 @@ def _log(log_id: int) -> WorkLog:
 
 def _items_of(eng: Engagement) -> list[BudgetItem]:
     """The engagement's budget items (the agency may read the items of its own engagement)."""
-    with unscoped() as session:
+    with party_rows() as session:
         return list(session.scalars(
             select(BudgetItem).join(engagement_item,
                                     engagement_item.c.budget_item_id == BudgetItem.id)
@@ -81,7 +81,7 @@ def _items_of(eng: Engagement) -> list[BudgetItem]:
 
 def deliverables_of(eng: Engagement) -> list[Attachment]:
     """The deliverables uploaded for ``eng`` (the caller has already seen ``eng``)."""
-    with unscoped() as session:
+    with party_rows() as session:
         return list(session.scalars(select(Attachment).where(
             Attachment.object_type == DELIVERABLE_TYPE, Attachment.object_id == eng.id)
             .order_by(Attachment.id)))
@@ -91,7 +91,7 @@ def _files_of(log_ids: list[int]) -> dict[int, list[Attachment]]:
     out: dict[int, list[Attachment]] = {}
     if not log_ids:
         return out
-    with unscoped() as session:
+    with party_rows() as session:
         for a in session.scalars(select(Attachment).where(
                 Attachment.object_type == OBJECT_TYPE, Attachment.object_id.in_(log_ids))
                 .order_by(Attachment.id)):
@@ -120,8 +120,7 @@ def engagement(engagement_id: int):
         if log is not None:
             try:
                 if upload is not None and upload.filename:
-                    # the file belongs to the log, whose scope was checked above
-                    with unscoped():
+                    with party_rows():
                         save_attachment(upload, OBJECT_TYPE, log.id, eng.org_unit_id,
                                         current_user, field=_("Attachment"))
                 db.session.commit()
@@ -154,7 +153,7 @@ def upload_deliverable(engagement_id: int):
         flash(_("This engagement is closed; no more deliverables can be uploaded."), "error")
     else:
         try:
-            with unscoped():
+            with party_rows():
                 save_attachment(request.files.get("deliverable"), DELIVERABLE_TYPE, eng.id,
                                 eng.org_unit_id, current_user, field=_("Deliverable"))
             db.session.commit()
@@ -199,7 +198,7 @@ def delete_log(log_id: int):
 @bp.route("/files/<int:attachment_id>")
 def download(attachment_id: int):
     """A file of one of the agency's own work logs or engagements (another agency's: 404)."""
-    with unscoped() as session:
+    with party_rows() as session:
         attachment = session.scalar(select(Attachment).where(
             Attachment.id == attachment_id,
             Attachment.object_type.in_((OBJECT_TYPE, DELIVERABLE_TYPE))))

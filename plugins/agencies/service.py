@@ -18,6 +18,7 @@ from core.services.bulk import insert_row
 from core.workflow import Workflow, WorkflowError
 from plugins.agencies.hookspecs import engagement_closed
 from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, engagement_staff
+from plugins.agencies.party import party_rows
 from plugins.agencies.rules import approval_problems
 
 WORKFLOW = Workflow("engagement", ("finance_admin",),
@@ -42,9 +43,8 @@ def status_of(eng: Engagement) -> str:
 def party_name(eng: Engagement) -> str:
     """The commissioning party's name: shown to the agency too (whose scope has no org units)."""
     from core.models import OrgUnit
-    from core.scope import unscoped
 
-    with unscoped() as session:
+    with party_rows() as session:
         return session.scalar(select(OrgUnit.name).where(OrgUnit.id == eng.org_unit_id)) or ""
 
 
@@ -79,7 +79,9 @@ def close(eng: Engagement, user) -> None:
     eng.closed_at = utcnow()
     eng.closed_by_id = getattr(user, "id", None)
     db.session.flush()
-    engagement_closed(eng)
+    from plugins.agencies.contracts import view_of
+
+    engagement_closed(view_of(eng))
 
 
 # --- work logs ----------------------------------------------------------------------------
@@ -315,9 +317,8 @@ def apply_log(log: WorkLog, data: LogInput) -> None:
 def delete_log(log: WorkLog) -> None:
     """Delete a log and the files attached to it."""
     from core.models import Attachment
-    from core.scope import unscoped
 
-    with unscoped() as session:
+    with party_rows() as session:
         for attachment in session.scalars(select(Attachment).where(
                 Attachment.object_type == "work_log", Attachment.object_id == log.id)):
             session.delete(attachment)

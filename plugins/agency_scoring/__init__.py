@@ -72,9 +72,9 @@ def jixiao_api(api):
 
 @hookimpl(optionalhook=True)
 def jixiao_engagement_closed(engagement):
-    from plugins.agency_scoring.service import open_assessment
+    from plugins.agency_scoring.service import open_from
 
-    open_assessment(engagement.id)
+    open_from(engagement)
 
 
 @hookimpl(optionalhook=True)

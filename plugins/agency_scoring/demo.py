@@ -19,7 +19,7 @@ from plugins.agency_scoring.service import (
     PARTY,
     SPOT,
     file_appeal,
-    open_assessment,
+    open_from,
     record_score,
 )
 
@@ -92,7 +92,7 @@ def seed_scoring(session, rng, scale: str) -> None:
     for view in views:
         if view.closed_at is None:
             continue
-        a = open_assessment(view.id)
+        a = open_from(view)
         if a is None or a.party_total is not None:
             continue
         current = rules_for_year(a.year)

@@ -47,7 +47,7 @@ POINTS = Numeric(6, 2, asdecimal=True)
 
 
 def agency_of(principal) -> int | None:
-    """The principal's agency (the core asks ``jixiao_principal_agency`` once per request)."""
+    """The principal's agency, as the core computed it for the scope (``Principal.agency_id``)."""
     return principal.agency_id
 
 

@@ -14,10 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import wraps
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from core.contracts import EngagementView
+from core.extensions import db
 from core.models import utcnow
 from core.scope import unscoped
 from core.services.scoring import CONTEXT, grade_label
@@ -40,47 +43,59 @@ def _published(session, year: int) -> bool:
         Rating.year == year, Rating.status == RatingStatus.PUBLISHED).limit(1)) is not None
 
 
-def compute_ratings(year: int) -> list[Rating]:
+def _district_wide(compute):
+    """Run ``compute`` over every agency's assessments, whoever asks."""
+    @wraps(compute)
+    def run(year: int) -> list[Rating]:
+        # a rating ranks every agency of the district: all assessments count, not only
+        # those of the caller's org subtree
+        with unscoped() as session:
+            return compute(session, year)
+    return run
+
+
+@_district_wide
+def compute_ratings(session, year: int) -> list[Rating]:
     """(Re)compute the draft ratings of ``year`` for every agency with a scored engagement."""
     rules = rules_for_year(year)
-    with unscoped() as session:
-        if _published(session, year):
-            raise AssessmentError({"year": [_(
-                "The %(year)s rating is published and can no longer be changed.", year=year)]})
-        session.execute(delete(Rating).where(Rating.year == year))
-        by_agency: dict[int, list[Assessment]] = defaultdict(list)
-        for a in session.scalars(select(Assessment).where(
-                Assessment.year == year, Assessment.score.is_not(None))
-                .order_by(Assessment.id)):
-            by_agency[a.agency_id].append(a)
-        ratings = []
-        for agency_id, found in by_agency.items():
-            amount = sum((a.contract_amount for a in found), Decimal(0))
-            weighted = sum((a.score * a.contract_amount for a in found), Decimal(0))
-            mean = rules.scoring.quantize(CONTEXT.divide(weighted, amount)) if amount \
-                else rules.scoring.quantize(CONTEXT.divide(sum(a.score for a in found),
-                                                           len(found)))
-            spot_poor = sum(1 for a in found if a.spot_total is not None
-                            and rules.scoring.grade(a.spot_total).code == rules.lowest_grade)
-            spot = rules.spot_poor_deduction * spot_poor
-            violations = rules.violation_deduction * sum(1 for a in found if a.vetoes)
-            total = max(mean - spot - violations, Decimal(0))
-            ratings.append(Rating(
-                agency_id=agency_id, agency_name=found[-1].agency_name, year=year,
-                rule_code=rules.code, engagements=len(found), amount=amount,
-                weighted_mean=mean, spot_deduction=spot, violation_deduction=violations,
-                score=total, grade=rules.scoring.grade(total).code, rank=0,
-                status=RatingStatus.DRAFT))
-        ratings.sort(key=lambda r: (-r.score, r.agency_name))
-        for i, rating in enumerate(ratings):
-            same = i and ratings[i - 1].score == rating.score
-            rating.rank = ratings[i - 1].rank if same else i + 1
-        session.add_all(ratings)
-        session.flush()
-        return ratings
+    if _published(session, year):
+        raise AssessmentError({"year": [_(
+            "The %(year)s rating is published and can no longer be changed.", year=year)]})
+    session.execute(delete(Rating).where(Rating.year == year))
+    by_agency: dict[int, list[Assessment]] = defaultdict(list)
+    for a in session.scalars(select(Assessment).where(
+            Assessment.year == year, Assessment.score.is_not(None))
+            .order_by(Assessment.id)):
+        by_agency[a.agency_id].append(a)
+    ratings = []
+    for agency_id, found in by_agency.items():
+        amount = sum((a.contract_amount for a in found), Decimal(0))
+        weighted = sum((a.score * a.contract_amount for a in found), Decimal(0))
+        mean = rules.scoring.quantize(CONTEXT.divide(weighted, amount)) if amount \
+            else rules.scoring.quantize(CONTEXT.divide(sum(a.score for a in found),
+                                                       len(found)))
+        spot_poor = sum(1 for a in found if a.spot_total is not None
+                        and rules.scoring.grade(a.spot_total).code == rules.lowest_grade)
+        spot = rules.spot_poor_deduction * spot_poor
+        violations = rules.violation_deduction * sum(1 for a in found if a.vetoes)
+        total = max(mean - spot - violations, Decimal(0))
+        ratings.append(Rating(
+            agency_id=agency_id, agency_name=found[-1].agency_name, year=year,
+            rule_code=rules.code, engagements=len(found), amount=amount,
+            weighted_mean=mean, spot_deduction=spot, violation_deduction=violations,
+            score=total, grade=rules.scoring.grade(total).code, rank=0,
+            status=RatingStatus.DRAFT))
+    ratings.sort(key=lambda r: (-r.score, r.agency_name))
+    for i, rating in enumerate(ratings):
+        same = i and ratings[i - 1].score == rating.score
+        rating.rank = ratings[i - 1].rank if same else i + 1
+    session.add_all(ratings)
+    session.flush()
+    return ratings
 
 
-def publish_ratings(year: int) -> list[Rating]:
+@_district_wide
+def publish_ratings(session, year: int) -> list[Rating]:
     """Make the ``year`` ratings final and apply their consequences.
 
     Refused while an appeal of the year is undecided (a published rating freezes
@@ -88,41 +103,40 @@ def publish_ratings(year: int) -> list[Rating]:
     since the last computation count.
     """
     rules = rules_for_year(year)
-    with unscoped() as session:
-        if _published(session, year):
-            raise AssessmentError({"year": [_(
-                "The %(year)s rating is published and can no longer be changed.", year=year)]})
-        pending = session.scalar(select(func.count(Appeal.id)).join(
-            Assessment, Assessment.id == Appeal.assessment_id).where(
-            Assessment.year == year, Appeal.status == AppealStatus.PENDING))
-        if pending:
-            raise AssessmentError({"year": [_(
-                "%(n)s appeal(s) of %(year)s are not decided yet; decide them before "
-                "publishing the rating.", n=pending, year=year)]})
-        if not session.scalar(select(func.count(Rating.id)).where(Rating.year == year)):
-            raise AssessmentError({"year": [_("Compute the %(year)s rating first.", year=year)]})
-        ratings = sorted(compute_ratings(year), key=lambda r: r.rank)
-        today, now = date.today(), utcnow()
-        for rating in ratings:
-            rating.status, rating.published_at = RatingStatus.PUBLISHED, now
-            source = f"rating:{rating.id}"
-            if rating.grade == rules.lowest_grade and rules.poor_exclusion_years:
-                session.add(Restriction(
-                    agency_id=rating.agency_id, agency_name=rating.agency_name,
-                    kind=RestrictionKind.EXCLUSION, source=source, start_on=today,
-                    end_on=_years_after(today, rules.poor_exclusion_years) - timedelta(days=1),
-                    reason=_("Rated %(grade)s for %(year)s.", grade=grade_label(rating.grade),
-                             year=year)))
-            elif _fair_streak(session, rating, rules.fair_streak_warning):
-                session.add(Restriction(
-                    agency_id=rating.agency_id, agency_name=rating.agency_name,
-                    kind=RestrictionKind.WARNING, source=source, start_on=today,
-                    end_on=_years_after(today, 1) - timedelta(days=1),
-                    reason=_("Rated %(grade)s %(n)s years in a row (to %(year)s).",
-                             grade=grade_label("fair"), n=rules.fair_streak_warning,
-                             year=year)))
-        session.flush()
-        return ratings
+    if _published(session, year):
+        raise AssessmentError({"year": [_(
+            "The %(year)s rating is published and can no longer be changed.", year=year)]})
+    pending = session.scalar(select(func.count(Appeal.id)).join(
+        Assessment, Assessment.id == Appeal.assessment_id).where(
+        Assessment.year == year, Appeal.status == AppealStatus.PENDING))
+    if pending:
+        raise AssessmentError({"year": [_(
+            "%(n)s appeal(s) of %(year)s are not decided yet; decide them before "
+            "publishing the rating.", n=pending, year=year)]})
+    if not session.scalar(select(func.count(Rating.id)).where(Rating.year == year)):
+        raise AssessmentError({"year": [_("Compute the %(year)s rating first.", year=year)]})
+    ratings = sorted(compute_ratings(year), key=lambda r: r.rank)
+    today, now = date.today(), utcnow()
+    for rating in ratings:
+        rating.status, rating.published_at = RatingStatus.PUBLISHED, now
+        source = f"rating:{rating.id}"
+        if rating.grade == rules.lowest_grade and rules.poor_exclusion_years:
+            session.add(Restriction(
+                agency_id=rating.agency_id, agency_name=rating.agency_name,
+                kind=RestrictionKind.EXCLUSION, source=source, start_on=today,
+                end_on=_years_after(today, rules.poor_exclusion_years) - timedelta(days=1),
+                reason=_("Rated %(grade)s for %(year)s.", grade=grade_label(rating.grade),
+                         year=year)))
+        elif _fair_streak(session, rating, rules.fair_streak_warning):
+            session.add(Restriction(
+                agency_id=rating.agency_id, agency_name=rating.agency_name,
+                kind=RestrictionKind.WARNING, source=source, start_on=today,
+                end_on=_years_after(today, 1) - timedelta(days=1),
+                reason=_("Rated %(grade)s %(n)s years in a row (to %(year)s).",
+                         grade=grade_label("fair"), n=rules.fair_streak_warning,
+                         year=year)))
+    session.flush()
+    return ratings
 
 
 def _fair_streak(session, rating: Rating, streak: int) -> bool:
@@ -164,20 +178,16 @@ def _describe(r: Restriction) -> str:
 def eligibility(agency_id: int, day: date, staff_ids: list[int] | None = None) -> Eligibility:
     """May the agency (and these staff) be commissioned on ``day``? With the reasons."""
     answer = Eligibility(agency_id, day)
-    with unscoped() as session:
-        for r in session.scalars(restrictions_on(day, agency_id)):
-            if r.staff_id is not None and r.staff_id not in (staff_ids or ()):
-                continue
-            (answer.reasons if r.kind == RestrictionKind.EXCLUSION
-             else answer.notes).append(_describe(r))
+    for r in db.session.scalars(restrictions_on(day, agency_id)):
+        if r.staff_id is not None and r.staff_id not in (staff_ids or ()):
+            continue
+        (answer.reasons if r.kind == RestrictionKind.EXCLUSION
+         else answer.notes).append(_describe(r))
     return answer
 
 
-def engagement_reasons(engagement) -> list[str]:
+def engagement_reasons(engagement: EngagementView) -> list[str]:
     """``jixiao_engagement_checks``: an agency or team member excluded on the start date
     (or today, when the work started earlier) is refused."""
-    if not getattr(engagement, "agency_id", None):
-        return []
-    day = max(getattr(engagement, "start_on", None) or date.today(), date.today())
-    staff = [s.id for s in getattr(engagement, "team", None) or []]
-    return eligibility(engagement.agency_id, day, staff).reasons
+    day = max(engagement.start_on or date.today(), date.today())
+    return eligibility(engagement.agency_id, day, [s.id for s in engagement.team]).reasons

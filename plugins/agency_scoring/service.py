@@ -89,25 +89,27 @@ def evidence(view: contracts.EngagementView) -> dict[str, Any]:
 
 def open_assessment(engagement_id: int) -> Assessment | None:
     """Open the assessment of a closed engagement (once; None if it is not closed)."""
-    with unscoped() as session:
-        existing = session.scalar(select(Assessment).where(
-            Assessment.engagement_id == engagement_id))
-        if existing is not None:
-            return existing
-        views = hooks().engagements(ids=[engagement_id])
-        if not views or views[0].closed_at is None:
-            return None
-        view = views[0]
-        rules = rules_for_year(view.end_on.year)
-        assessment = Assessment(
-            engagement_id=view.id, agency_id=view.agency_id, agency_name=view.agency_name,
-            code=view.code, title=view.title, contract_amount=view.contract_amount,
-            end_on=view.end_on, closed_at=view.closed_at, year=view.end_on.year,
-            org_unit_id=view.org_unit_id, rule_code=rules.code, evidence=evidence(view),
-            status=AssessmentStatus.OPEN, vetoes=[])
-        session.add(assessment)
-        session.flush()
-        return assessment
+    views = hooks().engagements(ids=[engagement_id])
+    return open_from(views[0]) if views else None
+
+
+def open_from(view: contracts.EngagementView) -> Assessment | None:
+    """``open_assessment`` of the engagement ``view`` (as ``jixiao_engagement_closed`` gives it)."""
+    if view.closed_at is None:
+        return None
+    existing = db.session.scalar(select(Assessment).where(Assessment.engagement_id == view.id))
+    if existing is not None:
+        return existing
+    rules = rules_for_year(view.end_on.year)
+    assessment = Assessment(
+        engagement_id=view.id, agency_id=view.agency_id, agency_name=view.agency_name,
+        code=view.code, title=view.title, contract_amount=view.contract_amount,
+        end_on=view.end_on, closed_at=view.closed_at, year=view.end_on.year,
+        org_unit_id=view.org_unit_id, rule_code=rules.code, evidence=evidence(view),
+        status=AssessmentStatus.OPEN, vetoes=[])
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
 
 
 def open_for(engagement_id: int) -> Assessment:
@@ -119,12 +121,14 @@ def open_for(engagement_id: int) -> Assessment:
     if views[0].closed_at is None:
         _fail("engagement_id", _("Engagement %(code)s is not closed; it can be assessed once "
                                  "it is closed.", code=views[0].code))
+    # one assessment per engagement, for its commissioning party, whose scope the caller
+    # (who may see the engagement through its assessed items only) need not share
     with unscoped() as session:
         if session.scalar(select(Assessment.id).where(
                 Assessment.engagement_id == engagement_id)) is not None:
             _fail("engagement_id", _("Engagement %(code)s already has an assessment.",
                                      code=views[0].code))
-    return open_assessment(engagement_id)
+        return open_from(views[0])
 
 
 def rules_of(assessment: Assessment) -> AgencyScoringRules:
@@ -299,14 +303,13 @@ def _veto_consequences(assessment: Assessment, rules: AgencyScoringRules,
                items=names)
     today = date.today()
     end = _years_after(today, rules.veto_exclusion_years) - timedelta(days=1)
-    with unscoped() as session:
-        session.add_all([
-            Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
-                        kind=RestrictionKind.EXCLUSION, reason=reason, start_on=today,
-                        end_on=end, source=f"assessment:{assessment.id}"),
-            Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
-                        kind=RestrictionKind.CREDIT_RECORD, reason=reason, start_on=today,
-                        end_on=None, source=f"assessment:{assessment.id}")])
+    db.session.add_all([
+        Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
+                    kind=RestrictionKind.EXCLUSION, reason=reason, start_on=today,
+                    end_on=end, source=f"assessment:{assessment.id}"),
+        Restriction(agency_id=assessment.agency_id, agency_name=assessment.agency_name,
+                    kind=RestrictionKind.CREDIT_RECORD, reason=reason, start_on=today,
+                    end_on=None, source=f"assessment:{assessment.id}")])
 
 
 def _years_after(day: date, years: int) -> date:
@@ -319,10 +322,9 @@ def _years_after(day: date, years: int) -> date:
 def _rating_published(assessment: Assessment) -> bool:
     from plugins.agency_scoring.models import Rating, RatingStatus
 
-    with unscoped() as session:
-        return session.scalar(select(Rating.id).where(
-            Rating.agency_id == assessment.agency_id, Rating.year == assessment.year,
-            Rating.status == RatingStatus.PUBLISHED)) is not None
+    return db.session.scalar(select(Rating.id).where(
+        Rating.agency_id == assessment.agency_id, Rating.year == assessment.year,
+        Rating.status == RatingStatus.PUBLISHED)) is not None
 
 
 # --- appeals ------------------------------------------------------------------------------

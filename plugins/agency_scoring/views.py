@@ -34,6 +34,7 @@ def score_lines(assessment: Assessment, who: str) -> dict[str, Any] | None:
         (assessment.spot_record_id, assessment.spot_by_id, assessment.spot_at))
     if record_id is None:
         return None
+    # score records and users are not agency rows: an agency user reads its own trace here
     with unscoped() as session:
         record = session.scalar(select(ScoreRecord).where(ScoreRecord.id == record_id))
         by = _user_name(session, by_id)

@@ -30,8 +30,8 @@ def owner_of(org: OrgUnit, orgs: dict[int, OrgUnit]) -> OrgUnit | None:
 
 
 def subtree_ids(dept: OrgUnit) -> list[int]:
-    with unscoped() as session:
-        return list(session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(dept.path))))
+    """The org units under ``dept`` (a caller who sees ``dept`` sees its whole subtree)."""
+    return list(db.session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(dept.path))))
 
 
 def is_editable(catalogue: Catalogue) -> bool:
@@ -95,6 +95,7 @@ def record_coverage(result: EvaluationResult) -> int:
             not result.budget_item_ids:
         return 0
     added = 0
+    # the evaluation may be finalized by a user who does not see the catalogue
     with unscoped() as session:
         entries = session.scalars(
             select(CatalogueEntry).join(Catalogue, Catalogue.id == CatalogueEntry.catalogue_id)

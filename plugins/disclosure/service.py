@@ -32,6 +32,7 @@ TARGET_KINDS = (PublicationKind.ITEM_TARGETS, PublicationKind.POLICY_PILOT)
 
 
 def org_map() -> dict[int, OrgUnit]:
+    # the department above a unit lies outside a unit user's scope
     with unscoped() as session:
         return {o.id: o for o in session.scalars(select(OrgUnit))}
 
@@ -51,7 +52,8 @@ def is_editable(pub: Publication) -> bool:
 # --- stored results (from the evaluation plugin) -----------------------------------------
 
 def store_result(result: EvaluationResult) -> StoredResult:
-    """Keep (or refresh) a finalized evaluation; runs unscoped like any listener."""
+    """Keep (or refresh) a finalized evaluation."""
+    # a listener: the user who finalized the evaluation need not see its stored copy
     with unscoped() as session:
         row = session.scalar(select(StoredResult).where(
             StoredResult.kind == result.kind, StoredResult.evaluation_id == result.id))
@@ -154,6 +156,7 @@ def snapshot(pub: Publication) -> None:
         result = pub.result
         codes = []
         if result.budget_item_ids:
+            # the evaluated items may belong to units outside the publisher's scope
             with unscoped() as session:
                 codes = list(session.scalars(select(BudgetItem.code).where(
                     BudgetItem.id.in_(result.budget_item_ids)).order_by(BudgetItem.code)))

@@ -19,7 +19,6 @@ from core.db_int import get_by_id
 from core.extensions import db
 from core.models import Attachment, BudgetItem, FiscalYear, Role, State, User
 from core.permissions import can
-from core.scope import unscoped
 from core.services.attachments import AttachmentError, save_attachment, send_attachment
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
@@ -69,7 +68,7 @@ def years() -> list[int]:
 
 
 def evidence_of(pa_id: int) -> list[Attachment]:
-    with unscoped() as session:
+    with service.as_panel_member() as session:
         return list(session.scalars(select(Attachment).where(
             Attachment.object_type == EVIDENCE, Attachment.object_id == pa_id)
             .order_by(Attachment.id)))
@@ -338,7 +337,7 @@ class ExpertReviewView(ScopedModelView):
     @expose("/score/", methods=("GET", "POST"))
     def score(self):
         review = self._review()
-        with unscoped():
+        with service.as_panel_member():
             pa = db.session.get(Preassessment, review.preassessment_id)
             rules = service.rules_of(pa)
         if request.method == "POST":
@@ -355,7 +354,7 @@ class ExpertReviewView(ScopedModelView):
             except service.PreassessmentError as exc:
                 flash_problems(exc.problems)
             return redirect(url_for(".score", id=review.id))
-        with unscoped():
+        with service.as_panel_member():
             context = report.context(pa, for_expert=True)
         return self.render(
             "preassessment/review.html", review=review,
@@ -370,7 +369,7 @@ class ExpertReviewView(ScopedModelView):
         raw = request.args.get("file", "")
         if not raw.isdigit():
             abort(404)
-        with unscoped() as session:
+        with service.as_panel_member() as session:
             attachment = session.scalar(select(Attachment).where(
                 Attachment.id == int(raw), Attachment.object_type == EVIDENCE,
                 Attachment.object_id == review.preassessment_id))

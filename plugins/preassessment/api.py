@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import FiscalYear
-from core.scope import unscoped
 from core.web.api import ApiBlueprint, error_response, get_or_404, requires
 from core.web.api.fields import UtcDateTime
 from core.web.api.pagination import PageArgs, page_schema, paginate
@@ -94,7 +93,7 @@ class ReviewDetailSchema(ReviewSchema):
 
 
 def _sheet(pa_id: int):
-    with unscoped() as session:
+    with service.as_panel_member() as session:
         pa = session.get(Preassessment, pa_id)
         return [{"path": i.path, "weight": str(i.weight)} for i in service.rules_of(pa).sheet]
 

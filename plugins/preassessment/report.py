@@ -14,7 +14,6 @@ from sqlalchemy.orm import joinedload
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, User
-from core.scope import unscoped
 from core.services.excel import ExportColumn, ExportSheet, content_disposition, xlsx_response
 from plugins.preassessment import service
 from plugins.preassessment.models import CONCLUSION_LABELS, EXEMPT_KIND_LABELS, Preassessment
@@ -25,7 +24,7 @@ DOC_MIMETYPE = "application/msword"
 
 def item_of(pa_id: int) -> str:
     """"code name" of a pre-assessment's item (for an expert, who cannot read items)."""
-    with unscoped() as session:
+    with service.as_panel_member() as session:
         item = session.scalar(select(BudgetItem).join(
             Preassessment, Preassessment.budget_item_id == BudgetItem.id)
             .where(Preassessment.id == pa_id))
@@ -33,7 +32,7 @@ def item_of(pa_id: int) -> str:
 
 
 def expert_name(user_id: int) -> str:
-    with unscoped() as session:
+    with service.as_panel_member() as session:
         user = session.get(User, user_id)
     return (user.full_name or user.username) if user is not None else f"#{user_id}"
 
@@ -50,8 +49,7 @@ def self_lines(pa: Preassessment) -> list[dict[str, Any]]:
 def context(pa: Preassessment, *, for_expert: bool = False) -> dict[str, Any]:
     """Everything the report shows. The panel's scores only once all experts submitted."""
     item = pa.budget_item
-    with unscoped() as session:
-        org = session.get(OrgUnit, item.org_unit_id)
+    org = db.session.get(OrgUnit, item.org_unit_id)
     rules = service.rules_of(pa)
     panel = service.panel_of(pa.id)
     return {

@@ -4,7 +4,8 @@ the caller rolls back, so nothing is half-written."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, utcnow
@@ -333,15 +334,25 @@ def remove_expert(review: ExpertReview, user=None) -> None:
         raise PreassessmentError(_l("This expert has submitted scores and stays on the panel."))
     db.session.delete(review)
     db.session.flush()
-    with unscoped():  # the others' reviews: the panel may now be complete
+    # the others' reviews: the panel may now be complete
+    with unscoped():
         complete_if_done(pa, user)
+
+
+@contextmanager
+def as_panel_member() -> Iterator[Session]:
+    """A session for what a panel expert reads and writes of the pre-assessment they review
+    (its item, org unit, sheet, evidence and score records), once the caller has read the
+    expert's review (or the list of reviews) through the expert's scope."""
+    # experts stand outside the org tree: their scope shows them only their own reviews
+    with unscoped() as session:
+        yield session
 
 
 def save_review(review: ExpertReview, points: Mapping[str, Any], opinion: str, *,
                 submit: bool, user) -> None:
-    """An expert saves (or submits, once) their own scores. Runs unscoped after the caller
-    has read ``review`` through the expert's scope."""
-    with unscoped():
+    """An expert saves (or submits, once) their own scores, ``as_panel_member``."""
+    with as_panel_member():
         pa = db.session.get(Preassessment, review.preassessment_id)
         check_open(pa)
         if review.submitted_at is not None:
@@ -398,6 +409,7 @@ def panel_of(pa_id: int) -> list[ExpertReview] | None:
     This is the one place where a panel member reads the others' scores: until
     the last expert submits, nobody on the panel sees them (the row scope shows
     an expert only their own review)."""
+    # the others' reviews, which the row scope hides from each panel member
     with unscoped() as session:
         pa = session.get(Preassessment, pa_id)
         if pa is None or not pa.panel_complete:
