@@ -56,14 +56,6 @@ def jixiao_admin_views(admin, db):
 
 
 @hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    app.register_blueprint(Blueprint("agency_scoring_templates", __name__,
-                                     template_folder="templates"))
-
-
-@hookimpl
 def jixiao_api(api):
     from plugins.agency_scoring.api import blp
 

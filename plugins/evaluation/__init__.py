@@ -57,15 +57,6 @@ def jixiao_admin_views(admin, db):
 
 
 @hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/evaluation/templates on the template path
-    app.register_blueprint(Blueprint("evaluation_templates", __name__,
-                                     template_folder="templates"))
-
-
-@hookimpl
 def jixiao_api(api):
     from plugins.evaluation.api import blp
 
