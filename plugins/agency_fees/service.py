@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from core import contracts
 from core.extensions import db
 from core.models import State, utcnow
+from core.permissions import ADMINS, FINANCE
 from core.scope import current_principal
 from core.workflow import Workflow, WorkflowError
 from plugins.agency_fees.calc import (
@@ -35,8 +36,7 @@ from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
 from plugins.agency_fees.rules import STAGES, FeeRules, RulesError, parse_rules, to_json
 
 #: deviations beyond tolerance: a written reason, then finance approval
-QUOTE_WORKFLOW = Workflow("fee_quote", ("finance_admin",),
-                          submitters=("dept_admin", "finance_admin"))
+QUOTE_WORKFLOW = Workflow("fee_quote", FINANCE, submitters=ADMINS)
 
 
 class FeeError(ValueError):

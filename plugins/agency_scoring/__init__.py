@@ -10,13 +10,11 @@ check asks through ``jixiao_engagement_checks``. Reads engagements only through
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
-COMMISSIONERS = ("finance_admin", "dept_admin")
 AGENCY = ("agency_user",)
-READERS = (*COMMISSIONERS, "viewer", *AGENCY)
+READERS = (*ADMINS, "viewer", *AGENCY)
 
 
 @hookimpl
@@ -37,14 +35,14 @@ def jixiao_permissions():
     return [
         *crud("agency_assessment", "Agency assessments", view=READERS, edit=()),
         Permission("agency_assessment.score", "Agency assessments: score as commissioning "
-                   "party", COMMISSIONERS),
-        Permission("agency_assessment.spot_check", "Agency assessments: spot-check", FIN),
+                   "party", ADMINS),
+        Permission("agency_assessment.spot_check", "Agency assessments: spot-check", FINANCE),
         *crud("agency_appeal", "Agency appeals", view=READERS, edit=()),
         Permission("agency_appeal.file", "Agency appeals: file", AGENCY),
-        Permission("agency_appeal.decide", "Agency appeals: decide", FIN),
+        Permission("agency_appeal.decide", "Agency appeals: decide", FINANCE),
         *crud("agency_rating", "Agency ratings", view=READERS, edit=()),
-        Permission("agency_rating.manage", "Agency ratings: compute and publish", FIN),
-        *crud("agency_restriction", "Agency restrictions", view=READERS, edit=FIN),
+        Permission("agency_rating.manage", "Agency ratings: compute and publish", FINANCE),
+        *crud("agency_restriction", "Agency restrictions", view=READERS, edit=FINANCE),
     ]
 
 

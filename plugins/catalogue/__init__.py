@@ -9,10 +9,8 @@ its department key evaluation; coverage updates when an evaluation is finalized
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, Permission, crud
 from core.plugins import hookimpl
-
-OWNERS = ("finance_admin", "dept_admin")
 
 
 @hookimpl
@@ -30,11 +28,11 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("catalogue", "Key evaluation catalogues", view=(*OWNERS, "viewer"), edit=OWNERS),
-        *crud("catalogue_entry", "Catalogue items", view=(*OWNERS, "unit_user", "viewer"),
-              edit=OWNERS),
+        *crud("catalogue", "Key evaluation catalogues", view=(*ADMINS, "viewer"), edit=ADMINS),
+        *crud("catalogue_entry", "Catalogue items", view=(*ADMINS, "unit_user", "viewer"),
+              edit=ADMINS),
         Permission("catalogue_report.view", "Catalogue coverage report: view",
-                   (*OWNERS, "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 

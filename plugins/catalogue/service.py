@@ -8,14 +8,14 @@ from sqlalchemy import select
 from core.contracts import EvaluationResult, evaluation_results
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgKind, OrgUnit, State
+from core.permissions import ADMINS, FINANCE
 from core.scope import unscoped
 from core.workflow import Workflow, WorkflowError
 from plugins.catalogue.models import Catalogue, CatalogueEntry, CoverageRecord, EntryReason
 from plugins.catalogue.rules import rules_for_year
 
 #: the department confirms (submits), the finance bureau approves
-WORKFLOW = Workflow("catalogue", chain=("finance_admin",),
-                    submitters=("dept_admin", "finance_admin"))
+WORKFLOW = Workflow("catalogue", chain=FINANCE, submitters=ADMINS)
 EDITABLE = {State.DRAFT, State.RETURNED}
 OWNER_KINDS = (OrgKind.DEPARTMENT, OrgKind.TOWN_DEPARTMENT)
 

@@ -10,10 +10,8 @@ expenditure. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, STAFF, Permission, crud
 from core.plugins import hookimpl
-
-FIN_DEPT = ("finance_admin", "dept_admin")
 
 
 @hookimpl
@@ -33,8 +31,8 @@ def jixiao_permissions():
     return [
         *crud("publication", "Publications", view=(*STAFF, "viewer"), edit=STAFF),
         Permission("disclosure_result.view", "Evaluation results for disclosure: view",
-                   (*FIN_DEPT, "viewer")),
-        Permission("disclosure_check.view", "Disclosure check: view", (*FIN_DEPT, "viewer")),
+                   (*ADMINS, "viewer")),
+        Permission("disclosure_check.view", "Disclosure check: view", (*ADMINS, "viewer")),
     ]
 
 

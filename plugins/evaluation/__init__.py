@@ -12,7 +12,7 @@ answers the other plugins. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
 
@@ -37,15 +37,15 @@ def jixiao_permissions():
     return [
         *crud("self_evaluation", "Self-evaluations", view=(*STAFF, "viewer"), edit=STAFF),
         *crud("key_evaluation", "Key evaluations", view=(*STAFF, "viewer", "expert"),
-              edit=("finance_admin", "dept_admin")),
-        *crud("re_evaluation", "Re-evaluations", view=("finance_admin", "dept_admin", "viewer"),
-              edit=("finance_admin",)),
+              edit=ADMINS),
+        *crud("re_evaluation", "Re-evaluations", view=(*ADMINS, "viewer"),
+              edit=FINANCE),
         *crud("evaluation_suggestion", "Result application",
-              view=("finance_admin", "dept_admin", "viewer"), edit=("finance_admin",)),
+              view=(*ADMINS, "viewer"), edit=FINANCE),
         *crud("rectification", "Rectification tasks", view=(*STAFF, "viewer"),
-              edit=("finance_admin", "dept_admin")),
+              edit=ADMINS),
         Permission("evaluation_report.view", "Self-evaluation coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 

@@ -9,10 +9,8 @@ of spending and dashboard charts follow. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
-
-FIN = ("finance_admin",)
 
 
 @hookimpl
@@ -37,15 +35,15 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FIN),
+        *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FINANCE),
         # records are made by opening a round and go with it; decisions are made on the
         # record page of a red item
         *crud("monitoring_record", "Monitoring records", view=(*STAFF, "viewer"), edit=STAFF,
               create=(), delete=()),
-        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FIN,
+        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FINANCE,
               create=()),
         Permission("monitoring_report.view", "Monitoring coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 

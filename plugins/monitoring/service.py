@@ -22,6 +22,7 @@ from core.contracts import approved_indicator_select
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
+from core.permissions import FINANCE
 from core.workflow import Workflow, WorkflowError
 from plugins.monitoring import rules
 from plugins.monitoring.models import (
@@ -38,8 +39,7 @@ from plugins.monitoring.models import (
 #: the unit reports, its department accepts (a record is then "completed")
 RECORD_WORKFLOW = Workflow("monitoring_record", ("dept_admin",))
 #: the bureau drafts a decision, then the bureau approves it
-DECISION_WORKFLOW = Workflow("monitoring_decision", ("finance_admin",),
-                             submitters=("finance_admin",))
+DECISION_WORKFLOW = Workflow("monitoring_decision", FINANCE, submitters=FINANCE)
 EDITABLE = (State.DRAFT, State.RETURNED)
 
 

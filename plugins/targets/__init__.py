@@ -7,7 +7,7 @@ finance bureau review it through the core workflow. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
 
@@ -37,9 +37,9 @@ def jixiao_permissions():
     return [
         *crud("target_sheet", "Target sheets", view=(*STAFF, "viewer"), edit=STAFF),
         *crud("indicator_template", "Indicator library", view=(*STAFF, "viewer", "expert"),
-              edit=("finance_admin",)),
+              edit=FINANCE),
         Permission("target_report.view", "Target coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 
