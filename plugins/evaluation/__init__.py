@@ -100,15 +100,6 @@ def jixiao_dashboard_widgets(user):
 
 @hookimpl
 def jixiao_evaluation_results(year, item_ids, kinds):
-    from plugins.evaluation.key import key_results
-    from plugins.evaluation.reeval import re_results
-    from plugins.evaluation.service import self_results
+    from plugins.evaluation.contracts import evaluation_results
 
-    found = []
-    if kinds is None or "self" in kinds:
-        found += self_results(year, item_ids)
-    if kinds is None or {"department_key", "finance_key"} & set(kinds):
-        found += key_results(year, item_ids, kinds)
-    if kinds is None or "re_evaluation" in kinds:
-        found += re_results(year, item_ids)
-    return found
+    return evaluation_results(year, item_ids, kinds)
