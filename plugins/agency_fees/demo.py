@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core import contracts
 from core.models import FiscalYear, User
 from plugins.agency_fees import service
-from plugins.agency_fees.rules import STAGES
+from plugins.agency_fees.schedule import STAGES
 
 CODE = "JD-FWF"
 RULES = {

@@ -33,7 +33,7 @@ from plugins.agency_fees.calc import (
 )
 from plugins.agency_fees.hookspecs import fee_method
 from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
-from plugins.agency_fees.rules import STAGES, FeeRules, RulesError, parse_rules, to_json
+from plugins.agency_fees.schedule import STAGES, FeeRules, RulesError, parse_rules, to_json
 
 #: deviations beyond tolerance: a written reason, then finance approval
 QUOTE_WORKFLOW = Workflow("fee_quote", FINANCE, submitters=ADMINS)

@@ -15,7 +15,7 @@ from core.plugins import hookimpl
 
 @hookimpl
 def jixiao_config(config):
-    from plugins.monitoring.rules import DEFAULT_LIGHTS
+    from plugins.monitoring.figures import DEFAULT_LIGHTS
 
     config.setdefault("MONITORING_LIGHTS", dict(DEFAULT_LIGHTS))
     #: rounds the scheduler opens: on "open" (MM-DD) of the open fiscal year, for the
