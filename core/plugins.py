@@ -4,7 +4,8 @@
 manager (tox's ``tox.plugin.manager`` is the model) with one method per hook of
 ``core/hookspecs.py``. Code reaches it with ``hooks()`` (the current app's) or
 ``hooks(app)``. A hook a plugin declares for itself (``jixiao_add_hookspecs``) is
-called through ``Hooks.declared(name)`` by a typed function in that plugin.
+called through ``Hooks.declared(name)`` by a typed function in that plugin. Only
+``seed-demo`` calls ``jixiao_seed_demo``'s implementations one by one (``DEMO_AFTER``).
 """
 
 from __future__ import annotations
@@ -127,9 +128,6 @@ class Hooks:
 
     def jobs(self, scheduler: Any) -> None:
         self._h.jixiao_jobs(scheduler=scheduler)
-
-    def seed_demo(self, session: Any, rng: Any, scale: str) -> None:
-        self._h.jixiao_seed_demo(session=session, rng=rng, scale=scale)
 
     # --- contracts -----------------------------------------------------------------
     def principal_agency(self, user: Any) -> int | None:

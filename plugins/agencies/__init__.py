@@ -11,6 +11,9 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: preassessment only keeps the seed's random draws in order (the same data)
+DEMO_AFTER = ("system", "preassessment")
 AGENCY = ("agency_user",)
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: it quotes the agencies' demo engagements
+DEMO_AFTER = ("system", "agencies")
+
 
 @hookimpl
 def jixiao_add_hookspecs(pm):
@@ -68,7 +72,7 @@ def jixiao_api(api):
     api.register_blueprint(blp)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.agency_fees.demo import seed_fees
 

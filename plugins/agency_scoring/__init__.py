@@ -13,6 +13,9 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: it assesses the agencies' demo engagements
+DEMO_AFTER = ("system", "agencies")
 AGENCY = ("agency_user",)
 READERS = (*ADMINS, "viewer", *AGENCY)
 
@@ -81,7 +84,7 @@ def jixiao_dashboard_widgets(user):
     return scoring_widgets(user)
 
 
-@hookimpl(trylast=True)  # after the agencies plugin's engagements
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.agency_scoring.demo import seed_scoring
 

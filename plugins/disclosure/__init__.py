@@ -13,6 +13,10 @@ from __future__ import annotations
 from core.permissions import ADMINS, STAFF, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: it publishes approved targets and evaluation results
+DEMO_AFTER = ("system", "targets", "evaluation")
+
 
 @hookimpl
 def jixiao_config(config):
@@ -73,9 +77,8 @@ def jixiao_evaluation_finalized(evaluation):
     store_result(evaluation)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
-    # after the other stages' demo data: it publishes their targets and results
     from plugins.disclosure.demo import seed_disclosure
 
     seed_disclosure(session, rng, scale)

@@ -15,6 +15,10 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: self-evaluations are created from approved targets
+DEMO_AFTER = ("system", "targets")
+
 
 @hookimpl
 def jixiao_config(config):
@@ -84,7 +88,7 @@ def jixiao_score_method(method):
     return METHODS.get(method)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.evaluation.demo import seed_evaluations
 

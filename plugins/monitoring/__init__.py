@@ -12,6 +12,10 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: rounds are opened on approved targets
+DEMO_AFTER = ("system", "targets")
+
 
 @hookimpl
 def jixiao_config(config):
@@ -68,9 +72,8 @@ def jixiao_jobs(scheduler):
     register(scheduler)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
-    # after the targets plugin: rounds are opened on its approved targets
     from plugins.monitoring.demo import seed_monitoring
 
     seed_monitoring(session, rng, scale)

@@ -12,6 +12,10 @@ from __future__ import annotations
 from core.permissions import FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: its org tree, users, years and items
+DEMO_AFTER = ("system",)
+
 
 @hookimpl
 def jixiao_config(config):

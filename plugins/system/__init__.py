@@ -74,7 +74,7 @@ def jixiao_jobs(scheduler):
     register(scheduler)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.system.demo import seed_core
 

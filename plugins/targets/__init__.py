@@ -10,6 +10,10 @@ from __future__ import annotations
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: preassessment and agencies only keep the seed's random draws in order
+DEMO_AFTER = ("system", "preassessment", "agencies")
+
 
 @hookimpl
 def jixiao_add_hookspecs(pm):
