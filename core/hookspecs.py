@@ -115,10 +115,12 @@ def jixiao_stage():
 def jixiao_seed_demo(session, rng, scale):
     """Create realistic demo data.
 
-    Called by ``flask jixiao seed-demo`` after the core has created the org
-    tree, users, fiscal years and budget items, with the SQLAlchemy
-    ``session``, a seeded ``random.Random`` ``rng`` (use it for every random
-    choice so the data is deterministic) and ``scale`` (``"small"`` or
+    Called by ``flask jixiao seed-demo``, one plugin after the other: a plugin
+    module names the plugins whose demo data it needs in ``DEMO_AFTER`` (e.g.
+    ``("system", "targets")``; the system plugin makes the org tree, users,
+    fiscal years and budget items; unregistered names are ignored). Gets the
+    SQLAlchemy ``session``, a seeded ``random.Random`` ``rng`` (use it for every
+    random choice so the data is deterministic) and ``scale`` (``"small"`` or
     ``"district"``). Flush, do not commit. Returns nothing.
     """
 

@@ -1,10 +1,9 @@
 """Permissions: declared by plugins (``jixiao_permissions``), granted to roles in the DB.
 
-A permission is a dotted name such as ``budget_item.edit``. Each plugin declares
-its permissions with the roles that get them by default; ``sync_permissions``
-writes missing default grants at ``init-db``/``seed-demo``; afterwards the
-finance bureau can change the grants in the admin. ``can(user, name)`` is the
-single check used by admin views, web pages and API routes.
+A permission is a dotted name such as ``budget_item.edit``. Each plugin declares its
+permissions with the roles that get them by default (the role tuples below);
+``sync_permissions`` writes missing default grants at ``init-db``/``seed-demo``, then the
+finance bureau can change them in the admin. ``can(user, name)`` is the single check used everywhere.
 """
 
 from __future__ import annotations
@@ -16,9 +15,13 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models.user import Role, RoleName, RolePermission
+from core.plugins import hooks
 
 ALL_ROLES = tuple(r.value for r in RoleName)
-STAFF = ("finance_admin", "dept_admin", "unit_user")
+FINANCE = ("finance_admin",)
+ADMINS = ("finance_admin", "dept_admin")  # the finance bureau and the departments
+STAFF = (*ADMINS, "unit_user")
+BUDGET_UNITS = ("dept_admin", "unit_user")  # the departments and their units: who report
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,6 @@ def crud(resource: str, label: str, *, view: tuple[str, ...], edit: tuple[str, .
 
 def declared() -> dict[str, Permission]:
     """Every permission declared by the registered plugins."""
-    from core.plugins import hooks
-
     return {p.name: p for p in hooks().permissions()}
 
 
@@ -68,8 +69,7 @@ def sync_permissions(session) -> int:
     return added
 
 
-#: separates permission names in ``grants_of``'s string (names are dotted identifiers)
-_SEP = ","
+_SEP = ","  # between permission names in ``grants_of``'s string (dotted identifiers)
 
 
 def _request_cache() -> dict[int, frozenset[str]]:

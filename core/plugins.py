@@ -4,7 +4,8 @@
 manager (tox's ``tox.plugin.manager`` is the model) with one method per hook of
 ``core/hookspecs.py``. Code reaches it with ``hooks()`` (the current app's) or
 ``hooks(app)``. A hook a plugin declares for itself (``jixiao_add_hookspecs``) is
-called through ``Hooks.declared(name)`` by a typed function in that plugin.
+called through ``Hooks.declared(name)`` by a typed function in that plugin. Only
+``seed-demo`` calls ``jixiao_seed_demo``'s implementations one by one (``DEMO_AFTER``).
 """
 
 from __future__ import annotations
@@ -134,9 +135,6 @@ class Hooks:
         """Every plugin's ``Stage`` by key, in stage order."""
         found = [s for s in self._h.jixiao_stage() if s is not None]
         return {s.key: s for s in sorted(found, key=lambda s: s.order)}
-
-    def seed_demo(self, session: Any, rng: Any, scale: str) -> None:
-        self._h.jixiao_seed_demo(session=session, rng=rng, scale=scale)
 
     # --- contracts -----------------------------------------------------------------
     def principal_agency(self, user: Any) -> int | None:

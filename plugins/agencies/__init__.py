@@ -8,11 +8,12 @@ Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
-COMMISSIONERS = ("finance_admin", "dept_admin")
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: preassessment only keeps the seed's random draws in order (the same data)
+DEMO_AFTER = ("system", "preassessment")
 AGENCY = ("agency_user",)
 
 
@@ -40,14 +41,14 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("agency", "Agencies", view=(*COMMISSIONERS, "viewer"), edit=FIN),
-        *crud("agency_staff", "Agency staff", view=(*COMMISSIONERS, "viewer"), edit=FIN),
-        *crud("agency_member", "Agency users", view=FIN, edit=FIN),
-        *crud("engagement", "Engagements", view=(*COMMISSIONERS, "unit_user", "viewer", *AGENCY),
-              edit=COMMISSIONERS),
-        Permission("engagement.close", "Engagements: close", COMMISSIONERS),
+        *crud("agency", "Agencies", view=(*ADMINS, "viewer"), edit=FINANCE),
+        *crud("agency_staff", "Agency staff", view=(*ADMINS, "viewer"), edit=FINANCE),
+        *crud("agency_member", "Agency users", view=FINANCE, edit=FINANCE),
+        *crud("engagement", "Engagements", view=(*ADMINS, "unit_user", "viewer", *AGENCY),
+              edit=ADMINS),
+        Permission("engagement.close", "Engagements: close", ADMINS),
         # the admin list of logs is read-only for everyone; agencies write in the portal/API
-        *crud("work_log", "Work logs", view=(*COMMISSIONERS, "viewer", *AGENCY), edit=()),
+        *crud("work_log", "Work logs", view=(*ADMINS, "viewer", *AGENCY), edit=()),
         Permission("work_log.write", "Work logs: log own agency's work", AGENCY),
         Permission("agency_portal.view", "Agency portal", AGENCY),
     ]

@@ -31,7 +31,7 @@ from plugins.agencies.models import (
 )
 from plugins.agencies.party import party_rows
 
-bp = Blueprint("agency_portal", __name__, url_prefix="/portal", template_folder="templates")
+bp = Blueprint("agency_portal", __name__, url_prefix="/portal")
 OBJECT_TYPE = "work_log"
 DELIVERABLE_TYPE = "engagement_deliverable"  # a deliverable (report, working papers)
 

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from core.extensions import db
 from core.models import State, utcnow
+from core.permissions import ADMINS, FINANCE
 from core.scope import scoped_statement
 from core.services.bulk import insert_row
 from core.workflow import Workflow, WorkflowError
@@ -21,8 +22,7 @@ from plugins.agencies.models import Activity, AgencyStaff, Engagement, WorkLog, 
 from plugins.agencies.party import party_rows
 from plugins.agencies.rules import approval_problems
 
-WORKFLOW = Workflow("engagement", ("finance_admin",),
-                    submitters=("dept_admin", "finance_admin"))
+WORKFLOW = Workflow("engagement", FINANCE, submitters=ADMINS)
 EDITABLE = {State.DRAFT, State.RETURNED}
 STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"),
                  "returned": _l("Returned for revision"), "approved": _l("In progress"),

@@ -8,11 +8,12 @@ Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
-COMMISSIONERS = ("finance_admin", "dept_admin")
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: it quotes the agencies' demo engagements
+DEMO_AFTER = ("system", "agencies")
 
 
 @hookimpl
@@ -40,13 +41,13 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("fee_schedule", "Fee schedules", view=(*COMMISSIONERS, "viewer"), edit=FIN),
-        Permission("fee_schedule.activate", "Fee schedules: activate", FIN),
+        *crud("fee_schedule", "Fee schedules", view=(*ADMINS, "viewer"), edit=FINANCE),
+        Permission("fee_schedule.activate", "Fee schedules: activate", FINANCE),
         # a stored quote is a record: made (and redone) on the quote page or through the
         # API, never edited as a row
-        *crud("fee_quote", "Engagement quotes", view=(*COMMISSIONERS, "viewer"), edit=(),
-              create=COMMISSIONERS),
-        Permission("fee.quote", "Fee calculation", COMMISSIONERS),
+        *crud("fee_quote", "Engagement quotes", view=(*ADMINS, "viewer"), edit=(),
+              create=ADMINS),
+        Permission("fee.quote", "Fee calculation", ADMINS),
     ]
 
 
@@ -65,21 +66,13 @@ def jixiao_admin_views(admin, db):
 
 
 @hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    app.register_blueprint(Blueprint("agency_fees_templates", __name__,
-                                     template_folder="templates"))
-
-
-@hookimpl
 def jixiao_api(api):
     from plugins.agency_fees.api import blp
 
     api.register_blueprint(blp)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.agency_fees.demo import seed_fees
 

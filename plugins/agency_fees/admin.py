@@ -30,7 +30,7 @@ from plugins.agency_fees.models import (
     FeeSchedule,
     ScheduleStatus,
 )
-from plugins.agency_fees.rules import (
+from plugins.agency_fees.schedule import (
     DEFAULTS,
     OBJECT_KIND_LABELS,
     STAGE_LABELS,

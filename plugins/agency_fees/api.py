@@ -17,7 +17,7 @@ from core.web.api.pagination import PageArgs, page_schema, paginate
 from plugins.agency_fees import service
 from plugins.agency_fees.calc import InputError, parse_inputs
 from plugins.agency_fees.models import FeeQuote, FeeSchedule
-from plugins.agency_fees.rules import RulesError
+from plugins.agency_fees.schedule import RulesError
 
 blp = ApiBlueprint("agency_fees_api", __name__, url_prefix="/api/v1/fees",
                    description="Fee schedules, service-fee quotes and engagement quotes")

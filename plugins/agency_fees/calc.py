@@ -21,7 +21,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from core.money import MoneyError, parse_money
-from plugins.agency_fees.rules import OBJECT_KINDS, STAGES, FeeRules
+from plugins.agency_fees.schedule import OBJECT_KINDS, STAGES, FeeRules
 
 FEN = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -82,7 +82,7 @@ class FeeLine:
 
     @property
     def label(self) -> str:
-        from plugins.agency_fees.rules import OBJECT_KIND_LABELS, STAGE_LABELS
+        from plugins.agency_fees.schedule import OBJECT_KIND_LABELS, STAGE_LABELS
 
         args = dict(self.args)
         for key, labels in (("kind", OBJECT_KIND_LABELS), ("stage", STAGE_LABELS)):

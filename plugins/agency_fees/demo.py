@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.models import FiscalYear, User
 from core.plugins import hooks
 from plugins.agency_fees import service
-from plugins.agency_fees.rules import STAGES
+from plugins.agency_fees.schedule import STAGES
 
 CODE = "JD-FWF"
 RULES = {

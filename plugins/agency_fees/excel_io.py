@@ -25,7 +25,7 @@ from core.services.excel import (
 )
 from plugins.agency_fees import service
 from plugins.agency_fees.models import FeeSchedule
-from plugins.agency_fees.rules import RuleKeyError, field_label, flatten, unflatten
+from plugins.agency_fees.schedule import RuleKeyError, field_label, flatten, unflatten
 
 SHEET = "收费标准"
 KEY, LABEL, VALUE = "参数", "说明", "值"

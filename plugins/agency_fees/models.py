@@ -65,7 +65,7 @@ class FeeSchedule(VersionedMixin, TimestampMixin, db.Model):
         db.Enum(ScheduleStatus, native_enum=False, length=20), default=ScheduleStatus.DRAFT)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    #: the rule data (``plugins.agency_fees.rules``), numbers as decimal strings
+    #: the rule data (``plugins.agency_fees.schedule``), numbers as decimal strings
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
     activated_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import State, utcnow
+from core.permissions import ADMINS, FINANCE
 from core.plugins import hooks
 from core.scope import current_principal
 from core.workflow import Workflow, WorkflowError
@@ -32,11 +33,10 @@ from plugins.agency_fees.calc import (
 )
 from plugins.agency_fees.hookspecs import fee_method
 from plugins.agency_fees.models import FeeQuote, FeeSchedule, ScheduleStatus
-from plugins.agency_fees.rules import STAGES, FeeRules, RulesError, parse_rules, to_json
+from plugins.agency_fees.schedule import STAGES, FeeRules, RulesError, parse_rules, to_json
 
 #: deviations beyond tolerance: a written reason, then finance approval
-QUOTE_WORKFLOW = Workflow("fee_quote", ("finance_admin",),
-                          submitters=("dept_admin", "finance_admin"))
+QUOTE_WORKFLOW = Workflow("fee_quote", FINANCE, submitters=ADMINS)
 
 
 class FeeError(ValueError):

@@ -10,13 +10,14 @@ check asks through ``jixiao_engagement_checks``. Reads engagements only through
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
-COMMISSIONERS = ("finance_admin", "dept_admin")
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: it assesses the agencies' demo engagements
+DEMO_AFTER = ("system", "agencies")
 AGENCY = ("agency_user",)
-READERS = (*COMMISSIONERS, "viewer", *AGENCY)
+READERS = (*ADMINS, "viewer", *AGENCY)
 
 
 @hookimpl
@@ -37,14 +38,14 @@ def jixiao_permissions():
     return [
         *crud("agency_assessment", "Agency assessments", view=READERS, edit=()),
         Permission("agency_assessment.score", "Agency assessments: score as commissioning "
-                   "party", COMMISSIONERS),
-        Permission("agency_assessment.spot_check", "Agency assessments: spot-check", FIN),
+                   "party", ADMINS),
+        Permission("agency_assessment.spot_check", "Agency assessments: spot-check", FINANCE),
         *crud("agency_appeal", "Agency appeals", view=READERS, edit=()),
         Permission("agency_appeal.file", "Agency appeals: file", AGENCY),
-        Permission("agency_appeal.decide", "Agency appeals: decide", FIN),
+        Permission("agency_appeal.decide", "Agency appeals: decide", FINANCE),
         *crud("agency_rating", "Agency ratings", view=READERS, edit=()),
-        Permission("agency_rating.manage", "Agency ratings: compute and publish", FIN),
-        *crud("agency_restriction", "Agency restrictions", view=READERS, edit=FIN),
+        Permission("agency_rating.manage", "Agency ratings: compute and publish", FINANCE),
+        *crud("agency_restriction", "Agency restrictions", view=READERS, edit=FINANCE),
     ]
 
 
@@ -53,14 +54,6 @@ def jixiao_admin_views(admin, db):
     from plugins.agency_scoring.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    app.register_blueprint(Blueprint("agency_scoring_templates", __name__,
-                                     template_folder="templates"))
 
 
 @hookimpl
@@ -91,7 +84,7 @@ def jixiao_dashboard_widgets(user):
     return scoring_widgets(user)
 
 
-@hookimpl(trylast=True)  # after the agencies plugin's engagements
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.agency_scoring.demo import seed_scoring
 

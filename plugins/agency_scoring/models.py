@@ -247,9 +247,6 @@ class Restriction(AgencySide, TimestampMixin, db.Model):
     #: what caused it: "rating:<id>", "assessment:<id>" or "" (entered by hand)
     source: Mapped[str] = mapped_column(String(40), default="")
 
-    def active_on(self, day: date) -> bool:
-        return self.start_on <= day and (self.end_on is None or day <= self.end_on)
-
     def __str__(self) -> str:
         return f"{self.agency_name} {self.kind}"
 

@@ -9,10 +9,12 @@ its department key evaluation; coverage updates when an evaluation is finalized
 
 from __future__ import annotations
 
-from core.permissions import Permission, crud
+from core.permissions import ADMINS, Permission, crud
 from core.plugins import hookimpl
 
-OWNERS = ("finance_admin", "dept_admin")
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: coverage is caught up from the evaluation results
+DEMO_AFTER = ("system", "evaluation")
 
 
 @hookimpl
@@ -30,11 +32,11 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("catalogue", "Key evaluation catalogues", view=(*OWNERS, "viewer"), edit=OWNERS),
-        *crud("catalogue_entry", "Catalogue items", view=(*OWNERS, "unit_user", "viewer"),
-              edit=OWNERS),
+        *crud("catalogue", "Key evaluation catalogues", view=(*ADMINS, "viewer"), edit=ADMINS),
+        *crud("catalogue_entry", "Catalogue items", view=(*ADMINS, "unit_user", "viewer"),
+              edit=ADMINS),
         Permission("catalogue_report.view", "Catalogue coverage report: view",
-                   (*OWNERS, "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 
@@ -43,15 +45,6 @@ def jixiao_admin_views(admin, db):
     from plugins.catalogue.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/catalogue/templates on the template path
-    app.register_blueprint(Blueprint("catalogue_templates", __name__,
-                                     template_folder="templates"))
 
 
 @hookimpl
@@ -68,9 +61,8 @@ def jixiao_evaluation_finalized(evaluation):
     record_coverage(evaluation)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
-    # after the other stages' demo data, so coverage finds their evaluations
     from plugins.catalogue.demo import seed_catalogues
 
     seed_catalogues(session, rng, scale)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgKind, OrgUnit, State
+from core.permissions import ADMINS, FINANCE
 from core.plugins import hooks
 from core.scope import unscoped
 from core.workflow import Workflow, WorkflowError
@@ -15,8 +16,7 @@ from plugins.catalogue.models import Catalogue, CatalogueEntry, CoverageRecord, 
 from plugins.catalogue.rules import rules_for_year
 
 #: the department confirms (submits), the finance bureau approves
-WORKFLOW = Workflow("catalogue", chain=("finance_admin",),
-                    submitters=("dept_admin", "finance_admin"))
+WORKFLOW = Workflow("catalogue", chain=FINANCE, submitters=ADMINS)
 EDITABLE = {State.DRAFT, State.RETURNED}
 OWNER_KINDS = (OrgKind.DEPARTMENT, OrgKind.TOWN_DEPARTMENT)
 

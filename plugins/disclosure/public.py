@@ -33,8 +33,7 @@ from plugins.disclosure.models import (
 )
 from plugins.disclosure.service import OWNER_KINDS
 
-bp = Blueprint("disclosure_public", __name__, url_prefix="/disclosure",
-               template_folder="templates")
+bp = Blueprint("disclosure_public", __name__, url_prefix="/disclosure")
 UNSCOPED = {"jixiao_unscoped": True}
 SECTIONS = ("all", "targets", "policies", "results")
 

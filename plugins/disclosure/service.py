@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from core.contracts import EvaluationResult
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgKind, OrgUnit, State, utcnow
-from core.permissions import STAFF
+from core.permissions import FINANCE
 from core.plugins import hooks
 from core.scope import unscoped
 from core.workflow import Workflow, WorkflowError
@@ -24,7 +24,7 @@ from plugins.disclosure.models import (
 from plugins.disclosure.rules import rules_for_year
 
 #: anyone on the staff proposes a publication; the finance bureau publishes it
-WORKFLOW = Workflow("publication", chain=("finance_admin",), submitters=STAFF)
+WORKFLOW = Workflow("publication", chain=FINANCE)
 EDITABLE = {State.DRAFT, State.RETURNED}
 OWNER_KINDS = (OrgKind.DEPARTMENT, OrgKind.TOWN_DEPARTMENT)
 ZERO = Decimal("0.00")

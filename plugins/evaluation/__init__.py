@@ -12,8 +12,12 @@ answers the other plugins. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: self-evaluations are created from approved targets
+DEMO_AFTER = ("system", "targets")
 
 
 @hookimpl
@@ -37,15 +41,15 @@ def jixiao_permissions():
     return [
         *crud("self_evaluation", "Self-evaluations", view=(*STAFF, "viewer"), edit=STAFF),
         *crud("key_evaluation", "Key evaluations", view=(*STAFF, "viewer", "expert"),
-              edit=("finance_admin", "dept_admin")),
-        *crud("re_evaluation", "Re-evaluations", view=("finance_admin", "dept_admin", "viewer"),
-              edit=("finance_admin",)),
+              edit=ADMINS),
+        *crud("re_evaluation", "Re-evaluations", view=(*ADMINS, "viewer"),
+              edit=FINANCE),
         *crud("evaluation_suggestion", "Result application",
-              view=("finance_admin", "dept_admin", "viewer"), edit=("finance_admin",)),
+              view=(*ADMINS, "viewer"), edit=FINANCE),
         *crud("rectification", "Rectification tasks", view=(*STAFF, "viewer"),
-              edit=("finance_admin", "dept_admin")),
+              edit=ADMINS),
         Permission("evaluation_report.view", "Self-evaluation coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 
@@ -54,15 +58,6 @@ def jixiao_admin_views(admin, db):
     from plugins.evaluation.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/evaluation/templates on the template path
-    app.register_blueprint(Blueprint("evaluation_templates", __name__,
-                                     template_folder="templates"))
 
 
 @hookimpl
@@ -93,7 +88,7 @@ def jixiao_score_method(method):
     return METHODS.get(method)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.evaluation.demo import seed_evaluations
 
@@ -109,15 +104,6 @@ def jixiao_dashboard_widgets(user):
 
 @hookimpl
 def jixiao_evaluation_results(year, item_ids, kinds):
-    from plugins.evaluation.key import key_results
-    from plugins.evaluation.reeval import re_results
-    from plugins.evaluation.service import self_results
+    from plugins.evaluation.contracts import evaluation_results
 
-    found = []
-    if kinds is None or "self" in kinds:
-        found += self_results(year, item_ids)
-    if kinds is None or {"department_key", "finance_key"} & set(kinds):
-        found += key_results(year, item_ids, kinds)
-    if kinds is None or "re_evaluation" in kinds:
-        found += re_results(year, item_ids)
-    return found
+    return evaluation_results(year, item_ids, kinds)

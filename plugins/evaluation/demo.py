@@ -6,7 +6,7 @@ Created from the approved targets the way finance does it (``create_for_year``),
 then about nine in ten units enter their actual values (most targets met, some
 missed with an explanation), the year is scored through the same path as the
 CLI, and four in five scored evaluations are finalized with their suggestion.
-Runs after the targets plugin's demo data (``trylast``).
+Runs after the targets plugin's demo data (``DEMO_AFTER``).
 """
 
 from __future__ import annotations

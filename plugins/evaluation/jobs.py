@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, State, User
+from core.permissions import BUDGET_UNITS
 from core.services.notifications import notify_all
 from core.services.scheduler import JobRegistry, JobRun
 from plugins.evaluation.models import Rectification
@@ -34,7 +35,7 @@ def overdue_reminders(run: JobRun) -> str:
     users_by_org: dict[int, list[int]] = {}
     for user_id, org_id in db.session.execute(
             select(User.id, User.org_unit_id).join(Role, User.role_id == Role.id)
-            .where(User.active, Role.name.in_(("unit_user", "dept_admin")))):
+            .where(User.active, Role.name.in_(BUDGET_UNITS))):
         users_by_org.setdefault(org_id, []).append(user_id)
     sent = 0
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):

@@ -25,9 +25,9 @@ from core.models import BudgetItem, FiscalYear, utcnow
 from core.plugins import hooks
 from core.services.score_records import save_score
 from core.services.scoring import Indicator, Problem, ScoreTrace, ScoringError, hook_resolver, score
+from plugins.evaluation.contracts import key_result
 from plugins.evaluation.models import KeyEvaluation, KeyIndicator, ResultSuggestion
 from plugins.evaluation.rules import (
-    LETTERS,
     OUTCOMES,
     OUTPUTS,
     key_template,
@@ -214,7 +214,7 @@ def finalize(ev: KeyEvaluation, user: Any = None) -> EvaluationResult:
         raise EvaluationError(problems)
     ev.finalized_at = utcnow()
     db.session.flush()
-    view = result_view(ev)
+    view = key_result(ev)
     db.session.add(ResultSuggestion(
         evaluation_kind=ev.kind, evaluation_id=ev.id, fiscal_year=view.fiscal_year,
         org_unit_id=ev.org_unit_id, title=ev.title, score=view.score, grade=ev.grade or "",
@@ -222,34 +222,3 @@ def finalize(ev: KeyEvaluation, user: Any = None) -> EvaluationResult:
     db.session.flush()
     hooks().evaluation_finalized(view)
     return view
-
-
-def summary(ev: KeyEvaluation) -> str:
-    """The public part: findings and recommendations (the problems list stays internal)."""
-    return "\n\n".join(p for p in ((ev.findings or "").strip(),
-                                   (ev.recommendations or "").strip()) if p)
-
-
-def result_view(ev: KeyEvaluation) -> EvaluationResult:
-    return EvaluationResult(
-        id=ev.id, kind=ev.kind, object_kind=ev.object_kind, fiscal_year=_year(ev),
-        org_unit_id=ev.org_unit_id, title=ev.title,
-        budget_item_ids=tuple(sorted(i.id for i in ev.items)), amount=ev.amount,
-        score=ev.score or Decimal(0), grade=LETTERS.get(ev.grade or "", "D"),
-        finalized_at=ev.finalized_at or utcnow(), summary=summary(ev))
-
-
-def key_results(year: int | None, item_ids: list[int] | None,
-                kinds: list[str] | None) -> list[EvaluationResult]:
-    query = select(KeyEvaluation).where(KeyEvaluation.finalized_at.is_not(None)) \
-        .order_by(KeyEvaluation.id)
-    if year is not None:
-        query = query.join(FiscalYear, FiscalYear.id == KeyEvaluation.fiscal_year_id).where(
-            FiscalYear.year == year)
-    if kinds is not None:
-        query = query.where(KeyEvaluation.kind.in_(kinds))
-    found = [result_view(ev) for ev in db.session.scalars(query)]
-    if item_ids is not None:
-        wanted = set(item_ids)
-        found = [r for r in found if wanted & set(r.budget_item_ids)]
-    return found

@@ -9,13 +9,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from core.models import State, utcnow
+from core.permissions import FINANCE
 from core.services.scoring import Problem
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import Rectification
 from plugins.evaluation.service import EvaluationError
 
-WORKFLOW = Workflow("rectification", ("finance_admin",),
-                    submitters=("unit_user", "dept_admin", "finance_admin"))
+WORKFLOW = Workflow("rectification", FINANCE)
 EDITABLE = (State.DRAFT, State.RETURNED)
 
 

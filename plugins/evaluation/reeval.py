@@ -21,20 +21,20 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core.contracts import EvaluationResult
 from core.extensions import db
-from core.models import FiscalYear, OrgUnit, utcnow
+from core.models import OrgUnit, utcnow
 from core.money import MoneyError, parse_money
 from core.plugins import hooks
 from core.services.score_records import save_score
 from core.services.scoring import Problem, hook_resolver
+from plugins.evaluation.contracts import re_result
 from plugins.evaluation.models import (
     ReEvaluation,
     ReEvaluationSample,
     ResultSuggestion,
     SelfEvaluation,
 )
-from plugins.evaluation.rules import LETTERS, reeval_gap, suggestion_for
+from plugins.evaluation.rules import reeval_gap, suggestion_for
 from plugins.evaluation.service import EvaluationError, sheet_data
 from plugins.evaluation.sheet import SheetError, SheetScore, score_sheet
 
@@ -127,7 +127,7 @@ def finish(re: ReEvaluation, user: Any = None) -> Decimal:
     re.finalized_at = utcnow()
     db.session.flush()
     for sample in re.samples:
-        view = result_view(sample)
+        view = re_result(sample)
         db.session.add(ResultSuggestion(
             evaluation_kind="re_evaluation", evaluation_id=sample.id,
             fiscal_year=view.fiscal_year, org_unit_id=sample.org_unit_id, title=view.title,
@@ -136,27 +136,3 @@ def finish(re: ReEvaluation, user: Any = None) -> Decimal:
         db.session.flush()
         hooks().evaluation_finalized(view)
     return re.accuracy
-
-
-def result_view(sample: ReEvaluationSample) -> EvaluationResult:
-    ev = sample.self_evaluation
-    item = ev.budget_item
-    return EvaluationResult(
-        id=sample.id, kind="re_evaluation", object_kind=ev.object_kind,
-        fiscal_year=ev.fiscal_year.year, org_unit_id=sample.org_unit_id,
-        title=f"{item.code} {item.name}", budget_item_ids=(ev.budget_item_id,),
-        amount=ev.budget, score=sample.score or Decimal(0),
-        grade=LETTERS.get(sample.grade or "", "D"),
-        finalized_at=sample.re_evaluation.finalized_at or utcnow(), summary="")
-
-
-def re_results(year: int | None, item_ids: list[int] | None) -> list[EvaluationResult]:
-    query = (select(ReEvaluationSample).join(ReEvaluation)
-             .join(SelfEvaluation, SelfEvaluation.id == ReEvaluationSample.self_evaluation_id)
-             .where(ReEvaluation.finalized_at.is_not(None)).order_by(ReEvaluationSample.id))
-    if year is not None:
-        query = query.join(FiscalYear, FiscalYear.id == ReEvaluation.fiscal_year_id).where(
-            FiscalYear.year == year)
-    if item_ids is not None:
-        query = query.where(SelfEvaluation.budget_item_id.in_(item_ids))
-    return [result_view(s) for s in db.session.scalars(query)]

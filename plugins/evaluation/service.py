@@ -27,9 +27,9 @@ from core.plugins import hooks
 from core.services.score_records import latest_score, save_score, trace_of
 from core.services.scoring import Problem, ScoreTrace, hook_resolver
 from core.workflow import Workflow, WorkflowError
+from plugins.evaluation.contracts import self_result
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import (
-    LETTERS,
     execution_weight,
     rules_for_year,
     suggestion_for,
@@ -281,7 +281,7 @@ def finalize(ev: SelfEvaluation, user: Any = None) -> EvaluationResult:
     record(ev, result, user)
     ev.finalized_at = utcnow()
     db.session.flush()
-    view = result_view(ev)
+    view = self_result(ev)
     db.session.add(ResultSuggestion(
         evaluation_kind="self", evaluation_id=ev.id, fiscal_year=view.fiscal_year,
         org_unit_id=ev.org_unit_id, title=view.title, score=view.score,
@@ -289,34 +289,3 @@ def finalize(ev: SelfEvaluation, user: Any = None) -> EvaluationResult:
     db.session.flush()
     hooks().evaluation_finalized(view)
     return view
-
-
-# --- results for the other plugins ----------------------------------------------------------
-
-def result_view(ev: SelfEvaluation) -> EvaluationResult:
-    item = ev.budget_item
-    return EvaluationResult(
-        id=ev.id, kind="self", object_kind=ev.object_kind, fiscal_year=ev.fiscal_year.year,
-        org_unit_id=ev.org_unit_id, title=f"{item.code} {item.name}",
-        budget_item_ids=(ev.budget_item_id,), amount=ev.budget, score=ev.score or Decimal(0),
-        grade=LETTERS.get(ev.grade or "", "D"), finalized_at=ev.finalized_at or utcnow(),
-        summary=ev.summary or "")
-
-
-def self_results(year: int | None, item_ids: list[int] | None) -> list[EvaluationResult]:
-    query = (select(SelfEvaluation, FiscalYear.year, BudgetItem.code, BudgetItem.name)
-             .join(FiscalYear, FiscalYear.id == SelfEvaluation.fiscal_year_id)
-             .join(BudgetItem, BudgetItem.id == SelfEvaluation.budget_item_id)
-             .where(SelfEvaluation.finalized_at.is_not(None))
-             .order_by(SelfEvaluation.id))
-    if year is not None:
-        query = query.where(FiscalYear.year == year)
-    if item_ids is not None:
-        query = query.where(SelfEvaluation.budget_item_id.in_(item_ids))
-    return [EvaluationResult(
-        id=ev.id, kind="self", object_kind=ev.object_kind, fiscal_year=fy,
-        org_unit_id=ev.org_unit_id, title=f"{code} {name}", budget_item_ids=(ev.budget_item_id,),
-        amount=ev.budget, score=ev.score or Decimal(0), grade=LETTERS.get(ev.grade or "", "D"),
-        finalized_at=ev.finalized_at, summary=ev.summary or "")
-        for ev, fy, code, name in db.session.execute(query)]
-

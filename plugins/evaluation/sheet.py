@@ -288,7 +288,6 @@ def _number(value: Any, field: str, label: Label, problems: list[Problem], *,
 #: what an indicator's fixed fields parse to: (level1, level2, name), comparator, weight,
 #: method, unit
 Static = tuple[tuple[str, str, str], str, Decimal, str, "str | None"]
-_FIXED = ("level1", "level2", "name", "comparator", "weight", "method", "unit")
 
 
 def _static(raw: Mapping[str, Any], where: str, problems: list[Problem]) -> Static:

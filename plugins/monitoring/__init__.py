@@ -9,15 +9,17 @@ of spending and dashboard charts follow. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: rounds are opened on approved targets
+DEMO_AFTER = ("system", "targets")
 
 
 @hookimpl
 def jixiao_config(config):
-    from plugins.monitoring.rules import DEFAULT_LIGHTS
+    from plugins.monitoring.figures import DEFAULT_LIGHTS
 
     config.setdefault("MONITORING_LIGHTS", dict(DEFAULT_LIGHTS))
     #: rounds the scheduler opens: on "open" (MM-DD) of the open fiscal year, for the
@@ -37,15 +39,15 @@ def jixiao_register_models():
 @hookimpl
 def jixiao_permissions():
     return [
-        *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FIN),
+        *crud("monitoring_round", "Monitoring rounds", view=(*STAFF, "viewer"), edit=FINANCE),
         # records are made by opening a round and go with it; decisions are made on the
         # record page of a red item
         *crud("monitoring_record", "Monitoring records", view=(*STAFF, "viewer"), edit=STAFF,
               create=(), delete=()),
-        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FIN,
+        *crud("corrective_decision", "Corrective decisions", view=(*STAFF, "viewer"), edit=FINANCE,
               create=()),
         Permission("monitoring_report.view", "Monitoring coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 
@@ -54,15 +56,6 @@ def jixiao_admin_views(admin, db):
     from plugins.monitoring.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/monitoring/templates on the template path
-    app.register_blueprint(Blueprint("monitoring_templates", __name__,
-                                     template_folder="templates"))
 
 
 @hookimpl
@@ -79,9 +72,8 @@ def jixiao_jobs(scheduler):
     register(scheduler)
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
-    # after the targets plugin: rounds are opened on its approved targets
     from plugins.monitoring.demo import seed_monitoring
 
     seed_monitoring(session, rng, scale)

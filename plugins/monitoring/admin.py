@@ -23,7 +23,7 @@ from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
-from plugins.monitoring import charts, excel_io, rules, service
+from plugins.monitoring import charts, excel_io, figures, service
 from plugins.monitoring.coverage import coverage
 from plugins.monitoring.models import (
     ACTION_LABELS,
@@ -109,10 +109,10 @@ class MonitoringRoundView(ScopedModelView):
     def round_page(self):
         rnd = self._round()
         data = summary(rnd)
-        limits = rules.thresholds()
+        limits = figures.thresholds()
         return self.render(
             "monitoring/round.html", rnd=rnd, data=data, closed=service.round_is_closed(rnd),
-            expected=rules.expected_rate(rnd.period_start, rnd.cutoff),
+            expected=figures.expected_rate(rnd.period_start, rnd.cutoff),
             light_chart=charts.light_chart(data.lights),
             progress_chart=charts.progress_chart(data.progress, limits.spending_yellow,
                                                  limits.spending_red),
@@ -379,7 +379,7 @@ class DashboardPage(ScopedPage):
         if rnd is None:
             return self.render("monitoring/dashboard.html", rnd=None)
         data = summary(rnd)
-        limits = rules.thresholds()
+        limits = figures.thresholds()
         return self.render(
             "monitoring/dashboard.html", rnd=rnd, data=data,
             light_chart=charts.light_chart(data.lights),

@@ -2,7 +2,7 @@
 of this year (open: reports in every state, lights of every colour, decisions on red items).
 
 Rounds are opened with the real set-based ``open_round``; reports are written
-with bulk UPDATEs (values computed with the plugin's own rules), so ``seed-demo
+with bulk UPDATEs (values computed by the plugin's ``figures``), so ``seed-demo
 --scale district`` stays fast.
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, update
 
 from core.models import FiscalYear, State, User
-from plugins.monitoring import rules, service
+from plugins.monitoring import figures, service
 from plugins.monitoring.models import (
     DecisionAction,
     IndicatorProgress,
@@ -53,7 +53,7 @@ def _state(rng, closed: bool) -> State | None:
 
 
 def _fill(session, rng, rnd, closed: bool) -> None:
-    share = rules.expected_rate(rnd.period_start, rnd.cutoff)
+    share = figures.expected_rate(rnd.period_start, rnd.cutoff)
     records = session.execute(select(MonitoringRecord.id, MonitoringRecord.budget).where(
         MonitoringRecord.round_id == rnd.id).order_by(MonitoringRecord.id)).all()
     indicators: dict[int, list] = {}
@@ -79,18 +79,18 @@ def _fill(session, rng, rnd, closed: bool) -> None:
             achieved, forecast = _values(rng, ind, share, missed and n == 0)
             likely = Likelihood.IMPOSSIBLE if missed and n == 0 else \
                 Likelihood.POSSIBLE if behind >= 10 else Likelihood.CERTAIN
-            progress, fore = rules.deviations(ind.comparator, ind.target_value, ind.unit,
-                                              rules.number(achieved), rules.number(forecast),
-                                              share)
+            progress, fore = figures.deviations(
+                ind.comparator, ind.target_value, ind.unit, figures.number(achieved),
+                figures.number(forecast), share)
             ind_rows.append({"id": ind.id, "achieved": achieved, "forecast": forecast,
                              "likelihood": likely, "progress_deviation": progress,
                              "forecast_deviation": fore,
                              "reason": Reason.PROCUREMENT_DELAY if missed and n == 0 else None})
         late = behind >= 10 or missed
-        rate_exact = rules.execution_rate(spent, budget) or Decimal(0)
+        rate_exact = figures.execution_rate(spent, budget) or Decimal(0)
         rec_rows.append({
             "rid": record_id, "v_spent": spent, "v_rate": rate_exact,
-            "v_dev": rules.pct(share - rate_exact), "v_state": state,
+            "v_dev": figures.pct(share - rate_exact), "v_state": state,
             "v_submitted": submitted_at if state != State.DRAFT else None,
             "v_reason": rng.choice([Reason.PROCUREMENT_DELAY.value, Reason.PLAN_CHANGE.value,
                                     Reason.POLICY_CHANGE.value]) if late else None,
@@ -110,7 +110,7 @@ def _fill(session, rng, rnd, closed: bool) -> None:
 def _values(rng, ind, share: Decimal, missed: bool) -> tuple[str, str]:
     if ind.comparator == "qualitative":
         return "按计划推进", "基本达到" if missed else ind.target_value
-    target = rules.number(ind.target_value.partition("-")[0]) or Decimal(0)
+    target = figures.number(ind.target_value.partition("-")[0]) or Decimal(0)
     if ind.unit == "%":
         achieved = target - Decimal(rng.randint(0, 3))
         return str(max(achieved, Decimal(0))), str(target - 10 if missed else target)

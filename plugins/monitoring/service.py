@@ -21,9 +21,10 @@ from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, u
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
+from core.permissions import FINANCE
 from core.plugins import hooks
 from core.workflow import Workflow, WorkflowError
-from plugins.monitoring import rules
+from plugins.monitoring import figures
 from plugins.monitoring.models import (
     CorrectiveDecision,
     DecisionAction,
@@ -38,8 +39,7 @@ from plugins.monitoring.models import (
 #: the unit reports, its department accepts (a record is then "completed")
 RECORD_WORKFLOW = Workflow("monitoring_record", ("dept_admin",))
 #: the bureau drafts a decision, then the bureau approves it
-DECISION_WORKFLOW = Workflow("monitoring_decision", ("finance_admin",),
-                             submitters=("finance_admin",))
+DECISION_WORKFLOW = Workflow("monitoring_decision", FINANCE, submitters=FINANCE)
 EDITABLE = (State.DRAFT, State.RETURNED)
 
 
@@ -120,7 +120,7 @@ def open_round(rnd: MonitoringRound) -> int:
         return 0
     src = indicators.subquery()
     now = utcnow()
-    expected = rules.expected_rate(rnd.period_start, rnd.cutoff)
+    expected = figures.expected_rate(rnd.period_start, rnd.cutoff)
     last_id = db.session.scalar(select(func.coalesce(func.max(MonitoringRecord.id), 0)))
     in_round = exists().where(MonitoringRecord.round_id == rnd.id,
                               MonitoringRecord.budget_item_id == src.c.budget_item_id)
@@ -163,7 +163,7 @@ def close_round(rnd: MonitoringRound) -> None:
 def refresh_lights(round_id: int, record_ids: Sequence[int] | None = None) -> None:
     """Recompute the indicator deviation and the light of the round's records: one
     ``UPDATE … FROM`` an aggregate of their indicators (one pass, no per-row subqueries)."""
-    limits = rules.thresholds()
+    limits = figures.thresholds()
     rec = MonitoringRecord.__table__.c
     ind = IndicatorProgress.__table__.c
     own = MonitoringRecord.__table__.alias("own")
@@ -220,9 +220,9 @@ def set_spent(record: MonitoringRecord, raw: Any, note: str | None) -> list[Prob
             spent=spent, budget=record.budget))]
     record.spent = spent
     record.over_budget_note = note
-    record.execution_rate = rules.execution_rate(spent, record.budget)
+    record.execution_rate = figures.execution_rate(spent, record.budget)
     rate = record.execution_rate if record.execution_rate is not None else Decimal(0)
-    record.spending_deviation = rules.pct(record.expected_rate - rate)
+    record.spending_deviation = figures.pct(record.expected_rate - rate)
     return []
 
 
@@ -235,7 +235,7 @@ def _value(raw: Any, field: str, comparator: str) -> tuple[str | None, Decimal |
         return None, None, Problem(field, _l("Send numbers as strings, not floats."))
     if comparator == "qualitative":
         return text[:200], None, None
-    value = rules.number(text)
+    value = figures.number(text)
     if value is None:
         return None, None, Problem(field, _l("Not a number: %(value)s.", value=text[:40]))
     if value < 0:
@@ -296,7 +296,7 @@ def save_record(record: MonitoringRecord, data: Mapping[str, Any]) -> None:
         ind.achieved, ind.forecast = achieved_text, forecast_text
         ind.likelihood = Likelihood(likely) if likely in Likelihood._value2member_map_ else None
         ind.reason = Reason(ind_reason) if ind_reason in Reason._value2member_map_ else None
-        ind.progress_deviation, ind.forecast_deviation = rules.deviations(
+        ind.progress_deviation, ind.forecast_deviation = figures.deviations(
             ind.comparator, ind.target_value, ind.unit, achieved, forecast, share)
     if problems:
         raise MonitoringError(problems)
@@ -320,8 +320,8 @@ def prospective_light(record: MonitoringRecord) -> int:
                  if i.progress_deviation is not None), default=None)
     missed = any((i.forecast_deviation or 0) > 0 or i.likelihood == Likelihood.IMPOSSIBLE
                  for i in record.indicators)
-    return rules.light_for(record.spending_deviation, worst, missed, record.spent is not None,
-                           rules.thresholds())
+    return figures.light_for(record.spending_deviation, worst, missed,
+                             record.spent is not None, figures.thresholds())
 
 
 def completeness_problems(record: MonitoringRecord) -> list[Problem]:

@@ -17,7 +17,7 @@ from core.contracts import Widget
 from core.extensions import db
 from core.models import OrgUnit
 from core.permissions import can
-from plugins.monitoring import charts, rules
+from plugins.monitoring import charts, figures
 from plugins.monitoring.coverage import top_org
 from plugins.monitoring.models import Light, MonitoringRecord, MonitoringRound
 
@@ -53,8 +53,8 @@ def summary(rnd: MonitoringRound) -> RoundSummary:
         acc = sums.setdefault(top.id, [Decimal(0), Decimal(0)])
         acc[0] += Decimal(spent or 0)
         acc[1] += Decimal(budget or 0)
-    expected = rules.expected_rate(rnd.period_start, rnd.cutoff)
-    progress = [(orgs[org_id].name, rules.execution_rate(spent, budget) or Decimal(0), expected)
+    expected = figures.expected_rate(rnd.period_start, rnd.cutoff)
+    progress = [(orgs[org_id].name, figures.execution_rate(spent, budget) or Decimal(0), expected)
                 for org_id, (spent, budget) in sums.items()]
     progress.sort(key=lambda line: (line[1] - line[2], line[0]))
     return RoundSummary(rnd, lights, progress)
@@ -67,7 +67,7 @@ def monitoring_widgets(user) -> list[Widget]:
     if rnd is None:
         return []
     data = summary(rnd)
-    limits = rules.thresholds()
+    limits = figures.thresholds()
     link = url_for("monitoringrecord.index_view")
     cards = [Widget(
         _("Warning lights: %(round)s", round=rnd.name),

@@ -9,10 +9,12 @@ year's budget, and writes the report. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
-FIN = ("finance_admin",)
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: its org tree, users, years and items
+DEMO_AFTER = ("system",)
 
 
 @hookimpl
@@ -32,11 +34,11 @@ def jixiao_permissions():
     return [
         *crud("preassessment", "Pre-assessments", view=(*STAFF, "viewer"), edit=STAFF),
         Permission("preassessment.decide", "Pre-assessments: key selection, expert panels "
-                   "and conclusions", FIN),
+                   "and conclusions", FINANCE),
         Permission("preassessment_report.view", "Pre-assessments: trigger list and budget "
                    "recommendations", (*STAFF, "viewer")),
         # reviews are created by the bureau's panel page and scored by the expert
-        *crud("preassessment_review", "Expert reviews", view=(*FIN, "expert"), edit=()),
+        *crud("preassessment_review", "Expert reviews", view=(*FINANCE, "expert"), edit=()),
         Permission("preassessment_review.score", "Expert reviews: score as a panel expert",
                    ("expert",)),
     ]
@@ -54,15 +56,6 @@ def jixiao_admin_views(admin, db):
     from plugins.preassessment.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/preassessment/templates on the template path
-    app.register_blueprint(Blueprint("preassessment_templates", __name__,
-                                     template_folder="templates"))
 
 
 @hookimpl

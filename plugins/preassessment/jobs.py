@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import FiscalYear, Role, StageDeadline, User
+from core.permissions import BUDGET_UNITS
 from core.services.notifications import notify_all
 from core.services.scheduler import JobRegistry, JobRun
 from plugins.preassessment import service
@@ -38,7 +39,7 @@ def reminders(run: JobRun) -> str:
     users_by_org: dict[int, list[int]] = {}
     for user_id, org_id in db.session.execute(
             select(User.id, User.org_unit_id).join(Role, User.role_id == Role.id)
-            .where(User.active, Role.name.in_(("unit_user", "dept_admin")))):
+            .where(User.active, Role.name.in_(BUDGET_UNITS))):
         users_by_org.setdefault(org_id, []).append(user_id)
     pending = db.session.execute(
         select(ExpertReview.user_id, func.count(ExpertReview.id))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, utcnow
 from core.money import MoneyError, parse_money
+from core.permissions import FINANCE
 from core.scope import unscoped
 from core.services.score_records import save_score
 from core.services.scoring import (
@@ -45,7 +46,7 @@ from plugins.preassessment.rules import (
 )
 
 #: the department submits its self-assessment to the finance bureau
-WORKFLOW = Workflow("preassessment", ("finance_admin",))
+WORKFLOW = Workflow("preassessment", FINANCE)
 EDITABLE = (State.DRAFT, State.RETURNED)
 SUBMITTED = (State.SUBMITTED, State.APPROVED)
 EXPERT_ROLE = "expert"

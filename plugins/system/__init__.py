@@ -8,7 +8,7 @@ registered first (``core.plugins.BUILTIN_PLUGINS``) and cannot be disabled.
 
 from __future__ import annotations
 
-from core.permissions import ALL_ROLES, STAFF, Permission, crud
+from core.permissions import ADMINS, ALL_ROLES, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
 
 #: who may hold personal API tokens (the read-only viewer uses the web pages)
@@ -17,21 +17,20 @@ TOKEN_ROLES = tuple(r for r in ALL_ROLES if r != "viewer")
 
 @hookimpl
 def jixiao_permissions():
-    fin = ("finance_admin",)
     return [
-        *crud("org_unit", "Org units", view=(*STAFF, "viewer"), edit=fin),
-        *crud("user", "Users", view=("finance_admin", "dept_admin"), edit=fin),
-        *crud("role", "Roles", view=fin, edit=fin),
-        *crud("fiscal_year", "Fiscal years", view=(*STAFF, "viewer", "expert"), edit=fin),
+        *crud("org_unit", "Org units", view=(*STAFF, "viewer"), edit=FINANCE),
+        *crud("user", "Users", view=ADMINS, edit=FINANCE),
+        *crud("role", "Roles", view=FINANCE, edit=FINANCE),
+        *crud("fiscal_year", "Fiscal years", view=(*STAFF, "viewer", "expert"), edit=FINANCE),
         *crud("budget_item", "Budget items", view=(*STAFF, "viewer"),
-              edit=("finance_admin", "dept_admin")),
-        Permission("audit_log.view", "Audit log: view", fin),
-        Permission("plugin.view", "Plugins: view", fin),
+              edit=ADMINS),
+        Permission("audit_log.view", "Audit log: view", FINANCE),
+        Permission("plugin.view", "Plugins: view", FINANCE),
         Permission("dashboard.view", "Dashboard", ALL_ROLES),
         Permission("attachment.view", "Attachments: download", ALL_ROLES),
         Permission("notification.view", "My notifications", ALL_ROLES),
         *crud("api_token", "My API tokens", view=TOKEN_ROLES, edit=TOKEN_ROLES),
-        Permission("job_claim.view", "Scheduled jobs: view", fin),
+        Permission("job_claim.view", "Scheduled jobs: view", FINANCE),
     ]
 
 
@@ -75,7 +74,7 @@ def jixiao_jobs(scheduler):
     register(scheduler)
 
 
-@hookimpl(tryfirst=True)
+@hookimpl
 def jixiao_seed_demo(session, rng, scale):
     from plugins.system.demo import seed_core
 

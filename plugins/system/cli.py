@@ -20,6 +20,7 @@ from core.audit import actor_var
 from core.extensions import db
 from core.plugins import hooks
 from plugins.system import accounts_cli, org_cli, scheduler_cli
+from plugins.system.demo_order import demo_seeders
 
 
 def register(group: AppGroup) -> None:
@@ -40,7 +41,7 @@ def register(group: AppGroup) -> None:
     @click.option("--seed", type=int, default=2021, help="Random seed (same seed, same data).")
     @click.option("--if-empty", is_flag=True, help="Do nothing when org units already exist.")
     def seed_demo(scale: str, seed: int, if_empty: bool):
-        """Load realistic demo data through every plugin's jixiao_seed_demo."""
+        """Load realistic demo data through every plugin's jixiao_seed_demo (DEMO_AFTER order)."""
         from core.models import OrgUnit
 
         if if_empty and db.session.scalar(select(func.count()).select_from(OrgUnit)):
@@ -49,7 +50,9 @@ def register(group: AppGroup) -> None:
         token = actor_var.set((None, "seed-demo"))
         try:
             _sync()
-            hooks().seed_demo(session=db.session, rng=random.Random(seed), scale=scale)
+            args = {"session": db.session, "rng": random.Random(seed), "scale": scale}
+            for impl in demo_seeders(hooks().pm):
+                impl.function(**{name: args[name] for name in impl.argnames})
             db.session.commit()
         finally:
             actor_var.reset(token)

@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import FiscalYear, Role, StageDeadline, User
+from core.permissions import BUDGET_UNITS
 from core.services.notifications import notify_all
 from core.services.scheduler import JobRegistry, JobRun
 
 JOB_NAME = "deadline-reminders"
-REMINDED_ROLES = ("dept_admin", "unit_user")
 LINK = "/admin/fiscalyear/"
 
 
@@ -46,7 +46,7 @@ def deadline_reminders(run: JobRun) -> str:
         return "no deadline due in " + ", ".join(map(str, days)) + " days"
     users = db.session.scalars(
         select(User.id).join(Role, User.role_id == Role.id)
-        .where(User.active, User.org_unit_id.is_not(None), Role.name.in_(REMINDED_ROLES))
+        .where(User.active, User.org_unit_id.is_not(None), Role.name.in_(BUDGET_UNITS))
         .order_by(User.id)).all()
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         for deadline in deadlines:

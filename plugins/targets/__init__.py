@@ -7,8 +7,12 @@ finance bureau review it through the core workflow. Imports only the core.
 
 from __future__ import annotations
 
-from core.permissions import STAFF, Permission, crud
+from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+
+#: the plugins whose demo data comes first (plugins/system/demo_order.py):
+#: preassessment and agencies only keep the seed's random draws in order
+DEMO_AFTER = ("system", "preassessment", "agencies")
 
 
 @hookimpl
@@ -37,9 +41,9 @@ def jixiao_permissions():
     return [
         *crud("target_sheet", "Target sheets", view=(*STAFF, "viewer"), edit=STAFF),
         *crud("indicator_template", "Indicator library", view=(*STAFF, "viewer", "expert"),
-              edit=("finance_admin",)),
+              edit=FINANCE),
         Permission("target_report.view", "Target coverage: view",
-                   ("finance_admin", "dept_admin", "viewer")),
+                   (*ADMINS, "viewer")),
     ]
 
 
@@ -48,14 +52,6 @@ def jixiao_admin_views(admin, db):
     from plugins.targets.admin import register
 
     register(admin, db)
-
-
-@hookimpl
-def jixiao_blueprints(app):
-    from flask import Blueprint
-
-    # only to put plugins/targets/templates on the template path
-    app.register_blueprint(Blueprint("targets_templates", __name__, template_folder="templates"))
 
 
 @hookimpl

@@ -225,7 +225,7 @@ def monitoring(world):  # noqa: F811 - the fixture imported above
 @pytest.fixture
 def fees(app):
     from plugins.agency_fees.models import FeeSchedule
-    from plugins.agency_fees.rules import field_label, flatten
+    from plugins.agency_fees.schedule import field_label, flatten
     from tests.plugins.agency_fees.conftest import RULES
 
     code = "FUZZ-FEES"

@@ -18,7 +18,7 @@ def ctx(app):
 def quote(data, inputs):
     from plugins.agency_fees import service
     from plugins.agency_fees.calc import parse_inputs
-    from plugins.agency_fees.rules import parse_rules
+    from plugins.agency_fees.schedule import parse_rules
 
     r = parse_rules(data, service.known_method)
     return service.compute(r, parse_inputs(inputs, r))
@@ -58,7 +58,7 @@ def test_standard_quote_applies_each_component_in_order(ctx):
 
 def test_expert_days_full_half_and_later_days(ctx):
     from plugins.agency_fees.calc import expert_units
-    from plugins.agency_fees.rules import parse_rules
+    from plugins.agency_fees.schedule import parse_rules
 
     r = parse_rules(RULES)
     assert expert_units(r, Decimal("0.5")) == Decimal("0.6")
@@ -118,7 +118,7 @@ def test_sliding_scale_band_by_band_and_cross_check(ctx):
 ])
 def test_bad_inputs_are_refused_naming_the_field(app, inputs, field, words):
     from plugins.agency_fees.calc import InputError, parse_inputs
-    from plugins.agency_fees.rules import parse_rules
+    from plugins.agency_fees.schedule import parse_rules
 
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         with pytest.raises(InputError) as exc:
@@ -147,7 +147,7 @@ def test_bad_inputs_are_refused_naming_the_field(app, inputs, field, words):
     (rules(colour="blue"), "rules"),
 ])
 def test_bad_rules_are_refused_naming_the_field(app, data, field):
-    from plugins.agency_fees.rules import RulesError, parse_rules
+    from plugins.agency_fees.schedule import RulesError, parse_rules
 
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         from plugins.agency_fees import service
@@ -158,7 +158,7 @@ def test_bad_rules_are_refused_naming_the_field(app, data, field):
 
 
 def test_rules_survive_flatten_and_unflatten(ctx):
-    from plugins.agency_fees.rules import flatten, parse_rules, to_json, unflatten
+    from plugins.agency_fees.schedule import flatten, parse_rules, to_json, unflatten
 
     stored = to_json(parse_rules(RULES))
     assert to_json(parse_rules(unflatten(flatten(stored)))) == stored
@@ -166,7 +166,7 @@ def test_rules_survive_flatten_and_unflatten(ctx):
 
 def test_totals_only_gives_the_same_total_as_the_explained_quote(ctx):
     from plugins.agency_fees.calc import BUILTIN, parse_inputs
-    from plugins.agency_fees.rules import parse_rules
+    from plugins.agency_fees.schedule import parse_rules
 
     for data in (RULES, rules(scale={"use": "cap", "bands": [
             {"lower": "0", "upper": None, "rate_pct": "1"}]}), rules(method="sliding_scale")):

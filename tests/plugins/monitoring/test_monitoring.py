@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, Notification, State, User, WorkflowEvent
 from core.plugins import hooks
-from plugins.monitoring import rules, service
+from plugins.monitoring import figures as rules
+from plugins.monitoring import service
 from plugins.monitoring.models import (
     CorrectiveDecision,
     IndicatorProgress,

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from plugins.monitoring import rules
+from plugins.monitoring import figures as rules
 from plugins.monitoring.models import Light
 
 LIMITS = rules.Thresholds(D(10), D(20), D(10), D(30))

@@ -27,7 +27,6 @@ OBJECT_KIND_LABELS = {"project": _l("Project"), "policy": _l("Fiscal policy"),
 STAGE_LABELS = {"pre_assessment": _l("Pre-assessment"), "target_review": _l("Target review"),
                 "monitoring": _l("Monitoring"), "evaluation": _l("Evaluation"),
                 "re_evaluation": _l("Re-evaluation")}
-SCALE_USE_LABELS = {"cap": _l("Cap"), "check": _l("Cross-check")}
 
 
 class RulesError(ValueError):
