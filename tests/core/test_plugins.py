@@ -35,6 +35,8 @@ DIST_NAME = "jixiao-example-plugin"
 DIST_VERSION = tomllib.loads((PLUGIN_SRC / "pyproject.toml").read_text())["project"]["version"]
 EXAMPLE_HOOKS = ["jixiao_admin_views", "jixiao_api", "jixiao_blueprints", "jixiao_cli", "jixiao_config",
                  "jixiao_dashboard_widgets", "jixiao_jobs", "jixiao_permissions"]
+#: the test settings load no installed plugins (config/testing.py); these apps do
+ENTRY_POINTS = {"LOAD_ENTRYPOINT_PLUGINS": True}
 _SKIP = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
 
 
@@ -96,7 +98,7 @@ def plugin_on_path(path: Path):
 def plugin_app(app, make_app, example_plugin_path):
     """An app with the example plugin, its permission granted; the grants are removed after."""
     with plugin_on_path(example_plugin_path):
-        papp = make_app()
+        papp = make_app(**ENTRY_POINTS)
     result = papp.test_cli_runner().invoke(args=["jixiao", "sync-permissions"])
     assert result.exit_code == 0, result.output
     yield papp
@@ -115,9 +117,9 @@ def disabled_app(request, plugin_app, make_app, example_plugin_path, monkeypatch
     """The plugin installed (and its grants in the DB) but switched off."""
     with plugin_on_path(example_plugin_path):
         if request.param == "config":
-            return make_app(DISABLED_PLUGINS=["example"])
+            return make_app(DISABLED_PLUGINS=["example"], **ENTRY_POINTS)
         monkeypatch.setenv("JIXIAO_DISABLED_PLUGINS", "example")
-        return make_app()
+        return make_app(**ENTRY_POINTS)
 
 
 def client_for(app, username: str):
@@ -226,7 +228,7 @@ def test_api_route_is_documented_and_answers(plugin_app):
 
 def test_plugin_config_default_yields_to_app_settings(make_app, example_plugin_path):
     with plugin_on_path(example_plugin_path):
-        papp = make_app(EXAMPLE_GREETING="Ni hao")
+        papp = make_app(EXAMPLE_GREETING="Ni hao", **ENTRY_POINTS)
     result = papp.test_cli_runner().invoke(args=["jixiao", "example-hello"])
     assert result.output == "Ni hao, world!\n"
 
