@@ -40,10 +40,10 @@ from core.models import (
 )
 from core.plugins import hookimpl
 from core.services.scheduler import JobError, JobRegistry, every, registry_for, run_job
-from tests.conftest import csrf_from
 from tests.core.test_plugins import example_plugin_path  # noqa: F401 - a fixture
+from tests.support import csrf_from
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CALLS: list[tuple[str, str]] = []
 FAIL_NEXT: set[str] = set()
 
