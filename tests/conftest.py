@@ -10,13 +10,13 @@ once; tests that change data create their own rows.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 
 import pytest
 
 from core.services.temporary_db import temporary_database
 from plugins.system.demo import DEMO_PASSWORD
+from tests.support import do_login, migrate_and_seed, new_app, token_headers
 
 os.environ.setdefault("JIXIAO_ENV", "testing")
 
@@ -41,13 +41,8 @@ def instance_path(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def make_app(database_url, instance_path):
     """Build an app on the run's database; keyword arguments become config."""
-    from core import create_app
-
     def factory(**config):
-        os.environ["JIXIAO_INSTANCE_PATH"] = instance_path
-        settings = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
-                    "SECRET_KEY": "testing-secret", **config}
-        return create_app(settings)
+        return new_app(database_url, instance_path, **config)
 
     return factory
 
@@ -55,34 +50,14 @@ def make_app(database_url, instance_path):
 @pytest.fixture(scope="session")
 def app(make_app):
     """The app with the schema migrated and the small demo data loaded."""
-    from flask_migrate import upgrade
-
     app = make_app()
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["jixiao", "seed-demo", "--scale", "small"])
-    assert result.exit_code == 0, result.output
+    migrate_and_seed(app)
     return app
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-
-
-def csrf_from(html: str) -> str:
-    m = _TOKEN.search(html)
-    assert m, "no csrf_token on the page"
-    return m.group(1) or m.group(2)
-
-
-def do_login(client, username: str, password: str = DEMO_PASSWORD):
-    page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text)})
 
 
 @pytest.fixture
@@ -105,3 +80,13 @@ def db_session(app):
     with app.app_context():
         yield db.session
         db.session.rollback()
+
+
+@pytest.fixture
+def token_for(app):
+    """``token_for("dept01")`` → headers with a new personal API token of that user."""
+
+    def make(username: str) -> dict:
+        return token_headers(app, username)
+
+    return make

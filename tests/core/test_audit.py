@@ -42,7 +42,7 @@ from core.audit import (
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, User
 from core.money import Money
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 def _entries(object_type: str, object_id, since: int) -> list[AuditLog]:

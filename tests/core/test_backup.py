@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from core.extensions import db
 from core.services.temporary_db import temporary_database
 from tests import pg_bin
-from tests.conftest import do_login
+from tests.support import do_login
 
 
 def row_counts(url: str) -> dict[str, int]:

@@ -5,6 +5,9 @@ with pip into a private directory once per source version (cached under the
 temp dir), and that directory is put on ``sys.path`` only while the apps of
 these tests are created: entry points are read at app creation, so every other
 test keeps running without the example plugin.
+
+Then the machinery with throw-away plugins: start-up checks, hooks a plugin declares
+itself (``jixiao_add_hookspecs``), optional hooks of a disabled plugin, tracing.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,13 +33,15 @@ from sqlalchemy import select
 
 from core import plugins as core_plugins
 from core.plugins import ENTRY_POINT_GROUP, PluginError, hookimpl, hooks, make_manager
-from tests.conftest import do_login
+from tests.support import do_login
 
 PLUGIN_SRC = Path(__file__).resolve().parents[1] / "external_plugin"
 DIST_NAME = "jixiao-example-plugin"
 DIST_VERSION = tomllib.loads((PLUGIN_SRC / "pyproject.toml").read_text())["project"]["version"]
 EXAMPLE_HOOKS = ["jixiao_admin_views", "jixiao_api", "jixiao_blueprints", "jixiao_cli", "jixiao_config",
                  "jixiao_dashboard_widgets", "jixiao_jobs", "jixiao_permissions"]
+#: the test settings load no installed plugins (config/testing.py); these apps do
+ENTRY_POINTS = {"LOAD_ENTRYPOINT_PLUGINS": True}
 _SKIP = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
 
 
@@ -96,7 +103,7 @@ def plugin_on_path(path: Path):
 def plugin_app(app, make_app, example_plugin_path):
     """An app with the example plugin, its permission granted; the grants are removed after."""
     with plugin_on_path(example_plugin_path):
-        papp = make_app()
+        papp = make_app(**ENTRY_POINTS)
     result = papp.test_cli_runner().invoke(args=["jixiao", "sync-permissions"])
     assert result.exit_code == 0, result.output
     yield papp
@@ -115,9 +122,9 @@ def disabled_app(request, plugin_app, make_app, example_plugin_path, monkeypatch
     """The plugin installed (and its grants in the DB) but switched off."""
     with plugin_on_path(example_plugin_path):
         if request.param == "config":
-            return make_app(DISABLED_PLUGINS=["example"])
+            return make_app(DISABLED_PLUGINS=["example"], **ENTRY_POINTS)
         monkeypatch.setenv("JIXIAO_DISABLED_PLUGINS", "example")
-        return make_app()
+        return make_app(**ENTRY_POINTS)
 
 
 def client_for(app, username: str):
@@ -226,7 +233,7 @@ def test_api_route_is_documented_and_answers(plugin_app):
 
 def test_plugin_config_default_yields_to_app_settings(make_app, example_plugin_path):
     with plugin_on_path(example_plugin_path):
-        papp = make_app(EXAMPLE_GREETING="Ni hao")
+        papp = make_app(EXAMPLE_GREETING="Ni hao", **ENTRY_POINTS)
     result = papp.test_cli_runner().invoke(args=["jixiao", "example-hello"])
     assert result.output == "Ni hao, world!\n"
 
@@ -312,22 +319,84 @@ def test_hook_with_an_unknown_argument_fails_at_start_up(monkeypatch):
         make_manager(load_entrypoints=False, builtins={"system": "plugins.system", "bad": bad})
 
 
-# --- the Plugins page -----------------------------------------------------------------
+# --- hooks a plugin declares itself ------------------------------------------------------
 
-def test_plugins_page_is_for_the_finance_bureau(login):
-    c = login("finance")
-    home = c.get("/admin/")
-    assert 'href="/admin/plugins/"' in home.text
-    page = c.get("/admin/plugins/")
-    assert page.status_code == 200
-    assert 'data-plugin="system"' in page.text and "plugins.system" in page.text
-    assert "<code>jixiao_admin_views</code>" in page.text
+def _module(name: str, **functions) -> types.ModuleType:
+    module = types.ModuleType(name)
+    for key, value in functions.items():
+        setattr(module, key, value)
+    return module
 
-    def row(name):
-        return page.text.split(f'data-plugin="{name}"')[1].split("</tr>")[0]
 
-    assert "不可停用" in row("system") and "不可停用" not in row("targets")
-    for username in ("dept01", "viewer"):
-        other = login(username)
-        assert 'href="/admin/plugins/"' not in other.get("/admin/").text
-        assert other.get("/admin/plugins/").status_code == 403
+def _declaring_plugins(monkeypatch, optional: bool = True) -> dict[str, list]:
+    """Two throw-away built-in plugins: ``jxt_declarer`` declares ``jixiao_test_greeting``
+    (through jixiao_add_hookspecs) and ``jxt_answerer`` answers it; both record calls of
+    ``jixiao_register_models``."""
+    import pluggy
+
+    from core.hookspecs import PROJECT
+
+    calls: dict[str, list] = {"models": []}
+    def greeting_spec(name):
+        """Greet ``name``."""
+
+    specs = _module("jxt_declarer_specs",
+                    jixiao_test_greeting=pluggy.HookspecMarker(PROJECT)(greeting_spec))
+
+    def jixiao_add_hookspecs(pm):
+        pm.add_hookspecs(specs)
+
+    def jixiao_test_greeting(name):
+        return f"你好，{name}"
+
+    def jixiao_register_models():
+        calls["models"].append("jxt_answerer")
+
+    declarer = _module("jxt_declarer", jixiao_add_hookspecs=hookimpl(jixiao_add_hookspecs))
+    answerer = _module("jxt_answerer", jixiao_register_models=hookimpl(jixiao_register_models),
+                       jixiao_test_greeting=hookimpl(optionalhook=optional)(
+                           jixiao_test_greeting))
+    for module in (specs, declarer, answerer):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(core_plugins.BUILTIN_PLUGINS, "jxt_declarer", "jxt_declarer")
+    monkeypatch.setitem(core_plugins.BUILTIN_PLUGINS, "jxt_answerer", "jxt_answerer")
+    return calls
+
+
+def test_a_plugin_declares_a_hook_another_answers(monkeypatch, make_app):
+    calls = _declaring_plugins(monkeypatch)
+    app = make_app()
+    assert calls["models"] == ["jxt_answerer"]  # models are registered once, at start-up
+    with app.app_context():
+        assert hooks().declared("jixiao_test_greeting")(name="财政局") == ["你好，财政局"]
+
+
+def test_an_optional_hook_of_a_disabled_plugin_does_not_stop_the_app(monkeypatch, make_app):
+    _declaring_plugins(monkeypatch)
+    app = make_app(DISABLED_PLUGINS=["jxt_declarer"])
+    assert hooks(app).pm.get_plugin("jxt_answerer") is not None
+    assert hooks(app).pm.get_plugin("jxt_declarer") is None
+    assert app.test_client().get("/login").status_code == 200
+
+
+def test_a_required_hook_of_a_disabled_plugin_stops_the_app(monkeypatch, make_app):
+    """Without ``optionalhook=True`` the answering plugin names a hook nobody declares."""
+    _declaring_plugins(monkeypatch, optional=False)
+    with pytest.raises(Exception, match="jixiao_test_greeting"):
+        make_app(DISABLED_PLUGINS=["jxt_declarer"])
+
+
+# --- tracing -----------------------------------------------------------------------------
+
+def test_traced_hook_calls_are_logged_with_the_plugins_that_answered(app, make_app, caplog):
+    traced, quiet = make_app(TRACE_HOOKS=True), make_app()
+    with caplog.at_level(logging.INFO, logger="jixiao.hooks"):
+        with quiet.app_context():
+            hooks().evaluation_results(year=2025)
+        assert not [r for r in caplog.records if r.name == "jixiao.hooks"]
+        with traced.app_context():
+            hooks().evaluation_results(year=2025)
+    [line] = [r.getMessage() for r in caplog.records
+              if r.name == "jixiao.hooks" and "jixiao_evaluation_results" in r.getMessage()]
+    answered = re.search(r"hook jixiao_evaluation_results answered by \[(.*)\]", line)
+    assert answered and "evaluation" in answered.group(1).split(", "), line

@@ -18,7 +18,6 @@ import pytest
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model import BaseModelView
 
-from tests.conftest import do_login
 from tests.core import scope_oracle as oracle
 from tests.core.matrix_support import (
     COVERED_ELSEWHERE,
@@ -29,6 +28,7 @@ from tests.core.matrix_support import (
     model_for_path,
     route_permission,
 )
+from tests.support import do_login
 
 PAGE_COUNT = re.compile(r'class="nav-link active">[^<]*?\((\d+)\)\s*</a>')
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, text
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, User
 from core.scope import ScopeError, unscoped
-from tests.conftest import csrf_from, do_login
+from tests.support import csrf_from, do_login
 
 
 def _ids(app) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from plugins.system.demo import DEMO_PASSWORD
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 SESSION = "session"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from alembic.script import ScriptDirectory
 
-from tests.conftest import do_login
 from tests.core.test_backup import row_counts
 from tests.core.test_migrations import (  # noqa: F401 - empty_app is a fixture
     current_revision,
@@ -20,6 +19,7 @@ from tests.core.test_migrations import (  # noqa: F401 - empty_app is a fixture
     head_revision,
     schema_drift,
 )
+from tests.support import do_login
 
 
 def base_revision(app) -> str:

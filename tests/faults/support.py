@@ -8,7 +8,6 @@ Everything listens on 127.0.0.1 only, on a free port, and is stopped by the test
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -21,10 +20,10 @@ from pathlib import Path
 import requests
 
 from tests.pg_bin import server_bin
+from tests.support import csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = server_bin()  # any installed version; JIXIAO_PG_BIN overrides
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def free_port() -> int:
@@ -124,15 +123,9 @@ class Gunicorn(Process):
         session = requests.Session()
         session.post(self.url + "/login", allow_redirects=False, timeout=30, data={
             "username": username, "password": password,
-            "csrf_token": csrf_of(session.get(self.url + "/login", timeout=30).text)}
+            "csrf_token": csrf_from(session.get(self.url + "/login", timeout=30).text)}
         ).raise_for_status()
         return session
-
-
-def csrf_of(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no csrf_token on the page"
-    return found.group(1) or found.group(2)
 
 
 # --- a private PostgreSQL cluster ----------------------------------------------------------

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from config import production
-from tests.faults.support import Gunicorn, PrivatePostgres, app_env, csrf_of, pg_missing
+from tests.faults.support import Gunicorn, PrivatePostgres, app_env, pg_missing
+from tests.support import csrf_from
 
 pytestmark = pytest.mark.skipif(pg_missing() is not None, reason=pg_missing() or "")
 
@@ -67,7 +68,7 @@ def login(server: Gunicorn) -> int:
     session = requests.Session()
     page = session.get(server.url + "/login", timeout=60)
     return session.post(server.url + "/login", allow_redirects=False, timeout=60, data={
-        "username": "fin", "password": PASSWORD, "csrf_token": csrf_of(page.text)}).status_code
+        "username": "fin", "password": PASSWORD, "csrf_token": csrf_from(page.text)}).status_code
 
 
 def test_the_app_recovers_from_a_database_restart_without_a_restart(

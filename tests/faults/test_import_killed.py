@@ -31,7 +31,8 @@ from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, Wor
 from plugins.system.demo import DEMO_PASSWORD
 from plugins.targets.excel_io import CHUNK, HEADERS
 from plugins.targets.models import TargetIndicator, TargetRevision, TargetSheet
-from tests.faults.support import Gunicorn, app_env, csrf_of, wait_for
+from tests.faults.support import Gunicorn, app_env, wait_for
+from tests.support import csrf_from
 
 ITEMS, PER_ITEM = 110, 20  # 2,200 indicators: two insert batches (CHUNK = 2,000)
 
@@ -132,7 +133,7 @@ def audit_state(app) -> tuple[bool, int]:
 def upload(server: Gunicorn, session: requests.Session, data: bytes) -> requests.Response:
     page = session.get(server.url + "/admin/targetsheet/import/?year=2026", timeout=30)
     return session.post(server.url + "/admin/targetsheet/import/", allow_redirects=False,
-                        timeout=300, data={"csrf_token": csrf_of(page.text), "year": "2026"},
+                        timeout=300, data={"csrf_token": csrf_from(page.text), "year": "2026"},
                         files={"file": ("targets.xlsx", data)})
 
 

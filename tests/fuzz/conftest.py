@@ -13,22 +13,14 @@ import os
 import pytest
 
 from core.services.temporary_db import temporary_database
+from tests.support import migrate_and_seed, new_app
 
 
 @pytest.fixture(scope="module")
 def private_app(instance_path):
-    from flask_migrate import upgrade
-
-    from core import create_app
-
     with temporary_database(os.environ.get("JIXIAO_TEST_DATABASE_URL"), "jixiao_fz") as url:
-        os.environ["JIXIAO_INSTANCE_PATH"] = instance_path
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                          "SECRET_KEY": "testing-secret"})
-        with app.app_context():
-            upgrade()
-        result = app.test_cli_runner().invoke(args=["jixiao", "seed-demo", "--scale", "small"])
-        assert result.exit_code == 0, result.output
+        app = new_app(url, instance_path)
+        migrate_and_seed(app)
         yield app
         from core.extensions import db
 

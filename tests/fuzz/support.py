@@ -7,22 +7,12 @@ import hashlib
 from sqlalchemy import func, select
 
 from core.extensions import db
+from tests.support import bearer, new_token  # noqa: F401 - the fuzz tests' helpers
 
 #: one demo user per role (README): username → role
 ROLES = {"finance": "finance_admin", "dept01": "dept_admin", "unit0101": "unit_user",
          "town01": "dept_admin (town)", "expert01": "expert", "agency01": "agency_user",
          "viewer": "viewer"}
-
-
-def new_token(app, username: str) -> str:
-    """A personal API token made the way an operator makes one (``flask jixiao token create``)."""
-    result = app.test_cli_runner().invoke(args=["jixiao", "token", "create", username])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def snapshot(app, *tables: str) -> dict[str, object]:

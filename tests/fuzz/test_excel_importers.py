@@ -25,16 +25,15 @@ from datetime import date, datetime
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import delete, select
 
 from core.extensions import db
-from tests.conftest import csrf_from
 from tests.fuzz.support import snapshot
 from tests.plugins.monitoring.conftest import world  # noqa: F401 - fixture
 from tests.plugins.targets.conftest import HEADERS as TARGET_HEADERS
 from tests.plugins.targets.conftest import draft_items, good_rows  # noqa: F401 - fixture
+from tests.support import csrf_from, xlsx
 
 EXAMPLES = 20
 
@@ -72,20 +71,9 @@ class Book:
     merged: list[tuple[str, str]] = field(default_factory=list)
 
     def bytes(self) -> bytes:
-        wb = Workbook()
-        wb.remove(wb.active)
-        for title, rows in self.sheets.items():
-            ws = wb.create_sheet(title)
-            for row in rows:
-                ws.append([_clean(v) for v in row])
-        for title, ref in self.merged:
-            if title in self.sheets:
-                wb[title].merge_cells(ref)
-        if not wb.sheetnames:
-            wb.create_sheet("Sheet")
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue()
+        return xlsx({title: [[_clean(v) for v in row] for row in rows]
+                     for title, rows in self.sheets.items()},
+                    merged=[(title, ref) for title, ref in self.merged if title in self.sheets])
 
     def rows(self) -> int:
         return max((len(rows) for rows in self.sheets.values()), default=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.db_int import INT_MAX, row_id
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 BAD_IDS = ["abc", "99999999999", "-1", "１２", " "]
 

@@ -2,7 +2,7 @@
 it refuses; a request over MAX_CONTENT_LENGTH gets a page in Chinese, not Werkzeug's English one.
 
 (Attachments — deliverables, work log files, evidence — go through core.services.attachments,
-tested in tests/core/test_attachments.py and through their routes in the plugins' tests.)
+tested in tests/core/services/test_attachments.py and through their routes in the plugins' tests.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditLog
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120
@@ -88,4 +88,4 @@ def test_an_upload_over_the_request_limit_gets_a_chinese_page(small_requests):
     assert f'href="http://localhost{path}"' in r.text  # back to the form
     assert "Content-Security-Policy" in r.headers
     assert _audit_entries(small_requests) == before
-    # (the API answers 413 in its JSON format: tests/core/test_api.py)
+    # (the API answers 413 in its JSON format: tests/core/web/test_api.py)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from core.extensions import db
-from core.models import Attachment, BudgetItem, FiscalYear, OrgUnit, State, User, WorkflowEvent
+from core.models import Attachment, BudgetItem, FiscalYear, OrgUnit, WorkflowEvent
+from tests.support import make_engagement, member_agency
 
 
 @dataclass
@@ -22,34 +23,6 @@ class World:
     log_ids: list[int]
     item_ids: list[int]
     tag: str
-
-
-def member_agency(username: str) -> int:
-    from plugins.agencies.models import AgencyMember
-
-    user = db.session.scalar(select(User).where(User.username == username))
-    return db.session.scalar(select(AgencyMember.agency_id).where(
-        AgencyMember.user_id == user.id))
-
-
-def make_engagement(agency_id: int, staff_ids: list[int], item_ids: list[int], *,
-                    org_code: str = "D01", state=State.APPROVED, kind=None, tag: str = "",
-                    budget_amount: Decimal | None = Decimal("200000.00"), n: int = 0):
-    from plugins.agencies.models import AgencyStaff, Engagement, Procurement, WorkKind
-
-    org = db.session.scalar(select(OrgUnit).where(OrgUnit.code == org_code))
-    eng = Engagement(
-        code=f"T-{tag}-{n}-{secrets.token_hex(2)}", title=f"测试委托{tag}{n}", org_unit_id=org.id,
-        agency_id=agency_id, kind=kind or WorkKind.EVALUATION,
-        procurement=Procurement.GOVERNMENT_PROCUREMENT, contract_amount=Decimal("150000.00"),
-        budget_reference="2026年度绩效评价经费", budget_amount=budget_amount,
-        start_on=date(2026, 3, 1), end_on=date(2026, 10, 31), state=state,
-        review_level=1 if state == State.APPROVED else 0)
-    eng.items = list(db.session.scalars(select(BudgetItem).where(BudgetItem.id.in_(item_ids))))
-    eng.team = list(db.session.scalars(select(AgencyStaff).where(AgencyStaff.id.in_(staff_ids))))
-    db.session.add(eng)
-    db.session.flush()
-    return eng
 
 
 @pytest.fixture
@@ -104,17 +77,3 @@ def world(app):
         db.session.execute(delete(AgencyStaff).where(AgencyStaff.id.in_(all_staff)))
         db.session.execute(delete(BudgetItem).where(BudgetItem.id.in_(item_ids)))
         db.session.commit()
-
-
-@pytest.fixture
-def token_for(app):
-    from core.tokens import create_token
-
-    def make(username: str) -> dict:
-        with app.app_context():
-            user = db.session.scalar(select(User).where(User.username == username))
-            plaintext, _row = create_token(user, "test")
-            db.session.commit()
-        return {"Authorization": f"Bearer {plaintext}"}
-
-    return make

@@ -54,7 +54,7 @@ def test_assessed_department_cannot_change_a_finance_engagement(app, world, logi
     assert page.status_code in (403, 404) or "CZJ" not in page.text
     with app.app_context():
         before = db.session.get(Engagement, eng).title
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     form = dept.get(f"/admin/engagement/details/?id={eng}")
     token = csrf_from(form.text) if "csrf_token" in form.text else ""

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import User
 from core.plugins import hooks
 from core.scope import principal_for
-from tests.plugins.agencies.conftest import member_agency
+from tests.support import member_agency
 
 
 def test_engagement_views_carry_team_logged_hours_and_deliverables(app, world, token_for):
@@ -43,6 +43,24 @@ def test_principal_of_an_agency_user_names_the_agency(app):
         staff = db.session.scalar(select(User).where(User.username == "dept01"))
         with app.test_request_context():
             assert principal_for(staff).agency_id is None
+
+
+def test_the_agency_hooks_answer_for_agency_users_only(app):
+    """``jixiao_principal_agency`` for one user, ``jixiao_principal_agency_column`` in SQL
+    (how a token's user is loaded with its agency in one statement): the same answers."""
+    from core.plugins import hooks
+
+    names = ["agency01", "agency02", "dept01", "finance"]
+    with app.app_context():
+        expected = {"agency01": member_agency("agency01"), "agency02": member_agency("agency02"),
+                    "dept01": None, "finance": None}
+        assert expected["agency01"] != expected["agency02"]
+        users = {u.username: u for u in db.session.scalars(
+            select(User).where(User.username.in_(names)))}
+        assert {n: hooks().principal_agency(user=users[n]) for n in names} == expected
+        column = hooks().principal_agency_column(user_id=User.id)
+        assert dict(db.session.execute(select(User.username, column).where(
+            User.username.in_(names))).all()) == expected
 
 
 def test_no_agencies_plugin_means_no_engagements(make_app):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from core.extensions import db
 from core.models import Attachment
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 KIND = "engagement_deliverable"
 

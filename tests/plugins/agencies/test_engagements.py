@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.models import State
 from core.plugins import hookimpl, hooks
-from tests.conftest import csrf_from
-from tests.plugins.agencies.conftest import make_engagement
+from tests.support import csrf_from, make_engagement
 
 
 def _act(client, eng_id, action, comment=""):
@@ -180,7 +179,7 @@ def test_department_submits_finance_approves_and_closing_calls_the_hook(app, log
     assert _state(app, eng_id)[1] is not None
     status = app.test_client()
     # the portal shows the status to the agency
-    from tests.conftest import do_login
+    from tests.support import do_login
 
     do_login(status, "agency01")
     assert "jixiao-state" in status.get(f"/portal/engagements/{eng_id}").text
@@ -264,18 +263,3 @@ def test_openapi_lists_the_routes(app):
                  "/api/v1/work-logs", "/api/v1/work-logs/{log_id}"):
         assert path in paths, path
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/work-logs/{log_id}"])
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["agencies"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/budgetitem/").status_code == 200
-    assert c.get("/portal/").status_code == 404
-    assert c.get("/admin/engagement/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("engagement" in p or "work-log" in p for p in paths)
-    assert c.get("/api/v1/budget-items").status_code == 200

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Attachment
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 PLUGIN_BLUEPRINTS = ("agency_portal", "agencies_api")
 ADMIN_ENDPOINTS = ("engagement", "work_log", "agency", "agency_staff", "agency_member")

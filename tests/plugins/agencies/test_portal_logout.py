@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 def test_the_portal_logout_form_logs_the_agency_user_out(login):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Attachment, utcnow
-from tests.conftest import csrf_from
+from tests.support import csrf_from, token_headers
 
 
 def _count(app) -> tuple[int, int]:
@@ -57,21 +57,10 @@ def test_portal_refuses_bad_input_and_writes_nothing(app, login, world, fields, 
     assert _count(app) == before
     api = app.test_client().post("/api/v1/work-logs", json={
         "engagement_id": world.engagement_ids[0], "staff_id": world.staff_ids[0][0],
-        "activity": "desk_review", **fields}, headers=_token(app, "agency01"))
+        "activity": "desk_review", **fields}, headers=token_headers(app, "agency01"))
     assert api.status_code == 422, api.text
     assert list(api.get_json()["details"]) == [field]
     assert _count(app) == before
-
-
-def _token(app, username):
-    from core.models import User
-    from core.tokens import create_token
-
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
-        plaintext, _row = create_token(user, "t")
-        db.session.commit()
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 def _post_at_once(app, headers, bodies: list[dict]) -> list[tuple[int, list[str]]]:
@@ -97,7 +86,7 @@ def test_concurrent_posts_cannot_together_exceed_a_persons_day(app, world):
     """Four clients post 3 h at once for a person with 20 h on the day: one gets in."""
     from plugins.agencies.models import WorkLog
 
-    headers = _token(app, "agency01")
+    headers = token_headers(app, "agency01")
     staff_id = world.staff_ids[0][1]
     base = {"engagement_id": world.engagement_ids[0], "staff_id": staff_id,
             "activity": "interview"}
@@ -121,7 +110,7 @@ def test_a_day_over_the_limit_is_refused_with_the_hours_logged_and_nothing_writt
     nor an audit entry."""
     from core.models import AuditLog
 
-    headers = _token(app, "agency01")
+    headers = token_headers(app, "agency01")
     c = app.test_client()
     base = {"engagement_id": world.engagement_ids[0], "staff_id": world.staff_ids[0][0],
             "activity": "site_visit"}
@@ -153,7 +142,7 @@ def test_a_day_over_the_limit_is_refused_with_the_hours_logged_and_nothing_writt
 
 
 def test_staff_not_on_team_closed_engagement_and_day_sum(app, world):
-    headers = _token(app, "agency01")
+    headers = token_headers(app, "agency01")
     c = app.test_client()
     base = {"engagement_id": world.engagement_ids[0], "work_date": "2026-06-01",
             "activity": "interview"}
@@ -218,7 +207,7 @@ def test_api_edit_window_own_logs_and_drafts(app, world):
     from plugins.agencies.models import WorkLog
 
     c = app.test_client()
-    mine, colleague = _token(app, "agency01"), _token(app, "finance")
+    mine, colleague = token_headers(app, "agency01"), token_headers(app, "finance")
     base = {"engagement_id": world.engagement_ids[0], "staff_id": world.staff_ids[0][1],
             "activity": "report_writing"}
     draft = c.post("/api/v1/work-logs", headers=mine,

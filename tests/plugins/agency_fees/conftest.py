@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, WorkflowEvent
-from tests.plugins.agencies.conftest import make_engagement, member_agency
+from tests.support import make_engagement, member_agency
 
 RULES = {
     "method": "standard",
@@ -112,7 +112,7 @@ def engagements(app):
 
 
 def api_post(client, path, payload):
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     token = csrf_from(client.get("/admin/").text)
     return client.post(path, json=payload, headers={"X-CSRFToken": token})

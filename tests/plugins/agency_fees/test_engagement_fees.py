@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.extensions import db
-from tests.conftest import csrf_from
 from tests.plugins.agency_fees.conftest import api_post, rules
+from tests.support import csrf_from
 
 #: 150,000.00 is the test engagements' contract amount
 NEAR = {"staff_days": {"senior": "20", "middle": "30", "junior": "40.5"},

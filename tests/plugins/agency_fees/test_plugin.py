@@ -5,19 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.plugins import hookimpl, hooks
-from tests.conftest import do_login
 from tests.plugins.agency_fees.conftest import RULES, api_post, rules
-
-
-def test_app_works_with_the_plugin_disabled(app, make_app):
-    off = make_app(DISABLED_PLUGINS=["agency_fees"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/fee_schedule/").status_code == 404
-    assert c.get("/admin/engagement/").status_code == 200
-    paths = off.test_client().get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any(p.startswith("/api/v1/fees") for p in paths)
+from tests.support import do_login
 
 
 def test_the_plugin_works_without_the_agencies_plugin(app, make_app, make_schedule, code):

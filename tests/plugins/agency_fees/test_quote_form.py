@@ -3,8 +3,8 @@ empty is the engagement's (its budget items), not zero."""
 
 from __future__ import annotations
 
-from tests.conftest import csrf_from
 from tests.plugins.agency_fees.test_engagement_fees import quote_of
+from tests.support import csrf_from
 
 
 def test_an_empty_evaluated_amount_on_the_form_is_the_engagements(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.conftest import csrf_from
 from tests.plugins.agency_fees.conftest import api_post
+from tests.support import csrf_from
 
 INPUTS = {"object_kind": "project", "stage": "evaluation", "evaluated_amount": "2000000.00",
           "staff_days": {"senior": "10", "middle": "20"},

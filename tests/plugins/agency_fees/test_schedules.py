@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import func, select
 
 from core.extensions import db
-from tests.conftest import csrf_from
 from tests.plugins.agency_fees.conftest import RULES, api_post, rules
+from tests.support import csrf_from
 
 
 def count_schedules(app, code):

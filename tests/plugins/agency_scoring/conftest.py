@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from core.extensions import db
-from core.models import Attachment, BudgetItem, FiscalYear, OrgUnit, ScoreRecord, State, User
+from core.models import Attachment, BudgetItem, FiscalYear, OrgUnit, ScoreRecord, State
+from tests import support
+from tests.support import member_agency, user
 
 #: a full-marks sheet input except what a test changes
 FULL = {
@@ -26,17 +28,6 @@ FULL = {
 }
 SPOT = {"抽查/报告规范性": {"level": "B"}, "抽查/证据充分性": {"level": "B"},
         "抽查/结论可靠性": {"level": "B"}}
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
-
-
-def member_agency(username: str) -> int:
-    from plugins.agencies.models import AgencyMember
-
-    return db.session.scalar(select(AgencyMember.agency_id).where(
-        AgencyMember.user_id == user(username).id))
 
 
 @dataclass
@@ -52,24 +43,17 @@ class Engagements:
 def make_engagement(agency_id: int, staff_ids: list[int], tag: str, n: int,
                     org_code: str = "D01", state=State.APPROVED,
                     amount: Decimal = Decimal("150000.00")) -> int:
-    from plugins.agencies.models import AgencyStaff, Engagement, Procurement, WorkKind
-
-    org = db.session.scalar(select(OrgUnit).where(OrgUnit.code == org_code))
+    """An engagement (due 30 September 2026) of a new item of its own; its id."""
     year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == 2026))
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D01U01"))
     item = BudgetItem(code=f"2026-AS{tag}-{n}", name=f"考核测试项目{n}", fiscal_year_id=year.id,
                       org_unit_id=unit.id, kind="project", amount=Decimal("2000000.00"))
-    eng = Engagement(
-        code=f"AS-{tag}-{n}", title=f"考核测试委托{n}", org_unit_id=org.id, agency_id=agency_id,
-        kind=WorkKind.EVALUATION, procurement=Procurement.GOVERNMENT_PROCUREMENT,
-        contract_amount=amount, budget_reference="2026年度绩效评价经费",
-        budget_amount=amount + Decimal("50000.00"), start_on=date(2026, 3, 1),
-        end_on=date(2026, 9, 30), state=state, review_level=1 if state == State.APPROVED else 0)
-    eng.items = [item]
-    eng.team = list(db.session.scalars(select(AgencyStaff).where(AgencyStaff.id.in_(staff_ids))))
-    db.session.add_all([item, eng])
+    db.session.add(item)
     db.session.flush()
-    return eng.id
+    return support.make_engagement(
+        agency_id, staff_ids, [item.id], tag=tag, n=n, prefix="AS", title="考核测试委托",
+        org_code=org_code, state=state, contract_amount=amount,
+        budget_amount=amount + Decimal("50000.00"), end_on=date(2026, 9, 30)).id
 
 
 def log_and_deliver(engagement_id: int, staff_id: int, uploaded: datetime) -> None:
@@ -143,20 +127,6 @@ def _clean_scoring_rows(app):
         for model in (Rating, Restriction, ScoreRecord):
             db.session.execute(delete(model).where(model.id > before[model]))
         db.session.commit()
-
-
-@pytest.fixture
-def token_for(app):
-    """``token_for("dept01")`` → headers with a personal API token of that user."""
-    from core.tokens import create_token
-
-    def make(username: str) -> dict:
-        with app.app_context():
-            plaintext, _row = create_token(user(username), "test")
-            db.session.commit()
-        return {"Authorization": f"Bearer {plaintext}"}
-
-    return make
 
 
 def assessment_of(engagement_id: int):

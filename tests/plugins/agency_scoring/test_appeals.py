@@ -104,7 +104,7 @@ def test_an_appeal_needs_a_reason_and_only_the_own_agency_may_appeal(app, engage
 
 
 def test_the_appeal_through_the_pages(app, engagements, token_for, login):
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     aid = _scored(app, engagements, token_for)
     agency = login("agency01")

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import ScoreRecord
-from tests.conftest import csrf_from
 from tests.plugins.agency_scoring.conftest import (
     FULL,
     SPOT,
@@ -18,6 +17,7 @@ from tests.plugins.agency_scoring.conftest import (
     close,
     log_and_deliver,
 )
+from tests.support import csrf_from
 
 API = "/api/v1/agency-assessments"
 

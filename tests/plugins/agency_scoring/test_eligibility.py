@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import State
-from tests.conftest import do_login
 from tests.plugins.agency_scoring.conftest import make_engagement, user
 
 
@@ -96,31 +95,8 @@ def test_the_review_page_shows_the_reason(app, engagements, login):
     assert page.status_code == 200 and "测试限制原因" in page.text
 
 
-def test_works_with_the_agencies_plugin_disabled(make_app):
-    off = make_app(DISABLED_PLUGINS=["agencies"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    for page in ("agency_assessment", "agency_rating", "agency_restriction", "agency_appeal",
-                 "agency_scoring_overview"):
-        assert c.get(f"/admin/{page}/").status_code == 200, page
-    r = c.get("/api/v1/agencies/1/eligibility")
-    assert r.status_code == 200 and "eligible" in r.get_json()
-    r = c.post("/api/v1/agency-assessments", json={"engagement_id": 1},
-               headers={"X-CSRFToken": _csrf(c)})
-    assert r.status_code == 422  # no engagement can be found without the agencies plugin
-    paths = off.test_client().get("/api/v1/openapi.json").get_json()["paths"]
-    assert "/api/v1/agencies/{agency_id}/eligibility" in paths
-    assert not any("engagements" in p for p in paths)
-
-
-def _csrf(client) -> str:
-    from tests.conftest import csrf_from
-
-    return csrf_from(client.get("/admin/agency_restriction/new/").text)
-
-
-def test_app_works_with_the_plugin_disabled(make_app, engagements):
+def test_restrictions_hold_up_no_approval_while_scoring_is_off(make_app, engagements):
+    """Pages and API of the plugin switched off: tests/plugins/test_disabled.py."""
     off = make_app(DISABLED_PLUGINS=["agency_scoring"])
     with off.app_context():
         _restrict(engagements.agency_ids[0], start=date(2020, 1, 1), days=365 * 20)
@@ -128,14 +104,6 @@ def test_app_works_with_the_plugin_disabled(make_app, engagements):
                                  engagements.tag, 5, state=State.SUBMITTED)
         db.session.commit()
         assert _approve(eng_id) == []  # nobody asks about restrictions now
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/engagement/").status_code == 200
-    assert c.get("/admin/agency_assessment/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("agency-" in p or "eligibility" in p for p in paths)
-    assert c.get("/api/v1/engagements").status_code == 200
 
 
 @pytest.fixture(autouse=True)

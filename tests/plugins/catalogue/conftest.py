@@ -17,6 +17,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
 from core.plugins import hookimpl, hooks
 from plugins.system.demo import DEMO_PASSWORD
+from tests.support import registered
 
 YEAR = 2026  # the demo's open year
 
@@ -59,11 +60,8 @@ def result(item_ids, *, year=YEAR, kind="department_key", org_unit_id=0, score="
 
 @pytest.fixture
 def evaluations(app):
-    fake = FakeEvaluations()
-    pm = hooks(app)
-    pm.register(fake, name=f"fake-evaluations-{id(fake)}")
-    yield fake
-    pm.unregister(fake)
+    with registered(app, FakeEvaluations()) as fake:
+        yield fake
 
 
 def finalize(app, evaluation: EvaluationResult) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from plugins.catalogue.models import Catalogue, CatalogueEntry, EntryReason
-from tests.conftest import csrf_from
 from tests.plugins.catalogue.conftest import YEAR
+from tests.support import csrf_from
 
 
 def create_catalogue(client, world, dept_id=None) -> int:

@@ -110,7 +110,7 @@ def test_plan_button_catches_up_with_earlier_evaluations_and_plans(app, login, w
     # the department moves an item to another year: the planner keeps it there
     entry = listed[world.items["KEY"]]
     edit = client.get(f"/admin/catalogueentry/edit/?id={entry.id}")
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     r = client.post(f"/admin/catalogueentry/edit/?id={entry.id}", data={
         "csrf_token": csrf_from(edit.text), "catalogue": str(cid),
@@ -162,17 +162,3 @@ def test_dashboard_card(app, login, world):
     home = client.get("/admin/")
     assert home.status_code == 200
     assert "0 / 3" in home.text
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["catalogue"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/catalogue/").status_code == 404
-    assert c.get("/admin/catalogue-report/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("catalogue" in p for p in paths)
-    assert c.get("/api/v1/budget-items").status_code == 200

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from core.contracts import EvaluationResult, IndicatorView, ItemTargets
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
-from core.plugins import hookimpl, hooks
+from core.plugins import hookimpl
 from plugins.system.demo import DEMO_PASSWORD
-from tests.conftest import csrf_from
+from tests.support import csrf_from, registered
 
 YEAR = 2026
 #: code suffix → (kind, amount)
@@ -66,11 +66,8 @@ def result(item_ids, org_unit_id, *, amount="1.00", score="85.00", grade="B",
 
 @pytest.fixture
 def stages(app):
-    fake = FakeStages()
-    pm = hooks(app)
-    pm.register(fake, name=f"fake-stages-{id(fake)}")
-    yield fake
-    pm.unregister(fake)
+    with registered(app, FakeStages()) as fake:
+        yield fake
 
 
 @dataclass

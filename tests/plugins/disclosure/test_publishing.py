@@ -16,8 +16,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.plugins import hooks
 from plugins.disclosure.models import StoredResult
-from tests.conftest import csrf_from
 from tests.plugins.disclosure.conftest import YEAR, act, prepare, publications, result
+from tests.support import csrf_from
 
 
 def _published_a_not_b(app, login, world, stages):
@@ -171,20 +171,6 @@ def test_nothing_private_is_reachable_by_guessing_ids(app, client, login, world,
     for fmt in ("csv", "json"):
         for path in (f"/disclosure/{YEAR}/targets.{fmt}", f"/disclosure/{YEAR}/results.{fmt}"):
             assert world.code("B") not in client.get(path).text
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["disclosure"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/disclosure/").status_code == 404
-    assert c.get("/admin/publication/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("publication" in p or "disclosure" in p for p in paths)
-    assert c.get("/api/v1/budget-items").status_code == 200
 
 
 def test_reviewer_previews_returns_with_a_comment_then_publishes(app, client, login, world,

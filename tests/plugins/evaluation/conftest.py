@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import User
+from tests.support import token_headers
 
 
 class TokenClient:
@@ -22,15 +22,9 @@ class TokenClient:
 
 @pytest.fixture
 def api_as(app):
-    from core.tokens import create_token
-
     def make(username: str, the_app=None) -> TokenClient:
         target = the_app or app
-        with target.app_context():
-            user = db.session.scalar(select(User).where(User.username == username))
-            plaintext, _row = create_token(user, "test")
-            db.session.commit()
-        return TokenClient(target.test_client(), {"Authorization": f"Bearer {plaintext}"})
+        return TokenClient(target.test_client(), token_headers(target, username))
 
     return make
 

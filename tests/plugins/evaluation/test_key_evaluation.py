@@ -12,7 +12,7 @@ from core.contracts import EngagementView
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, ScoreRecord
 from core.plugins import hookimpl, hooks
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 class FakeAgencies:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import State, WorkflowEvent
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from core.extensions import db
 from core.models import FiscalYear, OrgKind, OrgUnit, ScoreRecord
 from core.plugins import hooks
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 @pytest.fixture

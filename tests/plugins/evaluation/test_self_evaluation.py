@@ -11,8 +11,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import State
 from core.plugins import hookimpl, hooks
-from tests.conftest import csrf_from
 from tests.plugins.evaluation.conftest import evaluation_of
+from tests.support import csrf_from
 
 GOOD = {"完成数量": "100", "差错率": "5", "满意度": "81%"}
 

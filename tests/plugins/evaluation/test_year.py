@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.plugins import hooks
 from tests.plugins.evaluation.conftest import evaluation_of
 
 
@@ -122,22 +121,6 @@ def test_the_dashboard_card_and_the_results_api(login, api_as):
 def test_lists_are_paginated(api_as, path):
     body = api_as("finance").get(path).get_json()
     assert body["total"] > len(body["items"]) > 0
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["evaluation"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/targetsheet/").status_code == 200
-    assert c.get("/admin/selfevaluation/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("self-evaluation" in p for p in paths)
-    with off.app_context():
-
-        assert hooks().evaluation_results(year=2025) == []
 
 
 def test_openapi_lists_the_scoring_endpoint(client):

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import delete, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgUnit, State
+from tests import support
 
 #: (level1, level2, name, comparator, target, unit)
 INDICATORS = [("产出", "数量", "完成数量", "ge", "10", "个"),
@@ -98,12 +97,4 @@ def world(app):
 
 
 def workbook(rows, headers=("项目编码", "累计支出（元）", "超预算说明")) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "预算执行"
-    ws.append(list(headers))
-    for row in rows:
-        ws.append(list(row))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return support.workbook(rows, headers, sheet="预算执行")

@@ -21,8 +21,8 @@ from plugins.monitoring.models import (
     MonitoringRecord,
     MonitoringRound,
 )
-from tests.conftest import csrf_from
 from tests.plugins.monitoring.conftest import CUTOFF, add_items, workbook
+from tests.support import csrf_from
 
 
 def record(world, n: int = 0) -> MonitoringRecord:
@@ -528,19 +528,6 @@ def test_a_department_sees_only_its_own_lights(app):
     assert counts["finance"] > counts["dept01"]
 
 
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["monitoring"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/budgetitem/").status_code == 200
-    assert c.get("/admin/monitoringrecord/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("monitoring" in p for p in paths)
-
-
 def test_rounds_are_empty_when_the_targets_plugin_is_off(make_app, app):
     off = make_app(DISABLED_PLUGINS=["targets"])
     with off.app_context():
@@ -549,4 +536,3 @@ def test_rounds_are_empty_when_the_targets_plugin_is_off(make_app, app):
                                 date(2026, 4, 30))
         assert service.open_round(rnd) == 0
         db.session.rollback()
-

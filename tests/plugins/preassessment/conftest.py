@@ -18,7 +18,7 @@ from core.models import (
     User,
     WorkflowEvent,
 )
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 #: ten indicators of 10 points each (the default sheet)
 GOOD = ["9", "8.5", "9", "8", "9", "8", "8.5", "9", "9", "8"]  # 86.0
@@ -156,20 +156,6 @@ def expert_scores(client, review_id: int, points, opinion="同意立项", action
             **{f"p{n}": v for n, v in enumerate(points)}}
     url = f"/admin/preassessment_review/score/?id={review_id}"
     return post(client, url, url, data)
-
-
-@pytest.fixture
-def token_for(app):
-    from core.tokens import create_token
-
-    def make(username: str) -> dict:
-        with app.app_context():
-            user = db.session.scalar(select(User).where(User.username == username))
-            plaintext, _row = create_token(user, "test")
-            db.session.commit()
-        return {"Authorization": f"Bearer {plaintext}"}
-
-    return make
 
 
 @pytest.fixture

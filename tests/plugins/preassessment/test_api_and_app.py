@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import BudgetItem, OrgUnit, State
-from tests.conftest import do_login
 from tests.plugins.preassessment.conftest import (
     GOOD,
     expert_scores,
@@ -18,6 +17,7 @@ from tests.plugins.preassessment.conftest import (
     review_of,
     submitted_pa,
 )
+from tests.support import do_login
 
 
 def test_api_lists_and_reads_pre_assessments_in_scope(app, login, world):
@@ -44,7 +44,7 @@ def test_api_lists_and_reads_pre_assessments_in_scope(app, login, world):
 
 
 def test_experts_score_through_the_api(app, login, world):
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     pa_id = key_panel(app, login, world, experts=("expert01",))
     r1 = review_of(app, pa_id, "expert01")
@@ -118,19 +118,6 @@ def test_demo_data_shows_every_stage(app):
         assert any(p.final_at and not p.is_key for p in rows)
         assert db.session.scalar(select(func.count(ExpertReview.id)).where(
             ExpertReview.submitted_at.is_(None))) > 0
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    off = make_app(DISABLED_PLUGINS=["preassessment"])
-    c = off.test_client()
-    assert do_login(c, "finance").status_code == 302
-    assert c.get("/admin/").status_code == 200
-    assert c.get("/admin/budgetitem/").status_code == 200
-    assert c.get("/admin/preassessment/").status_code == 404
-    assert c.get("/admin/preassessment-trigger/").status_code == 404
-    paths = c.get("/api/v1/openapi.json").get_json()["paths"]
-    assert not any("preassessment" in p for p in paths)
-    assert c.get("/api/v1/budget-items").status_code == 200
 
 
 def test_pre_assessments_work_without_the_agencies_plugin(make_app, app, world):

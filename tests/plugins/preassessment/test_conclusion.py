@@ -174,7 +174,7 @@ def test_only_the_finance_bureau_decides(app, login, world, username):
         assert page.status_code == 403
         return
     assert 'action="/admin/preassessment/conclude/"' not in page.text
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     r = client.post("/admin/preassessment/conclude/", data={
         "csrf_token": csrf_from(page.text), "id": pa_id, "conclusion": "support", "action": "final"})

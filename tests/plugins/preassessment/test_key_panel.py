@@ -139,7 +139,7 @@ def test_an_expert_scores_once(app, login, world):
 
 
 def _csrf(client, review_id):
-    from tests.conftest import csrf_from
+    from tests.support import csrf_from
 
     return csrf_from(client.get(f"/admin/preassessment_review/score/?id={review_id}").text)
 

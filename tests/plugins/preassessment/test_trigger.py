@@ -7,8 +7,8 @@ import html
 from sqlalchemy import select
 
 from core.extensions import db
-from tests.conftest import csrf_from, do_login
 from tests.plugins.preassessment.conftest import get_pa, make_pa
+from tests.support import csrf_from, do_login
 
 
 def _rows(client, year=2026, missing=False):

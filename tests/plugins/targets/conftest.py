@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind
+from tests import support
 
 HEADERS = ["项目编码", "项目名称", "总体目标", "一级指标", "二级指标", "三级指标", "比较符", "指标值",
            "计量单位", "权重", "评分方法", "数据来源", "全周期指标值"]
@@ -23,17 +22,7 @@ def good_rows(code: str) -> list[list]:
 
 
 def workbook(rows, headers=HEADERS, sheet="绩效目标", edit=None) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    ws.append(headers)
-    for row in rows:
-        ws.append(row)
-    if edit:
-        edit(ws)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return support.workbook(rows, headers, sheet=sheet, edit=edit)
 
 
 @pytest.fixture

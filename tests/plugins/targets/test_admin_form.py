@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from plugins.targets.models import TargetIndicator, TargetSheet
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 INDICATORS = [
     {"level1": "产出", "level2": "数量", "name": "完成数量", "comparator": "ge",

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import User
-from tests.conftest import csrf_from
 from tests.plugins.targets.test_targets import _api_post, _indicators
+from tests.support import csrf_from
 
 
 def _history_lines(page_html: str) -> list[str]:

@@ -15,8 +15,8 @@ from core.models import BudgetItem, FiscalYear, Notification, State, User
 from plugins.targets.models import IndicatorTemplate, TargetIndicator, TargetSheet
 from plugins.targets.rules import TARGETS_2018, TARGETS_2021, TARGETS_2022, rules_for_year
 from plugins.targets.validation import clean_indicator
-from tests.conftest import csrf_from
 from tests.plugins.targets.conftest import HEADERS, good_rows, workbook
+from tests.support import csrf_from
 
 GOOD = {"level1": "产出", "level2": "数量", "name": "完成数量", "comparator": "≥",
         "target_value": "10", "unit": "个", "weight": "40"}
@@ -467,21 +467,6 @@ def test_overdue_sheets_are_reminded_once_a_day(app):
         assert db.session.scalar(select(User.id).where(User.username == "unit0101")) in user_ids
         db.session.execute(delete(Notification).where(Notification.id.in_([n.id for n in notes])))
         db.session.commit()
-
-
-def test_app_works_with_the_plugin_disabled(make_app):
-    from tests.conftest import do_login
-
-    off = make_app(DISABLED_PLUGINS=["targets"])
-    client = off.test_client()
-    assert do_login(client, "finance").status_code == 302
-    assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/budgetitem/").status_code == 200
-    assert client.get("/admin/targetsheet/").status_code == 404
-    assert client.get("/api/v1/budget-items").status_code == 200
-    spec = client.get("/api/v1/openapi.json").get_json()
-    assert "/api/v1/target-sheets" not in spec["paths"] and "/api/v1/budget-items" in spec["paths"]
-    assert "绩效目标表" not in client.get("/admin/").text
 
 
 def test_openapi_lists_the_target_routes(client):

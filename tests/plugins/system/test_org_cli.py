@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.models import OrgUnit
-from tests.conftest import do_login
 from tests.core.test_migrations import empty_app  # noqa: F401 - a fixture
+from tests.support import do_login
 
 
 def invoke(app, *args: str):

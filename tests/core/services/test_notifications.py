@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Notification, User
 from core.services.notifications import NotificationError, notify, notify_all, unread_count
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 
 def _uid(username: str) -> int:

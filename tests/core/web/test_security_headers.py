@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from flask import url_for
 
-from tests.core.test_api import bearer, new_token
+from tests.support import bearer, new_token
 
 BASE_HEADERS = {
     "X-Frame-Options": "DENY",

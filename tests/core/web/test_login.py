@@ -1,6 +1,6 @@
 """Logging in and out, lockout and session cookies."""
 
-from tests.conftest import csrf_from, do_login
+from tests.support import csrf_from, do_login
 
 
 def test_login_page_is_chinese_by_default(client):

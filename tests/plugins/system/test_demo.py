@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.extensions import db
 from core.models import BudgetItem, BudgetType, ItemKind, OrgKind, OrgUnit, RoleName, User
+from core.plugins import hooks
 
 
 def _seed_into(make_app, tmp_path, name, seed, scale="district"):
@@ -87,3 +88,19 @@ def test_every_demo_login_works_for_each_role(login):
         assert login(username).get("/admin/").status_code == 200
 
 
+def test_every_plugin_seeding_demo_data_filled_a_table_of_its_own(app):
+    """``flask jixiao seed-demo`` (run by the ``app`` fixture) calls jixiao_seed_demo of each
+    plugin: each that implements it leaves rows in at least one of its tables."""
+    with app.app_context():
+        pm = hooks(app).pm
+        seeders = {pm.get_name(impl.plugin) for impl in pm.hook.jixiao_seed_demo.get_hookimpls()}
+        assert seeders >= {"system", "targets", "agencies", "evaluation"}
+        by_plugin: dict[str, list] = {}
+        for mapper in db.Model.registry.mappers:
+            parts = mapper.class_.__module__.split(".")
+            if parts[0] == "plugins":
+                by_plugin.setdefault(parts[1], []).append(mapper.local_table)
+        empty = [name for name in seeders - {"system"}
+                 if not any(db.session.scalar(select(func.count()).select_from(table))
+                            for table in by_plugin.get(name, []))]
+    assert not empty, f"seed-demo left these plugins' tables empty: {empty}"

@@ -18,8 +18,8 @@ from sqlalchemy import delete, select, text
 from core.extensions import db
 from core.models import BudgetItem
 from core.web.api import ApiBlueprint, requires
-from tests.conftest import csrf_from, do_login
 from tests.core.matrix_support import api_routes
+from tests.support import csrf_from, do_login
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import ApiToken, User, utcnow
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 ITEMS = "/api/v1/budget-items"
 NEW_TOKEN = re.compile(r'class="form-control text-monospace jixiao-new-token" readonly '

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal as D
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -35,6 +35,7 @@ from core.services.excel import (
     xlsx_response,
 )
 from plugins.system.demo import DEMO_YEAR
+from tests.support import workbook
 
 HEADERS = ["项目编码", "项目名称", "单位编码", "金额（元）", "项目类型", "是否新增", "开始日期"]
 
@@ -52,17 +53,7 @@ def item_spec() -> SheetSpec:
 
 
 def workbook_bytes(rows, headers=HEADERS, title="预算项目", edit=None) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(headers)
-    for row in rows:
-        ws.append(row)
-    if edit:
-        edit(ws)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook(rows, headers, sheet=title, edit=edit)
 
 
 def where(result: ImportResult) -> list[tuple]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from plugins.system.demo import DEMO_PASSWORD
-from tests.conftest import _make_database, do_login
+from tests.conftest import _make_database
+from tests.support import do_login
 
 
 def test_lists_one_login_per_role_with_the_password(app):

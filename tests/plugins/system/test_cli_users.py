@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditLog, User
-from tests.conftest import do_login
-from tests.core.test_csrf import fingerprint
+from tests.core.web.test_csrf import fingerprint
+from tests.support import do_login
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, Role, StageDeadline, User
-from tests.conftest import csrf_from
+from tests.support import csrf_from
 
 _GROUP = re.compile(r'<div class="form-group[^"]*">')
 _ERROR_LIST = re.compile(r'<ul class="form-text text-danger[^"]*">(.*?)</ul>', re.S)

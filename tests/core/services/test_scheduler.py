@@ -40,10 +40,10 @@ from core.models import (
 )
 from core.plugins import hookimpl
 from core.services.scheduler import JobError, JobRegistry, every, registry_for, run_job
-from tests.conftest import csrf_from
 from tests.core.test_plugins import example_plugin_path  # noqa: F401 - a fixture
+from tests.support import csrf_from
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CALLS: list[tuple[str, str]] = []
 FAIL_NEXT: set[str] = set()
 
@@ -392,7 +392,7 @@ def test_two_scheduler_processes_run_each_period_once(app, database_url, instanc
         user_id = db.session.scalar(select(User.id).where(User.username == username))
     env = {**os.environ, "JIXIAO_DATABASE_URL": database_url, "JIXIAO_ENV": "testing",
            "JIXIAO_INSTANCE_PATH": instance_path, "JIXIAO_EXAMPLE_JOB_SECONDS": "1",
-           "JIXIAO_EXAMPLE_JOB_NOTIFY": username,
+           "JIXIAO_EXAMPLE_JOB_NOTIFY": username, "JIXIAO_LOAD_ENTRYPOINT_PLUGINS": "true",
            "PYTHONPATH": os.pathsep.join([str(example_plugin_path), str(ROOT)])}
     env.pop("JIXIAO_DISABLED_PLUGINS", None)
     logs = [tmp_path / f"scheduler{i}.log" for i in (1, 2)]

@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from plugins.system.demo import DEMO_PASSWORD
-from tests.conftest import csrf_from
-from tests.core.test_api import bearer, documented_error, error, new_token  # noqa: F401 - autouse
+from tests.core.web.test_api import documented_error, error  # noqa: F401 - autouse
+from tests.support import bearer, csrf_from, new_token
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a db of its own; keys carry a per-test prefix
 NOBODY = "no-such-user"  # failures with an unknown name lock no demo account

@@ -17,20 +17,14 @@ from sqlalchemy import func, select, text
 from core.extensions import db
 from core.models import ApiToken, AuditLog, BudgetItem, OrgUnit, User, utcnow
 from core.web.api import ApiBlueprint, requires
-from tests.conftest import csrf_from, do_login
 from tests.core import scope_oracle as oracle
-from tests.core.test_csrf import fingerprint
+from tests.core.web.test_csrf import fingerprint
+from tests.support import bearer, csrf_from, do_login, new_token
 
 ITEMS = "/api/v1/budget-items"
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-def new_token(app, username: str, *args: str) -> str:
-    result = app.test_cli_runner().invoke(args=["jixiao", "token", "create", username, *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout.strip()
-
 
 def token_row(app, plaintext: str) -> ApiToken:
     from core.tokens import hash_token
@@ -39,10 +33,6 @@ def token_row(app, plaintext: str) -> ApiToken:
         row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
         db.session.expunge(row)
         return row
-
-
-def bearer(plaintext: str) -> dict:
-    return {"Authorization": f"Bearer {plaintext}"}
 
 
 def all_ids(client, headers=None) -> tuple[int, set[int]]:

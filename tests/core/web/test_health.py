@@ -97,7 +97,7 @@ def test_the_access_log_shows_the_trusted_client_address(make_app):
     from werkzeug.test import EnvironBuilder
 
     namespace: dict = {}
-    exec((Path(__file__).parents[2] / "config" / "gunicorn.conf.py").read_text(), namespace)
+    exec((Path(__file__).parents[3] / "config" / "gunicorn.conf.py").read_text(), namespace)
     assert namespace["access_log_format"].startswith("%(h)s ")
     assert "forwarded" not in namespace["access_log_format"].lower()
 

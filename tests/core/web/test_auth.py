@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, text
 
 from core.extensions import db
 from core.models import OrgUnit, Role, User, utcnow
-from tests.conftest import csrf_from, do_login
+from tests.support import csrf_from, do_login
 
 PASSWORD = "Correct-horse-9"  # noqa: S105
 

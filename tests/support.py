@@ -1,0 +1,167 @@
+"""Plain helpers every test folder shares (the shared fixtures are in ``tests/conftest.py``).
+
+Logging in through the form, API tokens, the demo agencies' engagements and Excel
+workbooks built in memory. Functions that touch the database expect an app context.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import BudgetItem, OrgUnit, State, User
+from plugins.system.demo import DEMO_PASSWORD
+
+# --- apps ----------------------------------------------------------------------------------
+
+TEST_SETTINGS = {"TESTING": True, "SECRET_KEY": "testing-secret"}
+
+
+def new_app(database_url: str, instance_path: str, **config):
+    """An app of the test settings on ``database_url``; keyword arguments become config."""
+    from core import create_app
+
+    os.environ["JIXIAO_INSTANCE_PATH"] = instance_path
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **TEST_SETTINGS, **config})
+
+
+def migrate_and_seed(app) -> None:
+    """Build the schema with the migrations and load the small demo data set."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    result = app.test_cli_runner().invoke(args=["jixiao", "seed-demo", "--scale", "small"])
+    assert result.exit_code == 0, result.output
+
+
+@contextmanager
+def registered(app, plugin) -> Iterator:
+    """``plugin`` (an object with ``@hookimpl`` methods, standing in for another plugin)
+    answers the hooks of ``app`` inside the block."""
+    from core.plugins import hooks
+
+    hooks(app).register(plugin, name=f"{type(plugin).__name__}-{id(plugin)}")
+    try:
+        yield plugin
+    finally:
+        hooks(app).unregister(plugin)
+
+
+# --- logging in ----------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    m = _TOKEN.search(html)
+    assert m, "no csrf_token on the page"
+    return m.group(1) or m.group(2)
+
+
+def do_login(client, username: str, password: str = DEMO_PASSWORD):
+    """Log in through the login form; the response (a 302 when it worked)."""
+    page = client.get("/login")
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_from(page.text)})
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+def bearer(plaintext: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {plaintext}"}
+
+
+def token_headers(app, username: str) -> dict[str, str]:
+    """Headers with a new personal API token of ``username`` (made in the database)."""
+    from core.tokens import create_token
+
+    with app.app_context():
+        plaintext, _row = create_token(user(username), "test")
+        db.session.commit()
+    return bearer(plaintext)
+
+
+def new_token(app, username: str, *args: str) -> str:
+    """A personal API token made the way an operator makes one (``flask jixiao token create``)."""
+    result = app.test_cli_runner().invoke(args=["jixiao", "token", "create", username, *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+# --- the demo agencies' engagements --------------------------------------------------------
+
+def member_agency(username: str) -> int:
+    """The agency the demo agency user ``username`` works for."""
+    from plugins.agencies.models import AgencyMember
+
+    return db.session.scalar(select(AgencyMember.agency_id).where(
+        AgencyMember.user_id == user(username).id))
+
+
+def make_engagement(agency_id: int, staff_ids: list[int], item_ids: list[int], *, tag: str = "",
+                    n: int = 0, prefix: str = "T", title: str = "测试委托",
+                    org_code: str = "D01", state=State.APPROVED, kind=None,
+                    contract_amount: Decimal = Decimal("150000.00"),
+                    budget_amount: Decimal | None = Decimal("200000.00"),
+                    end_on: date = date(2026, 10, 31)):
+    """An engagement of ``agency_id`` commissioned by ``org_code`` for the items, with the staff
+    as its team; its code starts with ``{prefix}-{tag}-{n}-`` (flushed, not committed)."""
+    from plugins.agencies.models import AgencyStaff, Engagement, Procurement, WorkKind
+
+    org = db.session.scalar(select(OrgUnit).where(OrgUnit.code == org_code))
+    eng = Engagement(
+        code=f"{prefix}-{tag}-{n}-{secrets.token_hex(2)}", title=f"{title}{tag}{n}",
+        org_unit_id=org.id, agency_id=agency_id, kind=kind or WorkKind.EVALUATION,
+        procurement=Procurement.GOVERNMENT_PROCUREMENT, contract_amount=contract_amount,
+        budget_reference="2026年度绩效评价经费", budget_amount=budget_amount,
+        start_on=date(2026, 3, 1), end_on=end_on, state=state,
+        review_level=1 if state == State.APPROVED else 0)
+    eng.items = list(db.session.scalars(select(BudgetItem).where(BudgetItem.id.in_(item_ids))))
+    eng.team = list(db.session.scalars(select(AgencyStaff).where(AgencyStaff.id.in_(staff_ids))))
+    db.session.add(eng)
+    db.session.flush()
+    return eng
+
+
+# --- Excel workbooks -----------------------------------------------------------------------
+
+def xlsx(sheets: dict[str, Iterable[Iterable]], merged: Iterable[tuple[str, str]] = (),
+         edit: Callable | None = None) -> bytes:
+    """An .xlsx file of ``sheets`` (title → rows, in order); ``merged`` ranges (title, "A1:B2");
+    ``edit(first_sheet)`` may change cells before saving."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+    for title, ref in merged:
+        wb[title].merge_cells(ref)
+    if not wb.sheetnames:
+        wb.create_sheet("Sheet")
+    if edit:
+        edit(wb.worksheets[0])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def workbook(rows, headers, sheet: str = "Sheet", edit: Callable | None = None) -> bytes:
+    """An .xlsx file with one sheet: a header row, then ``rows``."""
+    return xlsx({sheet: [headers, *rows]}, edit=edit)
