@@ -2,7 +2,9 @@
 
 The docs and code comments also cite only files inside the repository: no
 domain brief or design kept elsewhere (the project's own are docs/domain.md and
-docs/architecture.md), and every docs page they name or link to exists.
+docs/architecture.md), and every docs page they name or link to exists; every
+``core/….py``, ``plugins/….py``, ``core/…/`` or ``plugins/…/`` path written in
+docs/*.md and README.md exists.
 
 Two sections of the page are generated from the code: the hook reference (from
 ``core/hookspecs.py``) and the example plugin (from ``tests/external_plugin``).
@@ -203,6 +205,53 @@ def test_relative_links_in_markdown_resolve():
                     and not (f.parent / target).exists():
                 broken.append(f"{f.relative_to(ROOT)}: {m.group(1)}")
     assert not broken, f"links to missing files: {broken}"
+
+
+# --- repository paths written in the docs exist ----------------------------------------
+
+#: a path into the code, as written in the docs: ``core/services/scoring.py``,
+#: ``core/web/templates/jixiao/workflow.html``, ``core/web/admin/``; not ``tests/core/…``
+#: (the look-behind), and ``core/translations/<locale>/…`` is read up to the ``<``
+_CODE_PATH = re.compile(r"(?<![\w/.-])(?:core|plugins)/(?:[\w.-]+/)*(?:\w+\.(?:py|html)\b)?")
+#: new name → old name of modules renamed in a parallel branch: the docs already write the
+#: new name; until the rename is merged the old file stands in for it (then remove the entry)
+PENDING_RENAMES = {
+    "plugins/agency_fees/schedule.py": "plugins/agency_fees/rules.py",
+    "plugins/monitoring/figures.py": "plugins/monitoring/rules.py",
+}
+
+
+def code_paths_in_docs() -> list[tuple[str, int, str]]:
+    """(file, line, path) of every code path written in docs/**/*.md and README.md."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [(f.relative_to(ROOT).as_posix(), number, m.group())
+            for f in pages
+            for number, line in enumerate(f.read_text().splitlines(), 1)
+            for m in _CODE_PATH.finditer(line)]
+
+
+def _exists(path: str) -> bool:
+    if (ROOT / path).exists():
+        return True
+    old = PENDING_RENAMES.get(path)
+    return old is not None and (ROOT / old).exists()
+
+
+def test_code_paths_in_docs_exist():
+    found = code_paths_in_docs()
+    assert any(p == "core/contracts.py" for _, _, p in found), "the path pattern finds nothing"
+    missing = [f"{f}:{n}: {p}" for f, n, p in found if not _exists(p)]
+    assert not missing, f"the docs name files or folders that do not exist: {missing}"
+
+
+def test_code_path_pattern():
+    line = ("see core/services/scoring.py, core/web/admin/, plugins/system/__init__.py and "
+            "core/web/templates/jixiao/workflow.html; not tests/core/test_docs.py, "
+            "core/translations/<locale>/ nor core.scope")
+    assert _CODE_PATH.findall(line) == [
+        "core/services/scoring.py", "core/web/admin/", "plugins/system/__init__.py",
+        "core/web/templates/jixiao/workflow.html", "core/translations/"]
+    assert not _exists("core/scoring.py")  # moved to core/services/: a stale path fails
 
 
 if __name__ == "__main__":

@@ -82,5 +82,4 @@ def test_hook_is_implemented(hook):
 @pytest.mark.parametrize("hook", list(HOOKS))
 def test_hook_is_exercised_by_a_test(hook):
     found = [p for p, text in TESTS.items() if _exercises(text, hook)]
-    assert found, (f"no test names {hook} or calls {sorted(METHODS.get(hook, ()))} "
-                  : write one")
+    assert found, f"no test names {hook} or calls {sorted(METHODS.get(hook, ()))}: write one"
