@@ -61,3 +61,14 @@ OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
 API_MAX_PAGE_SIZE = 200
 TRACE_HOOKS = False  # JIXIAO_TRACE_HOOKS=1: log every hook call, its plugins and time (core/plugins.py)
+
+# E-mail of notifications (optional; core/services/notifications.py): empty MAIL_SERVER
+# sends none. Each user chooses in-app only or also e-mail (My notifications → settings).
+MAIL_SERVER = ""
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = "jixiao@localhost"
+MAIL_SITE_URL = ""  # e.g. https://jixiao.example.gov.cn: links in mails point there

@@ -204,11 +204,12 @@ def jixiao_preassessment_conclusions(year, item_ids):
 # --- Events: broadcast while working, inside the transaction ------------------
 
 @hookspec
-def jixiao_workflow_transition(obj, old, new, user, action, comment):
+def jixiao_workflow_transition(obj, old, new, user, action, comment, workflow):
     """Broadcast after a workflow transition of ``obj`` from ``old`` to ``new``.
 
-    Called inside the transaction that records the transition; raising here
-    aborts the transition. Returns nothing.
+    ``workflow`` is the ``core.workflow.Workflow`` (its ``chain`` names whose turn it
+    is at ``obj.review_level``). Called inside the transaction that records the
+    transition; raising here aborts the transition. Returns nothing.
     """
 
 

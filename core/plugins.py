@@ -173,9 +173,9 @@ class Hooks:
 
     # --- events --------------------------------------------------------------------
     def workflow_transition(self, obj: Any, old: Any, new: Any, user: Any, action: str,
-                            comment: str) -> None:
-        self._h.jixiao_workflow_transition(obj=obj, old=old, new=new, user=user,
-                                           action=action, comment=comment)
+                            comment: str, workflow: Any) -> None:
+        self._h.jixiao_workflow_transition(obj=obj, old=old, new=new, user=user, action=action,
+                                           comment=comment, workflow=workflow)
 
     def evaluation_finalized(self, evaluation: Any) -> None:
         self._h.jixiao_evaluation_finalized(evaluation=evaluation)

@@ -109,7 +109,7 @@ class Workflow:
             db.session.add(event)
             db.session.flush()
             hooks().workflow_transition(obj=obj, old=old, new=new, user=user,
-                                        action=action, comment=comment)
+                                        action=action, comment=comment, workflow=self)
         return event
 
     @staticmethod

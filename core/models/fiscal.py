@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import has_request_context, session
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models.base import TimestampMixin
+
+YEAR_KEY = "jixiao_year"  # the session key of the year a person chose
 
 
 class FiscalYear(TimestampMixin, db.Model):
@@ -26,10 +29,11 @@ class FiscalYear(TimestampMixin, db.Model):
 
     @classmethod
     def current(cls) -> FiscalYear | None:
-        """The latest open fiscal year, else the latest one (what pages show by default)."""
-        return db.session.scalars(
-            db.select(cls).order_by((cls.status == "open").desc(), cls.year.desc())
-            .limit(1)).first()
+        """The year pages show by default: the one the person chose (``session[YEAR_KEY]``,
+        set by the year switch), else the latest open fiscal year, else the latest one."""
+        chosen = session.get(YEAR_KEY) if has_request_context() else None
+        order = (cls.year == (chosen or 0)).desc(), (cls.status == "open").desc(), cls.year.desc()
+        return db.session.scalars(db.select(cls).order_by(*order).limit(1)).first()
 
     def deadline(self, stage: str) -> date | None:
         for d in self.deadlines:

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -87,6 +87,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Bumped when the password changes, so that other sessions end.
     session_token: Mapped[str] = mapped_column(String(64), default="")
     locale: Mapped[str | None] = mapped_column(String(16))
+    #: notifications by e-mail too (when the server has MAIL_SERVER), not only in the app
+    notify_by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     role: Mapped[Role] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")

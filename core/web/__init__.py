@@ -7,7 +7,11 @@ plugins add pages through hooks (``jixiao_admin_views``, ``jixiao_blueprints``,
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from flask import Flask, redirect, request, session, url_for
+from flask_babel import format_datetime
 
 from core.extensions import login_manager
 
@@ -22,6 +26,16 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def local_minute(value: datetime | None) -> str:
+    """A stored (naive UTC) time in the configured time zone, to the minute; "" for None."""
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def yuan(value: Decimal | int | None) -> str:
+    """Yuan with thousands separators and two places (``1234567.8`` → ``1,234,567.80``)."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
 def init_web(app: Flask, hooks) -> None:
     from core.web.admin.setup import init_admin
     from core.web.api import init_api
@@ -31,6 +45,8 @@ def init_web(app: Flask, hooks) -> None:
 
     _init_login(app)
     app.jinja_env.globals["get_locale"] = select_locale
+    app.add_template_filter(local_minute)
+    app.add_template_filter(yuan)
     app.register_blueprint(login_bp)
     hooks.blueprints(app=app)
     init_api(app, hooks)

@@ -36,10 +36,12 @@ def jixiao_permissions():
 
 @hookimpl
 def jixiao_admin_views(admin, db):
+    from plugins.system import workbench
     from plugins.system.admin import jobs, notifications, plugins_page, tokens
     from plugins.system.admin.views import register
 
     register(admin, db)
+    workbench.register(admin)
     notifications.register(admin)
     tokens.register(admin)
     plugins_page.register(admin)
@@ -48,9 +50,15 @@ def jixiao_admin_views(admin, db):
 
 @hookimpl
 def jixiao_blueprints(app):
+    from core.services.notifications import mail
+    from plugins.system import workbench
     from plugins.system.attachments import bp as attachments_bp
 
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(workbench.bp)
+    mail.init_app(app)
+    app.add_template_global(workbench.nav, "workbench_nav")
+    app.add_template_global(lambda: workbench.grouped(workbench.my_tasks()), "workbench_tasks")
 
 
 @hookimpl
@@ -86,3 +94,17 @@ def jixiao_dashboard_widgets(user):
     from plugins.system.widgets import core_widgets
 
     return core_widgets(user)
+
+
+@hookimpl
+def jixiao_workflow_transition(obj, new, user, action, comment, workflow):
+    from plugins.system.workflow_notices import on_transition
+
+    on_transition(obj, new, user, action, comment, workflow)
+
+
+@hookimpl
+def jixiao_evaluation_finalized(evaluation):
+    from plugins.system.workflow_notices import on_finalized
+
+    on_finalized(evaluation)

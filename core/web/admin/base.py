@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import is_form_submitted
@@ -207,3 +207,17 @@ class DashboardView(PermissionMixin, AdminIndexView):
 
             kwargs["widgets"] = hooks().dashboard_widgets(user=current_user)
         return super().render(template, **kwargs)
+
+
+def record_link(obj: Any) -> tuple[str, str | None]:
+    """How people call ``obj``'s kind (its admin view's name) and where its page is: the
+    view's ``record_url(obj)`` if it has one, else its details (or edit) page."""
+    admin = current_app.extensions.get("jixiao_admin")
+    for view in getattr(admin, "_views", ()):
+        if isinstance(view, ModelView) and view.model is type(obj):
+            custom = getattr(view, "record_url", None)
+            page = "details_view" if view.can_view_details else "edit_view"
+            # the path alone, also outside a request (a job, the demo data)
+            path = current_app.url_map.bind("").build(f"{view.endpoint}.{page}", {"id": obj.id})
+            return str(view.name), custom(obj) if custom else path
+    return type(obj).__name__, None

@@ -24,10 +24,25 @@ def init_admin(app: Flask, hooks) -> Admin:
     )
     _add_admin_catalog()
     hooks.admin_views(admin=admin, db=db)
+    _stage_order(admin, hooks.stages())
     admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))
     admin.add_link(MenuLink(name="English", url="/lang/en", category=_l("Language")))
     app.extensions["jixiao_admin"] = admin
     return admin
+
+
+def _stage_order(admin: Admin, stages: dict) -> None:
+    """Menu categories in stage order (事前 → 目标 → 监控 → 评价 → … → 机构, each plugin's
+    ``jixiao_stage``); the home page first, every other entry after, as it was added."""
+    order = {str(s.label): s.order for s in stages.values()}
+    home = admin.index_view.name
+
+    def key(item: tuple[int, object]) -> tuple[int, int]:
+        position, entry = item
+        name = str(entry.name)
+        return (-1, 0) if name == str(home) else (order.get(name, 1000), position)
+
+    admin._menu[:] = [entry for _i, entry in sorted(enumerate(admin._menu), key=key)]
 
 
 def _add_admin_catalog() -> None:

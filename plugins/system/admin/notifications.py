@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import current_app, flash, redirect, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import RadioField, StringField
+from wtforms.validators import Length, Optional, Regexp
 
 from core.extensions import db
 from core.models import Notification
-from core.services.notifications import mark_read
+from core.scope import unscoped
+from core.services.notifications import mark_all_read, mark_read
 from core.web.admin.base import ScopedModelView
 
 
@@ -37,6 +43,20 @@ def _link(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(link, _l("Open"))
 
 
+class SettingsForm(FlaskForm):
+    channel = RadioField(_l("Notify me"), choices=[("app", _l("In the app only")),
+                                                   ("email", _l("In the app and by e-mail"))])
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=200), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not a valid e-mail address."))], filters=[lambda v: (v or "").strip()])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.channel.data == "email" and not self.email.data:
+            self.email.errors.append(_l("Give the address to send the e-mails to."))
+            return False
+        return ok
+
+
 class NotificationView(ScopedModelView):
     """Only the user's own rows (``Notification.scope_criteria``); nothing to create or edit."""
 
@@ -52,6 +72,32 @@ class NotificationView(ScopedModelView):
     column_formatters_detail = {"link": _link}
     column_labels = {"title": _l("Title"), "body": _l("Message"), "link": _l("Link"),
                      "created_at": _l("Time"), "read_at": _l("Read at")}
+
+    list_template = "admin/notifications_list.html"
+
+    @expose("/read-all/", methods=["POST"])
+    def read_all(self):
+        count = mark_all_read(current_user.id)
+        db.session.commit()
+        flash(ngettext("%(num)d notification marked as read.",
+                       "%(num)d notifications marked as read.", count), "success")
+        return redirect(url_for(".index_view"))
+
+    @expose("/settings/", methods=["GET", "POST"])
+    def settings(self):
+        """In the app only, or also by e-mail (to the address given here)."""
+        form = SettingsForm(data={"channel": "email" if current_user.notify_by_email else "app",
+                                  "email": current_user.email or ""})
+        if form.validate_on_submit():
+            # unscoped: an expert or agency user may not write user rows, yet its own choice
+            with unscoped():
+                current_user.notify_by_email = form.channel.data == "email"
+                current_user.email = form.email.data or None
+                db.session.commit()
+            flash(_l("Saved."), "success")
+            return redirect(url_for(".settings"))
+        return self.render("admin/notification_settings.html", form=form,
+                           mail_on=bool(current_app.config.get("MAIL_SERVER")))
 
     @action("mark_read", _l("Mark as read"))
     def action_mark_read(self, ids):

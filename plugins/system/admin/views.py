@@ -25,6 +25,7 @@ from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, OrgKind, OrgUnit, Role, User
 from core.models.org import ALLOWED_PARENTS, ORG_KIND_LABELS
 from core.models.user import ROLE_LABELS, RoleName
+from core.plugins import hooks
 from core.scope import OUTSIDE_ROLES
 from core.web.admin.base import ScopedModelView
 from core.web.forms import Unique, add_field_error
@@ -275,8 +276,11 @@ class FiscalYearView(ScopedModelView):
 
 
 class BudgetItemView(ScopedModelView):
+    """Budget items; an item's page is the project's one place: every stage's panel on it."""
+
     simple_list_pager = True  # no COUNT(*) over 100k rows per page view (docs/bench.md)
     permission = "budget_item"
+    details_template = "admin/budget_item_details.html"
     column_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type", "amount",
                    "is_key_task", "is_purchase_of_services")
     column_details_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type",
@@ -312,6 +316,14 @@ class BudgetItemView(ScopedModelView):
                      "is_purchase_of_services": _l("Purchase of services"),
                      "contractor": _l("Contractor"), "description": _l("Description"),
                      "created_at": _l("Created"), "updated_at": _l("Updated")}
+
+    def render(self, template: str, **kwargs: Any):
+        if template == self.details_template and kwargs.get("model") is not None:
+            stages = hooks().stages()
+            panels = hooks().item_panels(item=kwargs["model"])
+            kwargs["panels"] = sorted(panels, key=lambda p: (
+                stages[p.stage].order if p.stage in stages else 1000, str(p.title)))
+        return super().render(template, **kwargs)
 
     def check_form(self, form) -> bool:
         if form.is_purchase_of_services.data and not (form.contractor.data or "").strip():
