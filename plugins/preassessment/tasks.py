@@ -104,7 +104,7 @@ def _to_score(principal, fy: FiscalYear) -> list[Task]:
                    Preassessment.fiscal_year_id == fy.id)
             .order_by(ExpertReview.id)).all()
     return [Task(STAGE, _l("Score the key pre-assessment of %(item)s as a panel expert",
-                           item=f"{row.code} {row.name}"),
+                           item=" ".join((row.code, row.name))),
                  url_for("preassessment_review.score", id=row.id), since=row.created_at,
                  due=due) for row in rows]
 

@@ -126,7 +126,7 @@ def _to_review(level: int, fy: FiscalYear, due: date | None) -> list[Task]:
                TargetSheet.review_level == level)
         .order_by(TargetSheet.id))
     return [Task(STAGE, _l("Review the performance targets of %(item)s",
-                           item=f"{row.code} {row.name}"),
+                           item=" ".join((row.code, row.name))),
                  url_for("targetsheet.sheet_page", id=row.id),
                  since=row.moved_at or row.updated_at, due=due) for row in rows]
 
