@@ -60,4 +60,4 @@ def monitoring_panels(item) -> list[Panel]:
             "closed": rnd.closed_at is not None,
             "decisions": decisions.get(record.id, [])})
     html = render_template("monitoring/item_panel.html", item=item, lines=lines)
-    return [Panel("monitoring", str(_l("Execution monitoring")), Markup(html))]
+    return [Panel("monitoring", str(_l("Execution monitoring")), Markup(html))]  # noqa: S704 - an autoescaped template

@@ -44,4 +44,4 @@ def preassessment_panels(item) -> list[Panel]:
         if show_conclusion and pa.recommended_amount is not None else "",
         exempt=enum_label(pa.exempt_kind) if pa.exempt_kind is not None else "",
         final_at=_minute(pa.final_at), updated_at=_minute(pa.updated_at))
-    return [Panel("preassessment", str(_l("Pre-assessment")), Markup(html))]
+    return [Panel("preassessment", str(_l("Pre-assessment")), Markup(html))]  # noqa: S704 - an autoescaped template

@@ -4,9 +4,8 @@ sheet, its state in words (with the level it waits at), its indicators and a lin
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -58,4 +57,4 @@ def target_panels(item) -> list[Panel]:
                            indicators=indicators, late=service.is_late(sheet),
                            submitted_at=minute(sheet.submitted_at),
                            updated_at=minute(sheet.updated_at))
-    return [Panel("targets", str(_l("Performance targets")), Markup(html))]
+    return [Panel("targets", str(_l("Performance targets")), Markup(html))]  # noqa: S704 - an autoescaped template
