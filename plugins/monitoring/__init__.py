@@ -84,3 +84,25 @@ def jixiao_dashboard_widgets(user):
     from plugins.monitoring.widgets import monitoring_widgets
 
     return monitoring_widgets(user)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.monitoring.admin import CATEGORY
+
+    return Stage("monitoring", CATEGORY, 30)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.monitoring.tasks import monitoring_tasks
+
+    return monitoring_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.monitoring.panels import monitoring_panels
+
+    return monitoring_panels(item)

@@ -91,3 +91,25 @@ def jixiao_jobs(scheduler):
     from plugins.preassessment.jobs import register
 
     register(scheduler)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.preassessment.admin import CATEGORY
+
+    return Stage("preassessment", CATEGORY, 10)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.preassessment.tasks import preassessment_tasks
+
+    return preassessment_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.preassessment.panels import preassessment_panels
+
+    return preassessment_panels(item)

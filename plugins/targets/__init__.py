@@ -94,3 +94,25 @@ def jixiao_approved_indicator_select(year):
     from plugins.targets.contracts import approved_indicator_select
 
     return approved_indicator_select(year)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.targets.admin import CATEGORY
+
+    return Stage("targets", CATEGORY, 20)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.targets.tasks import target_tasks
+
+    return target_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.targets.panels import target_panels
+
+    return target_panels(item)
