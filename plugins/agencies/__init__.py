@@ -66,11 +66,11 @@ def jixiao_admin_views(admin, db):
 
 @hookimpl
 def jixiao_blueprints(app):
-    from plugins.agencies.landing import portal_home
+    from plugins.agencies.landing import install
     from plugins.agencies.portal import bp
 
     app.register_blueprint(bp)
-    app.before_request(portal_home)
+    install(app)
 
 
 @hookimpl
