@@ -59,13 +59,18 @@ def jixiao_admin_views(admin, db):
     from plugins.agencies.admin import register
 
     register(admin, db)
+    from plugins.agencies.landing import portal_link
+
+    admin.add_link(portal_link())
 
 
 @hookimpl
 def jixiao_blueprints(app):
+    from plugins.agencies.landing import install
     from plugins.agencies.portal import bp
 
     app.register_blueprint(bp)
+    install(app)
 
 
 @hookimpl
@@ -96,6 +101,26 @@ def jixiao_dashboard_widgets(user):
     return agency_widgets(user)
 
 
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.agencies.admin import CATEGORY
+
+    return Stage("agencies", CATEGORY, 70)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.agencies.tasks import tasks_for
+
+    return tasks_for(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.agencies.panels import item_panels
+
+    return item_panels(item)
 
 
 @hookimpl

@@ -84,3 +84,25 @@ def jixiao_dashboard_widgets(user):
     from plugins.agency_fees.widgets import fee_widgets
 
     return fee_widgets(user)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.agency_fees.admin import CATEGORY
+
+    return Stage("agency_fees", CATEGORY, 80)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.agency_fees.tasks import tasks_for
+
+    return tasks_for(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.agency_fees.panels import item_panels
+
+    return item_panels(item)

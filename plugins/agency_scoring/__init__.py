@@ -89,3 +89,25 @@ def jixiao_seed_demo(session, rng, scale):
     from plugins.agency_scoring.demo import seed_scoring
 
     seed_scoring(session, rng, scale)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.agency_scoring.admin import CATEGORY
+
+    return Stage("agency_scoring", CATEGORY, 90)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.agency_scoring.tasks import tasks_for
+
+    return tasks_for(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.agency_scoring.panels import item_panels
+
+    return item_panels(item)
