@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app, url_for
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.contracts import Task
 from core.extensions import db
 from core.models import Attachment, State, WorkflowEvent
+from core.web.admin.base import list_url
 from plugins.agencies.models import Engagement, WorkLog, is_agency_principal
 from plugins.agencies.portal import DELIVERABLE_TYPE
 from plugins.agencies.service import WORKFLOW
@@ -35,19 +35,6 @@ DELIVERABLE_NOTICE_DAYS = 30
 
 _event_t, _log_t, _file_t = WorkflowEvent.__table__, WorkLog.__table__, Attachment.__table__
 
-
-def list_url(endpoint: str, **equals) -> str:
-    """The admin list of ``endpoint`` filtered with its "equals" filters on the named
-    columns (values as the URL carries them, e.g. an enum member's name)."""
-    admin = current_app.extensions["jixiao_admin"]
-    view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
-    args = {}
-    for pos, (name, value) in enumerate(equals.items()):
-        for i, flt in enumerate(getattr(view, "_filters", None) or []):
-            if isinstance(flt, FilterEqual) and getattr(flt.column, "name", None) == name:
-                args[f"flt{pos}_{view.get_filter_arg(i, flt)}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def _at(day: date | None) -> datetime | None:

@@ -11,14 +11,14 @@ A quote belongs to the fiscal year its engagement started (``FeeQuote.year``).
 
 from __future__ import annotations
 
-from flask import current_app, url_for
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.contracts import Task
 from core.extensions import db
 from core.models import State, WorkflowEvent
+from core.web.admin.base import list_url
 from plugins.agency_fees.models import FeeQuote
 from plugins.agency_fees.service import QUOTE_WORKFLOW, reconciliation
 
@@ -32,19 +32,6 @@ _LAST_EVENT = func.coalesce(
     .correlate(FeeQuote).scalar_subquery(),
     FeeQuote.updated_at)
 
-
-def list_url(endpoint: str, **equals) -> str:
-    """The admin list of ``endpoint`` filtered with its "equals" filters on the named
-    columns (values as the URL carries them, e.g. an enum member's name)."""
-    admin = current_app.extensions["jixiao_admin"]
-    view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
-    args = {}
-    for pos, (name, value) in enumerate(equals.items()):
-        for i, flt in enumerate(getattr(view, "_filters", None) or []):
-            if isinstance(flt, FilterEqual) and getattr(flt.column, "name", None) == name:
-                args[f"flt{pos}_{view.get_filter_arg(i, flt)}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def tasks_for(principal, year: int) -> list[Task]:

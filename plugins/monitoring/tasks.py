@@ -12,16 +12,16 @@ A few queries, all under the principal's row scope.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, WorkflowEvent
+from core.web.admin.base import list_url
 from plugins.monitoring import service
 from plugins.monitoring.models import CorrectiveDecision, Light, MonitoringRecord, MonitoringRound
 
@@ -30,24 +30,6 @@ STAGE = "monitoring"
 #: for the items of its own org unit (its units' reports it accepts)
 WRITERS = ("unit_user", "dept_admin")
 
-
-def filtered_list(endpoint: str, filters: Sequence[tuple[str, Any]]) -> str:
-    """The admin list at ``endpoint`` filtered with "equals" on each ``(table.column, value)``.
-
-    The filter arguments are looked up in the view (they are numbered by position), so
-    the link stays right when the view's filters change; an unknown filter is left out.
-    """
-    view = next((v for admin in current_app.extensions.get("admin", [])
-                 for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    for column, value in filters:
-        for arg, (_index, flt) in ((getattr(view, "_filter_args", None) or {}).items()):
-            kind = type(flt).__name__
-            if str(getattr(flt, "column", "")) == column and "Equal" in kind and \
-                    "Not" not in kind:
-                args[f"flt{len(args)}_{arg}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def _last_event(model) -> Any:
@@ -121,7 +103,7 @@ def _queues(fy_id: int) -> list[Task]:
             .order_by(MonitoringRound.cutoff)):
         tasks.append(Task(
             STAGE, _l("Red items without a corrective decision (%(round)s)", round=name),
-            filtered_list("monitoringrecord", [("monitoring_round.name", name),
+            list_url("monitoringrecord", [("monitoring_round.name", name),
                                                ("monitoring_record.light", int(Light.RED))]),
             since=since, count=count))
     level = service.DECISION_WORKFLOW.chain.index("finance_admin")
@@ -135,7 +117,7 @@ def _queues(fy_id: int) -> list[Task]:
     if count:
         tasks.append(Task(
             STAGE, _l("Corrective decisions waiting for the finance bureau's approval"),
-            filtered_list("correctivedecision",
+            list_url("correctivedecision",
                           [("corrective_decision.state", State.SUBMITTED.name)]),
             since=since, count=count))
     return tasks

@@ -14,10 +14,7 @@ to their own reviews).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -25,6 +22,7 @@ from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
 from core.permissions import FINANCE
+from core.web.admin.base import list_url
 from plugins.preassessment import service
 from plugins.preassessment.models import ExpertReview, Preassessment
 
@@ -33,24 +31,6 @@ DEADLINE = "pre_assessment"  # the stage's name in the fiscal year's deadlines
 #: roles that write the self-assessment (the department, and its units for their items)
 WRITERS = ("unit_user", "dept_admin")
 
-
-def filtered_list(endpoint: str, filters: Sequence[tuple[str, Any]]) -> str:
-    """The admin list at ``endpoint`` filtered with "equals" on each ``(table.column, value)``.
-
-    The filter arguments are looked up in the view (they are numbered by position), so
-    the link stays right when the view's filters change; an unknown filter is left out.
-    """
-    view = next((v for admin in current_app.extensions.get("admin", [])
-                 for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    for column, value in filters:
-        for arg, (_index, flt) in ((getattr(view, "_filter_args", None) or {}).items()):
-            kind = type(flt).__name__
-            if str(getattr(flt, "column", "")) == column and "Equal" in kind and \
-                    "Not" not in kind:
-                args[f"flt{len(args)}_{arg}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def preassessment_tasks(principal, year: int) -> list[Task]:
@@ -124,7 +104,7 @@ def _queues(principal, fy: FiscalYear) -> list[Task]:
         if count:
             tasks.append(Task(
                 STAGE, _l("Self-assessments waiting for the finance bureau's review"),
-                filtered_list("preassessment", [("preassessment.state", State.SUBMITTED.name),
+                list_url("preassessment", [("preassessment.state", State.SUBMITTED.name),
                                                 ("fiscal_year.year", fy.year)]),
                 since=since, due=due, count=count))
     if principal.role in FINANCE:
@@ -137,7 +117,7 @@ def _queues(principal, fy: FiscalYear) -> list[Task]:
         if count:
             tasks.append(Task(
                 STAGE, _l("Pre-assessments waiting for the finance bureau's conclusion"),
-                filtered_list("preassessment", [("preassessment.state", State.APPROVED.name),
+                list_url("preassessment", [("preassessment.state", State.APPROVED.name),
                                                 ("fiscal_year.year", fy.year)]),
                 since=since, due=due, count=count))
     return tasks

@@ -18,6 +18,7 @@ from core.contracts import Widget
 from core.extensions import db
 from core.models import BudgetItem, BudgetType, FiscalYear, OrgUnit, StageDeadline
 from core.permissions import can
+from core.web.admin.base import list_url
 from core.web.admin.display import enum_label, money_text
 
 TEN_THOUSAND = Decimal(10000)
@@ -29,8 +30,6 @@ def wan(amount: Decimal | int) -> str:
 
 
 def _budget_cards(year: FiscalYear) -> list[Widget]:
-    from plugins.system.admin.views import filtered_list_url
-
     rows = db.session.execute(
         select(BudgetItem.budget_type, func.count(BudgetItem.id),
                func.coalesce(func.sum(BudgetItem.amount), 0))
@@ -42,13 +41,13 @@ def _budget_cards(year: FiscalYear) -> list[Widget]:
     cards = [Widget(
         _("Budget items %(year)s", year=year.year), f"{count:,}",
         _("Total %(amount)s ten thousand yuan", amount=wan(total)),
-        link=filtered_list_url("budgetitem", {FiscalYear.year: year.year}), order=10)]
+        link=list_url("budgetitem", {FiscalYear.year: year.year}), order=10)]
     for i, budget_type in enumerate(BudgetType):
         n, amount = by_type.get(budget_type, (0, Decimal(0)))
         cards.append(Widget(
             enum_label(budget_type), wan(amount),
             _("ten thousand yuan · %(count)s items", count=f"{n:,}"),
-            link=filtered_list_url("budgetitem", {FiscalYear.year: year.year,
+            link=list_url("budgetitem", {FiscalYear.year: year.year,
                                                   BudgetItem.budget_type: budget_type.name}),
             order=11 + i, tone="info"))
     return cards

@@ -12,17 +12,17 @@ Three queries at most, all under the principal's row scope.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, State, User, WorkflowEvent
+from core.web.admin.base import list_url
 from plugins.targets.models import TargetSheet
 from plugins.targets.rules import rules_for_year
 from plugins.targets.service import EDITABLE, WORKFLOW
@@ -32,24 +32,6 @@ STAGE = "targets"
 #: (or town) only for the items of its own org unit (its units' items it reviews)
 WRITERS = ("unit_user", "dept_admin")
 
-
-def filtered_list(endpoint: str, filters: Sequence[tuple[str, Any]]) -> str:
-    """The admin list at ``endpoint`` filtered with "equals" on each ``(table.column, value)``.
-
-    The filter arguments are looked up in the view (they are numbered by position), so
-    the link stays right when the view's filters change; an unknown filter is left out.
-    """
-    view = next((v for admin in current_app.extensions.get("admin", [])
-                 for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    for column, value in filters:
-        for arg, (_index, flt) in ((getattr(view, "_filter_args", None) or {}).items()):
-            kind = type(flt).__name__
-            if str(getattr(flt, "column", "")) == column and "Equal" in kind and \
-                    "Not" not in kind:
-                args[f"flt{len(args)}_{arg}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def _last_event(model) -> Any:
@@ -142,7 +124,7 @@ def _queues(principal, fy: FiscalYear) -> list[Task]:
                TargetSheet.review_level == level)).one()
     if not count:
         return []
-    link = filtered_list("targetsheet", [("target_sheet.state", State.SUBMITTED.name),
+    link = list_url("targetsheet", [("target_sheet.state", State.SUBMITTED.name),
                                          ("fiscal_year.year", fy.year)])
     return [Task(STAGE, _l("Target sheets waiting for the finance bureau's review"), link,
                  since=since, due=fy.deadline("targets"), count=count)]

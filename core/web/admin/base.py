@@ -15,6 +15,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.helpers import is_form_submitted
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -221,3 +222,31 @@ def record_link(obj: Any) -> tuple[str, str | None]:
             path = current_app.url_map.bind("").build(f"{view.endpoint}.{page}", {"id": obj.id})
             return str(view.name), custom(obj) if custom else path
     return type(obj).__name__, None
+
+
+def _column_key(column: Any) -> str:
+    """``"table.column"`` of a model attribute; a string stays as it is."""
+    if isinstance(column, str):
+        return column
+    col = column.property.columns[0]
+    return f"{col.table.name}.{col.name}"
+
+
+def list_url(endpoint: str, filters: Any = (), **equals: Any) -> str:
+    """The list page of the admin view ``endpoint`` filtered with its "equals" filter on
+    each column: ``filters`` is a mapping or pairs of (model attribute, ``"table.column"``
+    or a bare column name) → value as the URL carries it (an enum member's name), and
+    ``equals`` more of them by bare name. A column the view cannot filter is left out."""
+    admin = current_app.extensions["jixiao_admin"]
+    view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
+    pairs = list(filters.items() if hasattr(filters, "items") else filters) + list(equals.items())
+    args: dict[str, Any] = {}
+    for column, value in pairs:
+        key = _column_key(column)
+        for i, flt in enumerate(getattr(view, "_filters", None) or []):
+            col = getattr(flt, "column", None)
+            name = f"{col.table.name}.{col.name}" if hasattr(col, "table") else ""
+            if isinstance(flt, FilterEqual) and key in (name, name.rpartition(".")[2]):
+                args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value
+                break
+    return url_for(f"{endpoint}.index_view", **args)

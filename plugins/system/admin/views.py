@@ -12,8 +12,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import current_app, url_for
-from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -45,27 +43,6 @@ STAGE_LABELS = {
 AUDIT_ACTIONS = [("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete"))]
 LANGUAGES = [("zh_Hans_CN", "中文"), ("en", "English")]
 
-
-def filtered_list_url(endpoint: str, equals: dict[Any, Any]) -> str:
-    """The list page of an admin view filtered with "equals" filters on the given columns.
-
-    ``equals`` maps model attributes (``BudgetItem.budget_type``) to values as
-    they appear in the URL (an enum member's name). Columns without such a
-    filter are ignored.
-    """
-    admin = current_app.extensions["jixiao_admin"]
-    view = next((v for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    if view is not None:
-        for pos, (attr, value) in enumerate(equals.items()):
-            column = attr.property.columns[0]
-            for i, flt in enumerate(view._filters or []):
-                col = getattr(flt, "column", None)
-                if isinstance(flt, sqla_filters.FilterEqual) and col is not None and \
-                        col.table.name == column.table.name and col.name == column.name:
-                    args[f"flt{pos}_{view.get_filter_arg(i, flt)}"] = value
-                    break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 class OrgUnitView(ScopedModelView):

@@ -66,10 +66,10 @@ def test_search_finds_by_name(app, login):
 
 
 def test_budget_type_filter_shows_only_that_type(app, login):
-    from plugins.system.admin.views import filtered_list_url
+    from core.web.admin.base import list_url
 
     with app.test_request_context():
-        url = filtered_list_url("budgetitem", {BudgetItem.budget_type: "STATE_CAPITAL"})
+        url = list_url("budgetitem", {BudgetItem.budget_type: "STATE_CAPITAL"})
     assert "flt" in url
     page = login("finance").get(f"{url}&page_size=100").text
     codes = row_codes(page)
@@ -80,11 +80,11 @@ def test_budget_type_filter_shows_only_that_type(app, login):
 
 
 def test_unknown_enum_filter_value_is_ignored_not_an_error(login):
-    from plugins.system.admin.views import filtered_list_url
+    from core.web.admin.base import list_url
 
     c = login("finance")
     with c.application.test_request_context():
-        url = filtered_list_url("budgetitem", {BudgetItem.budget_type: "NO_SUCH_TYPE"})
+        url = list_url("budgetitem", {BudgetItem.budget_type: "NO_SUCH_TYPE"})
     assert c.get(url).status_code == 200
 
 
