@@ -45,7 +45,7 @@ def publication(app):
                 from datetime import datetime
 
                 result = StoredResult(
-                    evaluation_id=900000 + len(results), kind="self", object_kind="project",
+                    evaluation_id=10**8 + secrets.randbelow(10**8), kind="self", object_kind="project",
                     fiscal_year=YEAR, title="公开面板测试结果", budget_item_ids=result_for,
                     amount=Decimal("100000.00"), score=Decimal("92.00"), grade="A",
                     summary="", finalized_at=datetime(2026, 3, 1, 2, 0), org_unit_id=unit.id)
@@ -128,3 +128,32 @@ def test_the_finance_queue_opens_the_waiting_publications(app, login, publicatio
     # the newest first: the waiting one is listed, the draft is filtered out
     assert f"/admin/publication/review/?id={pub_id}" in page.text
     assert f"/admin/publication/review/?id={draft_id}" not in page.text
+
+
+def _queries(app, username: str) -> tuple[int, int]:
+    """(tasks, SQL statements) of ``username``'s disclosure tasks."""
+    from sqlalchemy import event
+
+    seen = []
+    with app.test_request_context():
+        login_user(user(username))
+        principal = current_principal()
+
+        def count(*_args, **_kwargs):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            found = [t for t in hooks().tasks(principal=principal, year=YEAR)
+                     if t.stage == "disclosure"]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    return len(found), len(seen)
+
+
+def test_more_waiting_records_cost_no_more_queries(app, publication):
+    publication()
+    tasks, queries = _queries(app, "dept01")
+    for _n in range(3):
+        publication()
+    assert _queries(app, "dept01") == (tasks + 3, queries)
