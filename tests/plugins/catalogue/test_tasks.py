@@ -128,3 +128,9 @@ def test_an_entry_planned_for_the_year_waits_until_it_is_evaluated(app, catalogu
             score=Decimal("88.00"), grade="B", finalized_at=datetime(year, 11, 1, 8, 0)))
         db.session.commit()
     assert not [t for t in tasks_of(app, "dept01", year) if code in t["title"]]
+
+
+def test_the_stage_is_the_menu_category_in_stage_order(app):
+    with app.test_request_context():
+        stage = hooks().stages()["catalogue"]
+        assert (str(stage.label), stage.order) == ("重点绩效评价目录", 50)

@@ -157,3 +157,9 @@ def test_more_waiting_records_cost_no_more_queries(app, publication):
     for _n in range(3):
         publication()
     assert _queries(app, "dept01") == (tasks + 3, queries)
+
+
+def test_the_stage_is_the_menu_category_in_stage_order(app):
+    with app.test_request_context():
+        stage = hooks().stages()["disclosure"]
+        assert (str(stage.label), stage.order) == ("信息公开", 60)

@@ -83,3 +83,27 @@ def test_out_of_scope_readers_and_items_without_evaluation_get_no_panel(app, eva
     item_id, _ev = evaluated
     assert panels_of(app, "unit0201", item_id) == []
     assert panels_of(app, "unit0101", target_item()) == []
+
+
+def test_a_key_evaluation_naming_the_item_is_listed(app, target_item):
+    from core.models import FiscalYear, OrgUnit
+    from plugins.evaluation.models import KeyEvaluation
+
+    item_id = target_item()
+    with app.app_context():
+        fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == 2025))
+        d01 = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D01"))
+        ev = KeyEvaluation(kind="department_key", object_kind="project", fiscal_year_id=fy.id,
+                           title="面板测试重点评价", rule_code="", org_unit_id=d01.id)
+        ev.items = [db.session.get(BudgetItem, item_id)]
+        db.session.add(ev)
+        db.session.commit()
+        ev_id = ev.id
+    try:
+        [(_t, html)] = panels_of(app, "dept01", item_id)
+        assert "部门重点评价" in html and "面板测试重点评价" in html and "评分中" in html
+        assert f"/admin/keyevaluation/sheet/?id={ev_id}" in html
+    finally:
+        with app.app_context():
+            db.session.delete(db.session.get(KeyEvaluation, ev_id))
+            db.session.commit()

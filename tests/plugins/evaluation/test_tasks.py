@@ -179,3 +179,47 @@ def test_people_without_a_part_get_no_evaluation_tasks(app):
     assert tasks_of(app, "viewer") == []
     assert tasks_of(app, "expert01") == []
     assert tasks_of(app, "finance", 1990) == []
+
+
+@pytest.fixture
+def key_evaluation(app):
+    """A department key evaluation of D01 (2025), being scored: its id."""
+    from plugins.evaluation.models import KeyEvaluation
+
+    with app.app_context():
+        fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == YEAR))
+        d01 = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D01"))
+        ev = KeyEvaluation(kind="department_key", object_kind="project", fiscal_year_id=fy.id,
+                           title="待办测试部门重点评价", rule_code="", org_unit_id=d01.id)
+        db.session.add(ev)
+        db.session.commit()
+        ev_id = ev.id
+    yield ev_id
+    with app.app_context():
+        db.session.execute(delete(KeyEvaluation).where(KeyEvaluation.id == ev_id))
+        db.session.commit()
+
+
+def test_the_department_scores_its_key_evaluation_until_final(app, key_evaluation):
+    from core.models import utcnow
+    from plugins.evaluation.models import KeyEvaluation
+
+    link = f"/admin/keyevaluation/sheet/?id={key_evaluation}"
+    finance_before = titled(tasks_of(app, "finance"), "重点评价")
+    mine = [t for t in tasks_of(app, "dept01") if t["link"] == link]
+    assert len(mine) == 1 and "待办测试部门重点评价" in mine[0]["title"]
+    assert not [t for t in tasks_of(app, "dept02") if t["link"] == link]
+    assert not [t for t in tasks_of(app, "unit0101") if t["link"] == link]
+    # a department key evaluation is not in the bureau's queue of its own key evaluations
+    assert titled(tasks_of(app, "finance"), "重点评价") == finance_before
+
+    with app.app_context():
+        db.session.get(KeyEvaluation, key_evaluation).finalized_at = utcnow()
+        db.session.commit()
+    assert not [t for t in tasks_of(app, "dept01") if t["link"] == link]
+
+
+def test_the_stage_is_the_menu_category_in_stage_order(app):
+    with app.test_request_context():
+        stage = hooks().stages()["evaluation"]
+        assert (str(stage.label), stage.order) == ("绩效评价", 40)
