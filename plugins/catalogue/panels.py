@@ -17,7 +17,7 @@ from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, money_text
 from plugins.catalogue import planner
 from plugins.catalogue.models import REASON_LABELS, Catalogue, CatalogueEntry
 from plugins.catalogue.tasks import STAGE
@@ -39,6 +39,7 @@ def catalogue_panels(item: Any) -> list[Panel]:
         "catalogue": str(e.catalogue) if e.catalogue is not None else "",
         "state": enum_label(State(e.catalogue.state)) if e.catalogue is not None else "",
         "reason": REASON_LABELS.get(e.reason, e.reason),
+        "amount": money_text(e.amount),
         "planned_year": e.planned_year,
         "covered_year": planner.covered_year(e),
         "link": url_for("catalogue.catalogue_page", id=e.catalogue_id)

@@ -28,7 +28,10 @@ def test_the_panel_lists_the_entry_and_its_coverage(app, catalogue):  # noqa: F8
     from plugins.catalogue.models import CoverageRecord
 
     cat_id, entry_id, item_id = catalogue(State.APPROVED, planned_year=CYCLE + 1)
+    with app.app_context():
+        amount = db.session.get(BudgetItem, item_id).amount
     [html] = panels_of(app, "dept01", item_id)
+    assert f"{amount:,.2f}" in html  # with thousands separators
     assert "已审核通过" in html and str(CYCLE + 1) in html and "尚未评价" in html
     assert f"/admin/catalogue/catalogue/?id={cat_id}" in html
     # a unit sees its item's entry, linked to the entry (it may not open catalogues)
