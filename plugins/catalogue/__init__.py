@@ -73,3 +73,25 @@ def jixiao_dashboard_widgets(user):
     from plugins.catalogue.widgets import catalogue_widgets
 
     return catalogue_widgets(user)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.catalogue.admin import CATEGORY
+
+    return Stage("catalogue", CATEGORY, 50)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.catalogue.tasks import catalogue_tasks
+
+    return catalogue_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.catalogue.panels import catalogue_panels
+
+    return catalogue_panels(item)

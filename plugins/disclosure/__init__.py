@@ -89,3 +89,25 @@ def jixiao_dashboard_widgets(user):
     from plugins.disclosure.widgets import disclosure_widgets
 
     return disclosure_widgets(user)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.disclosure.admin import CATEGORY
+
+    return Stage("disclosure", CATEGORY, 60)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.disclosure.tasks import disclosure_tasks
+
+    return disclosure_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.disclosure.panels import disclosure_panels
+
+    return disclosure_panels(item)

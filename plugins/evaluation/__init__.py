@@ -107,3 +107,25 @@ def jixiao_evaluation_results(year, item_ids, kinds):
     from plugins.evaluation.contracts import evaluation_results
 
     return evaluation_results(year, item_ids, kinds)
+
+
+@hookimpl
+def jixiao_stage():
+    from core.contracts import Stage
+    from plugins.evaluation.admin import CATEGORY
+
+    return Stage("evaluation", CATEGORY, 40)
+
+
+@hookimpl
+def jixiao_tasks(principal, year):
+    from plugins.evaluation.tasks import evaluation_tasks
+
+    return evaluation_tasks(principal, year)
+
+
+@hookimpl
+def jixiao_item_panels(item):
+    from plugins.evaluation.panels import evaluation_panels
+
+    return evaluation_panels(item)
