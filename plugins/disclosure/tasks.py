@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from core.contracts import Task
 from core.extensions import db
 from core.models import FiscalYear, State, WorkflowEvent
+from core.web.admin.base import list_url
 from plugins.disclosure import service
 from plugins.disclosure.models import KIND_LABELS, Publication
 
@@ -28,22 +29,6 @@ OPEN = (State.DRAFT, State.RETURNED)
 #: the ``StageDeadline.stage`` name of the fiscal year (plugins/system)
 DEADLINE = "disclosure"
 
-
-def list_url(endpoint: str, *conditions: tuple[Any, type, Any]) -> str:
-    """The list page of ``endpoint`` filtered by ``(column, filter class, value)`` conditions
-    (a condition the view has no such filter for is left out)."""
-    admin = current_app.extensions["jixiao_admin"]
-    view = next((v for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    for pos, (attr, kind, value) in enumerate(conditions):
-        column = attr.property.columns[0]
-        for i, flt in enumerate(getattr(view, "_filters", None) or []):
-            col = getattr(flt, "column", None)
-            if isinstance(flt, kind) and col is not None and \
-                    col.table.name == column.table.name and col.name == column.name:
-                args[f"flt{pos}_{view.get_filter_arg(i, flt)}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def disclosure_tasks(principal: Any, year: int) -> list[Task]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterEqual
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
@@ -27,6 +27,7 @@ from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, WorkflowEvent
 from core.scope import SKIP
+from core.web.admin.base import list_url
 from plugins.evaluation import key, rectify, service
 from plugins.evaluation.models import (
     KeyEvaluation,
@@ -43,22 +44,6 @@ OPEN = (State.DRAFT, State.RETURNED)
 SELF_DEADLINE = "self_evaluation"
 KEY_DEADLINE = "evaluation"
 
-
-def list_url(endpoint: str, *conditions: tuple[Any, type, Any]) -> str:
-    """The list page of ``endpoint`` filtered by ``(column, filter class, value)`` conditions
-    (a condition the view has no such filter for is left out)."""
-    admin = current_app.extensions["jixiao_admin"]
-    view = next((v for v in admin._views if v.endpoint == endpoint), None)
-    args: dict[str, Any] = {}
-    for pos, (attr, kind, value) in enumerate(conditions):
-        column = attr.property.columns[0]
-        for i, flt in enumerate(getattr(view, "_filters", None) or []):
-            col = getattr(flt, "column", None)
-            if isinstance(flt, kind) and col is not None and \
-                    col.table.name == column.table.name and col.name == column.name:
-                args[f"flt{pos}_{view.get_filter_arg(i, flt)}"] = value
-                break
-    return url_for(f"{endpoint}.index_view", **args)
 
 
 def my_levels(workflow, role: str) -> list[int]:

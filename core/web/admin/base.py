@@ -232,21 +232,36 @@ def _column_key(column: Any) -> str:
     return f"{col.table.name}.{col.name}"
 
 
-def list_url(endpoint: str, filters: Any = (), **equals: Any) -> str:
-    """The list page of the admin view ``endpoint`` filtered with its "equals" filter on
-    each column: ``filters`` is a mapping or pairs of (model attribute, ``"table.column"``
-    or a bare column name) → value as the URL carries it (an enum member's name), and
-    ``equals`` more of them by bare name. A column the view cannot filter is left out."""
+def _pairs(filters: tuple[Any, ...]) -> list[tuple[Any, type, Any]]:
+    out = []
+    for part in filters:
+        if hasattr(part, "items"):
+            part = list(part.items())
+        if isinstance(part, tuple):
+            part = [part]
+        for entry in part:
+            column, kind, value = entry if len(entry) == 3 else (entry[0], FilterEqual, entry[1])
+            out.append((column, kind, value))
+    return out
+
+
+def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
+    """The list page of the admin view ``endpoint`` filtered on some columns.
+
+    Each of ``filters`` is a mapping, a list of pairs or one pair ``(column, value)``
+    (or a triple ``(column, filter class, value)``; the class defaults to "equals");
+    a column is a model attribute, ``"table.column"`` or a bare column name, and
+    ``equals`` gives more by bare name. The value is as the URL carries it (an enum
+    member's name). A column the view cannot filter that way is left out."""
     admin = current_app.extensions["jixiao_admin"]
     view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
-    pairs = list(filters.items() if hasattr(filters, "items") else filters) + list(equals.items())
     args: dict[str, Any] = {}
-    for column, value in pairs:
+    for column, kind, value in _pairs(filters) + [(k, FilterEqual, v) for k, v in equals.items()]:
         key = _column_key(column)
         for i, flt in enumerate(getattr(view, "_filters", None) or []):
             col = getattr(flt, "column", None)
             name = f"{col.table.name}.{col.name}" if hasattr(col, "table") else ""
-            if isinstance(flt, FilterEqual) and key in (name, name.rpartition(".")[2]):
+            if isinstance(flt, kind) and key in (name, name.rpartition(".")[2]):
                 args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value
                 break
     return url_for(f"{endpoint}.index_view", **args)
