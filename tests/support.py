@@ -6,7 +6,9 @@ workbooks built in memory. Functions that touch the database expect an app conte
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import os
 import re
 import secrets
@@ -165,3 +167,38 @@ def xlsx(sheets: dict[str, Iterable[Iterable]], merged: Iterable[tuple[str, str]
 def workbook(rows, headers, sheet: str = "Sheet", edit: Callable | None = None) -> bytes:
     """An .xlsx file with one sheet: a header row, then ``rows``."""
     return xlsx({sheet: [headers, *rows]}, edit=edit)
+
+
+# --- admin list pages ----------------------------------------------------------------------
+
+def filter_groups(page: str) -> dict[str, list[dict]]:
+    """The list filters a Flask-Admin list page offers: label → operations with options."""
+    match = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    return json.loads(html.unescape(match.group(1))) if match else {}
+
+
+def filter_options(page: str, label: str) -> list[tuple[str, str]]:
+    """``(value, text)`` of the options of the filter ``label`` (e.g. 部门, 状态)."""
+    groups = filter_groups(page)
+    assert label in groups, f"the list has no {label} filter: {sorted(groups)}"
+    return [tuple(option) for option in groups[label][0]["options"] or []]
+
+
+def filter_args(page: str, label: str, text: str, position: int = 0) -> dict[str, str]:
+    """The query string that filters the list by the option shown as ``text``."""
+    groups = filter_groups(page)
+    flt = groups[label][0]
+    value = next(v for v, t in filter_options(page, label) if t == text)
+    return {f"flt{position}_{flt['arg']}": value}
+
+
+def list_rows(page: str) -> list[str]:
+    """The rows (``<tr>`` HTML) of a list page's table body."""
+    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
+    return [row for row in body.split("<tr")[1:] if "<td" in row]
+
+
+def cells(row: str) -> list[str]:
+    """The text of each cell of a list row."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
