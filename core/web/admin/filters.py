@@ -80,8 +80,9 @@ class FilterConverter(f.FilterConverter):
         return super().conv_enum(column, name, options, **kwargs)
 
 
-#: the org units a department filter offers: a unit's department is its parent
-DEPARTMENT_KINDS = (OrgKind.DEPARTMENT, OrgKind.TOWN_DEPARTMENT)
+#: the org units a department filter offers (a unit's department is its parent; a town
+#: stands for its town departments)
+DEPARTMENT_KINDS = (OrgKind.DEPARTMENT, OrgKind.TOWN, OrgKind.TOWN_DEPARTMENT)
 UNIT_KINDS = (OrgKind.UNIT,)
 
 

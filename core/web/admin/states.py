@@ -14,7 +14,7 @@ options are these words and which filters on ``(state, review_level)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -107,20 +107,33 @@ class WorkflowStates:
 
     ``final``: the name of a column that is set (not None) once an approved record
     is finalized, e.g. ``"finalized_at"``; such a record reads 已定稿.
+    ``words``: a plugin's own words for some keys, e.g. an approved engagement is
+    "In progress" and a finalized (closed) one "Closed".
+    ``submitters``: who really submits, when the permissions narrow the workflow's
+    (a draft waits for them: 待部门提交 when only departments may edit the record).
     """
 
-    def __init__(self, model: Any, workflow: Any, final: str | None = None) -> None:
+    def __init__(self, model: Any, workflow: Any, final: str | None = None,
+                 words: Mapping[str, Any] | None = None,
+                 submitters: Sequence[str] | None = None) -> None:
         self.model = model
         self.chain = tuple(workflow.chain)
-        self.submitters = tuple(workflow.submitters)
+        self.submitters = tuple(workflow.submitters if submitters is None else submitters)
         self.final = final
+        self.words = dict(words or {})
+
+    def word(self, key: str) -> Any:
+        """The words (a lazy string) of one key."""
+        if key in self.words:
+            return self.words[key]
+        return key_word(key, self.chain, self.submitters)
 
     def keys(self) -> list[str]:
         keys = [DRAFT, *(_submitted(i) for i in range(len(self.chain))), RETURNED, APPROVED]
         return [*keys, FINAL] if self.final else keys
 
     def options(self) -> list[tuple[str, Any]]:
-        return [(key, key_word(key, self.chain, self.submitters)) for key in self.keys()]
+        return [(key, self.word(key)) for key in self.keys()]
 
     def key_of(self, obj: Any) -> str:
         final = self.final is not None and getattr(obj, self.final) is not None
@@ -128,7 +141,7 @@ class WorkflowStates:
 
     def text(self, obj: Any) -> str:
         """The state of ``obj`` in words, e.g. 待部门审核."""
-        return str(key_word(self.key_of(obj), self.chain, self.submitters))
+        return str(self.word(self.key_of(obj)))
 
     def column(self, view: Any, context: Any, model: Any, name: str) -> str:
         """A Flask-Admin column formatter (list, details and export)."""
