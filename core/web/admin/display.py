@@ -86,8 +86,8 @@ def org_unit_name(org_unit_id: int | None) -> str:
         from core.extensions import db
         from core.models.org import OrgUnit
 
-        names = g.jixiao_org_names = dict(
-            db.session.execute(select(OrgUnit.id, OrgUnit.name)).tuples().all())
+        rows = db.session.execute(select(OrgUnit.id, OrgUnit.name))
+        names = g.jixiao_org_names = {org_id: name for org_id, name in rows}
     return names.get(org_unit_id, "")
 
 

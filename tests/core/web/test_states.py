@@ -122,7 +122,7 @@ def test_department_options_follow_the_row_scope(app, login):
     dept = login("dept01").get("/admin/targetsheet/").text
     with app.app_context():
         all_depts = set(db.session.scalars(select(OrgUnit.name).where(
-            OrgUnit.kind.in_(("department", "town_department")))))
+            OrgUnit.kind.in_(("department", "town", "town_department")))))
         dept01 = db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "D01"))
     assert set(_department_options(finance)) == all_depts
     assert _department_options(dept) == [dept01]
