@@ -6,7 +6,9 @@ workbooks built in memory. Functions that touch the database expect an app conte
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import os
 import re
 import secrets
@@ -165,3 +167,112 @@ def xlsx(sheets: dict[str, Iterable[Iterable]], merged: Iterable[tuple[str, str]
 def workbook(rows, headers, sheet: str = "Sheet", edit: Callable | None = None) -> bytes:
     """An .xlsx file with one sheet: a header row, then ``rows``."""
     return xlsx({sheet: [headers, *rows]}, edit=edit)
+
+
+# --- admin list pages ----------------------------------------------------------------------
+
+def filter_groups(page: str) -> dict[str, list[dict]]:
+    """The list filters a Flask-Admin list page offers: label → operations with options."""
+    match = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    return json.loads(html.unescape(match.group(1))) if match else {}
+
+
+def filter_options(page: str, label: str) -> list[tuple[str, str]]:
+    """``(value, text)`` of the options of the filter ``label`` (e.g. 部门, 状态)."""
+    groups = filter_groups(page)
+    assert label in groups, f"the list has no {label} filter: {sorted(groups)}"
+    return [tuple(option) for option in groups[label][0]["options"] or []]
+
+
+def filter_args(page: str, label: str, text: str, position: int = 0) -> dict[str, str]:
+    """The query string that filters the list by the option shown as ``text``."""
+    groups = filter_groups(page)
+    flt = groups[label][0]
+    value = next(v for v, t in filter_options(page, label) if t == text)
+    return {f"flt{position}_{flt['arg']}": value}
+
+
+def list_rows(page: str) -> list[str]:
+    """The rows (``<tr>`` HTML) of a list page's table body."""
+    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
+    return [row for row in body.split("<tr")[1:] if "<td" in row]
+
+
+def cells(row: str) -> list[str]:
+    """The text of each cell of a list row."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def list_ids(page: str) -> list[int]:
+    """The id of each row of a list page (its details/edit link comes first in the row)."""
+    ids = []
+    for row in list_rows(page):
+        found = re.search(r"[?&;]id=(\d+)", row)
+        assert found, f"a row without an id: {row[:300]}"
+        ids.append(int(found.group(1)))
+    return ids
+
+
+def column_texts(page: str, header: str) -> list[str]:
+    """The text of the column headed ``header`` on every row of a list page."""
+    head = page.split("<thead", 1)[1].split("</thead>", 1)[0]
+    titles = [html.unescape(re.sub(r"<[^>]+>", "", t)).strip()
+              for t in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+    assert header in titles, f"no column {header}: {titles}"
+    index = titles.index(header)
+    return [cells(row)[index] for row in list_rows(page)]
+
+
+def filtered(client, url: str, label: str, text: str) -> str:
+    """The list page at ``url`` filtered by the option ``text`` of its filter ``label``."""
+    page = client.get(url).text
+    response = client.get(url, query_string=filter_args(page, label, text))
+    assert response.status_code == 200
+    return response.text
+
+
+def ids_where(model, *where) -> set[int]:
+    """Ids of ``model`` rows matching ``where``, whoever may see them (app context)."""
+    from core.scope import unscoped
+
+    with unscoped() as session:
+        return set(session.scalars(select(model.id).where(*where)))
+
+
+def department_with_rows(model) -> OrgUnit:
+    """The department (the org unit at depth 2 of the tree) of the first row of ``model``
+    that belongs to a department or one of its units."""
+    from core.scope import unscoped
+
+    with unscoped() as session:
+        path = session.scalar(select(OrgUnit.path).join(
+            model, model.org_unit_id == OrgUnit.id).where(OrgUnit.path.like("/%/%/%"))
+            .order_by(model.id).limit(1))
+        assert path, f"no {model.__name__} rows of a department in the demo data"
+        return session.get(OrgUnit, int(path.strip("/").split("/")[1]))
+
+
+def assert_department_filter(app, client, url: str, model, page_size: int = 20) -> None:
+    """Filtering ``url`` by one department lists only rows of that department's subtree."""
+    with app.app_context():
+        dept = department_with_rows(model)
+        name, path = dept.name, dept.path
+        expected = ids_where(model, model.org_unit_id.in_(
+            select(OrgUnit.id).where(OrgUnit.path.startswith(path))))
+        others = ids_where(model) - expected
+    ids = list_ids(filtered(client, url, "部门", name))
+    assert ids and set(ids) <= expected
+    assert len(ids) == min(len(expected), page_size)
+    assert others, "the test needs rows of other departments"
+
+
+def assert_state_filter(app, client, url: str, model, word: str, *where) -> None:
+    """The 状态 option ``word`` lists exactly the rows matching ``where`` (state and level),
+    and each of them shows ``word`` in its 状态 column."""
+    with app.app_context():
+        expected = ids_where(model, *where)
+    page = filtered(client, url, "状态", word)
+    ids = list_ids(page)
+    assert ids and set(ids) <= expected
+    assert set(column_texts(page, "状态")) == {word}

@@ -13,7 +13,9 @@ from core.extensions import db
 from core.models import OrgKind, State
 from core.permissions import can
 from core.web.admin.base import ScopedModelView
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.filters import department_filter
+from core.web.admin.states import APPROVED, FINAL, WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.agencies import service
@@ -121,6 +123,17 @@ class AgencyMemberView(ScopedModelView):
         return True
 
 
+#: an approved engagement is in progress; a closed one (``closed_at``) is closed
+STATES = WorkflowStates(Engagement, service.WORKFLOW, final="closed_at", words={
+    APPROVED: service.STATUS_LABELS["approved"], FINAL: service.STATUS_LABELS["closed"]})
+
+
+def _party(view, context, model, name) -> str:
+    """The commissioning party: from the names read once per request; an agency user,
+    whose scope holds no org unit, reads it through the party's session."""
+    return org_unit_name(model.org_unit_id) or service.party_name(model)
+
+
 class EngagementView(ScopedModelView):
     permission = "engagement"
     column_list = ("code", "title", "org_unit", "agency", "kind", "contract_amount", "start_on",
@@ -131,7 +144,8 @@ class EngagementView(ScopedModelView):
     column_export_list = ("code", "title", "org_unit", "agency", "kind", "procurement",
                           "contract_amount", "start_on", "end_on", "state")
     column_searchable_list = ("code", "title")
-    column_filters = ("kind", "state", "procurement", "start_on")
+    column_filters = ("kind", STATES.filter(), "procurement", "start_on",
+                      department_filter(Engagement.org_unit_id))
     column_default_sort = ("id", True)
     form_columns = ("code", "title", "org_unit", "agency", "kind", "procurement",
                     "contract_amount", "budget_reference", "budget_amount", "start_on", "end_on",
@@ -139,17 +153,17 @@ class EngagementView(ScopedModelView):
     form_ajax_refs = {"items": {"fields": ("code", "name"), "page_size": 20}}
     column_labels = LABELS
     column_formatters = {
-        "state": lambda v, c, m, n: service.STATUS_LABELS[service.status_of(m)],
+        "state": STATES.column,
         "code": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".review", id=m.id), m.code),
-        "org_unit": lambda v, c, m, n: service.party_name(m),
+        "org_unit": _party,
         "items": lambda v, c, m, n: ", ".join(i.code for i in m.items),
         "team": lambda v, c, m, n: ", ".join(s.name for s in m.team),
     }
     column_formatters_export = {
-        "state": lambda v, c, m, n: str(service.STATUS_LABELS[service.status_of(m)]),
+        "state": STATES.column,
         "code": lambda v, c, m, n: m.code,
-        "org_unit": lambda v, c, m, n: service.party_name(m),
+        "org_unit": _party,
     }
 
     def check_form(self, form) -> bool:

@@ -20,6 +20,8 @@ from core.extensions import db
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView
+from core.web.admin.filters import department_filter
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.agency_fees import excel_io, service
@@ -222,6 +224,14 @@ class FeeScheduleView(ScopedModelView):
                            year=year, text=text, result=result, errors=errors)
 
 
+#: a quote within tolerance needs no approval: its workflow state says nothing
+STATES = WorkflowStates(FeeQuote, service.QUOTE_WORKFLOW)
+
+
+def _quote_state(view, context, model, name) -> str:
+    return STATES.text(model) if model.needs_approval else service.quote_status(model)
+
+
 class FeeQuoteView(ScopedModelView):
     """Stored engagement quotes (a record: made on the quote page, approved on the sheet)."""
 
@@ -233,16 +243,17 @@ class FeeQuoteView(ScopedModelView):
                            "year", "schedule_label", "total", "scale_fee", "contract_amount",
                            "deviation_pct", "scale_deviation_pct", "state", "reason")
     column_searchable_list = ("engagement_code", "agency_name")
-    column_filters = ("year", "needs_approval", "state")
+    column_filters = ("year", "needs_approval", STATES.filter(),
+                      department_filter(FeeQuote.org_unit_id))
     column_default_sort = ("id", True)
     column_labels = LABELS
     column_formatters = {
         "engagement_code": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".sheet", id=m.id), m.engagement_code),
-        "state": lambda v, c, m, n: service.quote_status(m),
+        "state": _quote_state,
     }
     column_formatters_export = {"engagement_code": lambda v, c, m, n: m.engagement_code,
-                                "state": lambda v, c, m, n: service.quote_status(m)}
+                                "state": _quote_state}
 
     def _quote(self) -> FeeQuote:
         row = self.get_one(request.values.get("id", ""))

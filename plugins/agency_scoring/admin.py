@@ -17,6 +17,7 @@ from core.extensions import db
 from core.permissions import can
 from core.services.scoring import grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
+from core.web.admin.filters import department_filter
 from core.web.forms import add_field_error, flash_problems
 from plugins.agency_scoring import rating as ratings
 from plugins.agency_scoring import service
@@ -61,7 +62,7 @@ class AssessmentView(ScopedModelView):
     column_list = ("code", "title", "agency_name", "year", "status", "party_total",
                    "spot_total", "score", "grade", "appeal_until")
     column_searchable_list = ("code", "title", "agency_name")
-    column_filters = ("year", "status", "grade")
+    column_filters = ("year", "status", "grade", department_filter(Assessment.org_unit_id))
     column_default_sort = ("id", True)
     column_labels = LABELS
     column_formatters = {
@@ -158,7 +159,7 @@ class AppealView(ScopedModelView):
                    "grade_after", "created_at")
     column_details_list = ("assessment_id", "reason", "status", "score_before", "grade_before",
                            "score_after", "grade_after", "decision", "created_at")
-    column_filters = ("status",)
+    column_filters = ("status", department_filter(Appeal.org_unit_id))
     column_default_sort = ("id", True)
     column_labels = LABELS
     column_formatters = {

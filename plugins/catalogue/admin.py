@@ -16,7 +16,9 @@ from core.extensions import db
 from core.models import OrgUnit, State
 from core.permissions import can
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.filters import department_filter, org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.catalogue import planner, service
@@ -32,13 +34,16 @@ def this_year() -> int:
     return date.today().year
 
 
+STATES = WorkflowStates(Catalogue, service.WORKFLOW)
+
+
 class CatalogueView(ScopedModelView):
     permission = "catalogue"
     column_list = ("org_unit", "cycle_start", "cycle_years", "state", "entries")
     column_details_list = ("org_unit", "cycle_start", "cycle_years", "state", "rules_code",
                            "entries", "updated_at")
     column_export_list = ("org_unit", "cycle_start", "cycle_years", "state")
-    column_filters = ("state", "cycle_start")
+    column_filters = (STATES.filter(), "cycle_start", department_filter(Catalogue.org_unit_id))
     column_sortable_list = ("cycle_start", "state")
     column_default_sort = ("id", True)
     form_columns = ("org_unit", "cycle_start")
@@ -48,7 +53,8 @@ class CatalogueView(ScopedModelView):
                      "updated_at": _l("Updated")}
     column_formatters = {
         "org_unit": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            url_for(".catalogue_page", id=m.id), m.org_unit.name if m.org_unit else m.org_unit_id),
+            url_for(".catalogue_page", id=m.id), org_unit_name(m.org_unit_id) or m.org_unit_id),
+        "state": STATES.column,
         "entries": lambda v, c, m, n: len(m.entries),
     }
 
@@ -156,7 +162,8 @@ class CatalogueEntryView(ScopedModelView):
     column_export_list = ("budget_item", "catalogue", "reason", "amount", "planned_year",
                           "covered")
     column_searchable_list = ("budget_item.code", "budget_item.name")
-    column_filters = ("reason", "planned_year", "catalogue.cycle_start")
+    column_filters = ("reason", "planned_year", "catalogue.cycle_start",
+                      *org_filters(CatalogueEntry.org_unit_id))
     column_sortable_list = ("amount", "planned_year", "reason")
     column_default_sort = ("id", True)
     form_columns = ("catalogue", "budget_item", "reason", "note", "planned_year")

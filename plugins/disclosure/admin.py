@@ -17,7 +17,9 @@ from core.extensions import db
 from core.models import FiscalYear, ItemKind, State
 from core.permissions import can
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.filters import org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.disclosure import service
@@ -50,6 +52,9 @@ def _years() -> list[int]:
     return list(db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())))
 
 
+STATES = WorkflowStates(Publication, service.WORKFLOW)
+
+
 class PublicationView(ScopedModelView):
     permission = "publication"
     column_list = ("subject", "kind", "fiscal_year", "department", "state", "published_at")
@@ -58,7 +63,8 @@ class PublicationView(ScopedModelView):
                            "summary")
     column_export_list = ("subject", "kind", "fiscal_year", "department", "state",
                           "published_at")
-    column_filters = ("kind", "state", "fiscal_year")
+    column_filters = ("kind", STATES.filter(), "fiscal_year",
+                      *org_filters(Publication.org_unit_id))
     column_sortable_list = ("kind", "fiscal_year", "state", "published_at")
     column_default_sort = ("id", True)
     form_columns = ("kind", "budget_item", "result")
@@ -74,7 +80,9 @@ class PublicationView(ScopedModelView):
     column_formatters = {
         "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".review", id=m.id), str(m)),
-        "department": lambda v, c, m, n: m.department.name if m.department else "",
+        "department": lambda v, c, m, n: org_unit_name(m.department_id) or (
+            m.department.name if m.department else ""),
+        "state": STATES.column,
         "grade": lambda v, c, m, n: str(GRADE_LABELS.get(m.grade, m.grade or "")),
     }
 
@@ -199,7 +207,7 @@ class StoredResultView(ScopedModelView):
     column_list = ("title", "fiscal_year", "kind", "object_kind", "amount", "score", "grade",
                    "finalized_at")
     column_details_list = (*column_list, "summary")
-    column_filters = ("fiscal_year", "kind", "grade")
+    column_filters = ("fiscal_year", "kind", "grade", *org_filters(StoredResult.org_unit_id))
     column_default_sort = ("id", True)
     column_labels = {"title": _l("Evaluated object"), "fiscal_year": _l("Fiscal year"),
                      "kind": _l("Evaluation type"), "object_kind": _l("Object"),

@@ -17,12 +17,14 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
-from core.permissions import can
+from core.permissions import ADMINS, can
 from core.plugins import hooks
 from core.services.score_records import latest_score, trace_of
 from core.services.scoring import Problem, grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, org_unit_column, org_unit_name
+from core.web.admin.filters import department_filter, org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.evaluation import key, rectify, reeval, service
@@ -73,6 +75,11 @@ def _grade(code: str | None) -> str:
     return str(grade_label(code)) if code else ""
 
 
+SELF_STATES = WorkflowStates(SelfEvaluation, service.WORKFLOW, final="finalized_at")
+#: only the finance bureau and the departments edit (and so submit) rectification tasks
+RECTIFICATION_STATES = WorkflowStates(Rectification, rectify.WORKFLOW, submitters=ADMINS)
+
+
 class SelfEvaluationView(ScopedModelView):
     permission = "self_evaluation"
     can_create = False
@@ -84,7 +91,8 @@ class SelfEvaluationView(ScopedModelView):
                    "score", "grade", "finalized_at")
     column_export_list = column_list
     column_searchable_list = ("budget_item.code", "budget_item.name")
-    column_filters = ("state", "grade", "fiscal_year.year", "object_kind")
+    column_filters = (SELF_STATES.filter(), "grade", "fiscal_year.year", "object_kind",
+                      *org_filters(SelfEvaluation.org_unit_id))
     column_sortable_list = ("score", "grade", "finalized_at")
     column_default_sort = ("id", True)
     list_template = "evaluation/self_list.html"
@@ -99,6 +107,8 @@ class SelfEvaluationView(ScopedModelView):
     column_formatters = {
         "budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".score_page", id=m.id), str(m)),
+        "org_unit": org_unit_column,
+        "state": SELF_STATES.column,
         "grade": lambda v, c, m, n: _grade(m.grade),
         "object_kind": lambda v, c, m, n: OBJECT_KIND_LABELS.get(m.object_kind, m.object_kind),
     }
@@ -194,7 +204,8 @@ class SuggestionView(ScopedModelView):
     can_delete = False
     column_list = ("title", "org_unit", "fiscal_year", "score", "grade", "suggested", "decided",
                    "decided_at")
-    column_filters = ("fiscal_year", "grade", "suggested", "decided")
+    column_filters = ("fiscal_year", "grade", "suggested", "decided",
+                      *org_filters(ResultSuggestion.org_unit_id))
     column_searchable_list = ("title",)
     column_default_sort = ("id", True)
     form_columns = ("decided", "note")
@@ -206,6 +217,7 @@ class SuggestionView(ScopedModelView):
         "decided_at": _l("Decided"),
     }
     column_formatters = {
+        "org_unit": org_unit_column,
         "grade": lambda v, c, m, n: _grade(m.grade),
         "suggested": lambda v, c, m, n: SUGGESTION_LABELS.get(m.suggested, m.suggested),
         "decided": lambda v, c, m, n: SUGGESTION_LABELS.get(m.decided, m.decided or ""),
@@ -226,7 +238,8 @@ class RectificationView(ScopedModelView):
 
     permission = "rectification"
     column_list = ("suggestion", "problem", "owner", "due_on", "state", "done_at", "overdue")
-    column_filters = ("state", "due_on")
+    column_filters = (RECTIFICATION_STATES.filter(), "due_on",
+                      *org_filters(Rectification.org_unit_id))
     column_default_sort = ("due_on", False)
     form_columns = ("suggestion", "problem", "owner", "due_on", "evidence")
     form_ajax_refs = {"suggestion": {"fields": ("title",), "page_size": 20}}
@@ -239,6 +252,7 @@ class RectificationView(ScopedModelView):
         "problem": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".follow_up", id=m.id), m.problem),
         "overdue": lambda v, c, m, n: _("Yes") if rectify.overdue(m) else "",
+        "state": RECTIFICATION_STATES.column,
     }
 
     def on_model_change(self, form, model, is_created):
@@ -313,7 +327,8 @@ class KeyEvaluationView(ScopedModelView):
     can_delete = False
     column_list = ("title", "kind", "object_kind", "org_unit", "fiscal_year", "amount",
                    "team_kind", "score", "grade", "finalized_at")
-    column_filters = ("kind", "object_kind", "fiscal_year.year", "grade")
+    column_filters = ("kind", "object_kind", "fiscal_year.year", "grade",
+                      *org_filters(KeyEvaluation.org_unit_id))
     column_searchable_list = ("title",)
     column_default_sort = ("id", True)
     form_columns = ("kind", "object_kind", "fiscal_year", "org_unit", "title", "items",
@@ -338,6 +353,7 @@ class KeyEvaluationView(ScopedModelView):
             url_for(".sheet_page", id=m.id), m.title),
         "kind": lambda v, c, m, n: KIND_LABELS.get(m.kind, m.kind),
         "object_kind": lambda v, c, m, n: OBJECT_KIND_LABELS.get(m.object_kind, m.object_kind),
+        "org_unit": org_unit_column,
         "team_kind": lambda v, c, m, n: TEAM_LABELS.get(m.team_kind, m.team_kind),
         "grade": lambda v, c, m, n: _grade(m.grade),
     }
@@ -448,6 +464,7 @@ class ReEvaluationView(ScopedModelView):
     column_list = ("org_unit", "fiscal_year", "sample_size", "flagged", "accuracy",
                    "finalized_at")
     column_default_sort = ("id", True)
+    column_filters = (department_filter(ReEvaluation.org_unit_id),)
     form_columns = ("fiscal_year", "org_unit", "sample_size")
     column_labels = {
         "org_unit": _l("Department"), "fiscal_year": _l("Fiscal year"),
@@ -456,7 +473,7 @@ class ReEvaluationView(ScopedModelView):
     }
     column_formatters = {
         "org_unit": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            url_for(".compare_page", id=m.id), m.org_unit.name),
+            url_for(".compare_page", id=m.id), org_unit_name(m.org_unit_id)),
         "flagged": lambda v, c, m, n: sum(1 for s in m.samples if s.flagged),
     }
 

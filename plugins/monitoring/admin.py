@@ -20,7 +20,9 @@ from core.models.workflow import STATE_LABELS
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, org_unit_column
+from core.web.admin.filters import org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
 from plugins.monitoring import charts, excel_io, figures, service
@@ -143,6 +145,10 @@ class MonitoringRoundView(ScopedModelView):
         return redirect(url_for(".round_page", id=rnd.id))
 
 
+RECORD_STATES = WorkflowStates(MonitoringRecord, service.RECORD_WORKFLOW)
+DECISION_STATES = WorkflowStates(CorrectiveDecision, service.DECISION_WORKFLOW)
+
+
 class MonitoringRecordView(ScopedModelView):
     permission = "monitoring_record"
     column_list = ("light", "budget_item", "org_unit", "round", "budget", "spent",
@@ -155,7 +161,8 @@ class MonitoringRecordView(ScopedModelView):
     column_sortable_list = ("light", "budget", "spent", "execution_rate", "spending_deviation",
                             "indicator_deviation", "state")
     column_searchable_list = ("budget_item.code", "budget_item.name")
-    column_filters = ("round.name", "state", "light", "reason")
+    column_filters = ("round.name", RECORD_STATES.filter(), "light", "reason",
+                      *org_filters(MonitoringRecord.org_unit_id))
     form_columns = ("spent", "over_budget_note", "reason", "reason_note", "measures",
                     "measures_due")
     form_choices = {"reason": [(r.value, label) for r, label in REASON_LABELS.items()]}
@@ -175,8 +182,11 @@ class MonitoringRecordView(ScopedModelView):
         "light": lambda v, c, m, n: light_badge(m.light),
         "budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".record_page", id=m.id), str(m)),
+        "org_unit": org_unit_column,
+        "state": RECORD_STATES.column,
     }
-    column_formatters_export = {"light": lambda v, c, m, n: str(LIGHT_LABELS[Light(m.light)])}
+    column_formatters_export = {"light": lambda v, c, m, n: str(LIGHT_LABELS[Light(m.light)]),
+                                "org_unit": org_unit_column, "state": RECORD_STATES.column}
 
     def on_model_change(self, form, model, is_created):
         service.check_open(model)
@@ -333,13 +343,15 @@ class CorrectiveDecisionView(ScopedModelView):
     column_list = ("budget_item", "action", "reason", "new_budget", "due", "state",
                    "created_at")
     column_default_sort = ("id", True)
-    column_filters = ("action", "state")
+    column_filters = ("action", DECISION_STATES.filter(),
+                      *org_filters(CorrectiveDecision.org_unit_id))
     form_columns = ("reason", "new_budget", "due")
     column_labels = {"budget_item": _l("Budget item"), "action": _l("Corrective decision"),
                      "reason": _l("Grounds"), "new_budget": _l("New budget"),
                      "due": _l("Due on"), "state": _l("State"), "created_at": _l("Created")}
     column_formatters = {"budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-        url_for("monitoringrecord.record_page", id=m.record_id), str(m.budget_item))}
+        url_for("monitoringrecord.record_page", id=m.record_id), str(m.budget_item)),
+        "state": DECISION_STATES.column}
 
     def on_model_change(self, form, model, is_created):
         if State(model.state or State.DRAFT) not in service.EDITABLE:

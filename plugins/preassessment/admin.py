@@ -22,6 +22,8 @@ from core.permissions import can
 from core.services.attachments import AttachmentError, save_attachment, send_attachment
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
+from core.web.admin.filters import org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.preassessment import report, service
@@ -94,19 +96,24 @@ def _final_only(attr: str):
     return format_
 
 
+STATES = WorkflowStates(Preassessment, service.WORKFLOW, final="final_at")
+
+
 class PreassessmentView(ScopedModelView):
     permission = "preassessment"
-    column_list = ("budget_item", "fiscal_year", "status", "self_score", "is_key",
+    column_list = ("budget_item", "fiscal_year", "status", "state", "self_score", "is_key",
                    "panel_score", "conclusion", "recommended_amount")
-    column_details_list = ("budget_item", "fiscal_year", "status", "substantially_changed",
+    column_details_list = ("budget_item", "fiscal_year", "status", "state",
+                           "substantially_changed",
                            "change_note", "extends_expiring_policy", "exempt_kind",
                            "reviewing_department", "review_opinion", "high_attention",
                            "self_score", "is_key", "panel_score", "conclusion",
                            "recommended_amount", "final_at", "rules_code")
-    column_export_list = ("budget_item", "fiscal_year", "status", "self_score", "is_key",
-                          "panel_score", "conclusion", "recommended_amount")
+    column_export_list = ("budget_item", "fiscal_year", "status", "state", "self_score",
+                          "is_key", "panel_score", "conclusion", "recommended_amount")
     column_searchable_list = ("budget_item.code", "budget_item.name")
-    column_filters = ("state", "is_key", "conclusion", "fiscal_year.year")
+    column_filters = (STATES.filter(), "is_key", "conclusion", "fiscal_year.year",
+                      *org_filters(Preassessment.org_unit_id))
     column_default_sort = ("id", True)
     form_columns = ("budget_item", "substantially_changed", "change_note",
                     "extends_expiring_policy", "exempt_kind", "reviewing_department",
@@ -117,10 +124,12 @@ class PreassessmentView(ScopedModelView):
         "budget_item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".assessment", id=m.id), str(m)),
         "status": lambda v, c, m, n: str(service.STATUS_LABELS[service.status_of(m)]),
+        "state": STATES.column,
         "conclusion": _final_only("conclusion"),
         "recommended_amount": _final_only("recommended_amount"),
     }
     column_formatters_export = {
+        "state": STATES.column,
         "budget_item": lambda v, c, m, n: str(m),
         "status": lambda v, c, m, n: str(service.STATUS_LABELS[service.status_of(m)]),
         "conclusion": _final_only("conclusion"),

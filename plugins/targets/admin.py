@@ -19,6 +19,8 @@ from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
+from core.web.admin.filters import org_filters
+from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.targets import excel_io, service
@@ -52,6 +54,9 @@ def _years() -> list[int]:
     return list(db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())))
 
 
+STATES = WorkflowStates(TargetSheet, service.WORKFLOW)
+
+
 class TargetSheetView(ScopedModelView):
     permission = "target_sheet"
     column_list = ("budget_item", "fiscal_year", "state", "revision", "submitted_at", "late")
@@ -59,7 +64,7 @@ class TargetSheetView(ScopedModelView):
                            "revision", "submitted_at", "rules_code", "indicators", "updated_at")
     column_export_list = ("budget_item", "fiscal_year", "state", "revision", "submitted_at")
     column_searchable_list = ("budget_item.code", "budget_item.name")
-    column_filters = ("state", "fiscal_year.year")
+    column_filters = (STATES.filter(), "fiscal_year.year", *org_filters(TargetSheet.org_unit_id))
     column_sortable_list = ("state", "revision", "submitted_at")
     column_default_sort = ("id", True)
     form_columns = ("budget_item", "goal", "period_goal", "indicators")
@@ -74,6 +79,7 @@ class TargetSheetView(ScopedModelView):
         "budget_item.code": _l("Item code"), "budget_item.name": _l("Item name"),
     }
     column_formatters = {
+        "state": STATES.column,
         "late": lambda v, c, m, n: _("Yes") if service.is_late(m) else "",
         "indicators": lambda v, c, m, n: Markup("<br>").join(
             f"{i.level1}/{i.level2}/{i.name} {COMPARATOR_LABELS[i.comparator]} "

@@ -68,6 +68,34 @@ def enum_label(value: Any) -> str:
     return _once_per_request((type(value), value), make)
 
 
+def org_unit_name(org_unit_id: int | None) -> str:
+    """The name of an org unit, for a list column; "" for none or one the user may not see.
+
+    The first call of a request reads the names of every org unit the user may see in
+    one query (id and name only), so a list page or export of any length costs one
+    query whatever the rows, instead of one per row.
+    """
+    if org_unit_id is None:
+        return ""
+    if not has_request_context():
+        return str(org_unit_id)
+    names = g.get("jixiao_org_names")
+    if names is None:
+        from sqlalchemy import select
+
+        from core.extensions import db
+        from core.models.org import OrgUnit
+
+        rows = db.session.execute(select(OrgUnit.id, OrgUnit.name))
+        names = g.jixiao_org_names = {org_id: name for org_id, name in rows}
+    return names.get(org_unit_id, "")
+
+
+def org_unit_column(view, context, model, name) -> str:
+    """Column formatter: the name of the row's org unit (``model.org_unit_id``)."""
+    return org_unit_name(getattr(model, "org_unit_id", None))
+
+
 def money_text(value: Decimal | int) -> str:
     """``1234567.5`` → ``1,234,567.50``."""
     return f"{Decimal(value):,.2f}"

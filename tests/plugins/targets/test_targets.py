@@ -445,9 +445,9 @@ def test_menu_and_pages_are_in_chinese(app, login):
     html = login("dept01").get("/admin/targetsheet/").text
     assert "绩效目标" in html and "绩效目标表" in html and "导入绩效目标表" in html
     assert "budget_item.code" not in html and "项目编码, 项目名称" in html  # search box
-    assert "提交时间" in html  # the column; the state "submitted" reads 已提交
-    submitted = login("dept01").get("/admin/targetsheet/?flt0_0=submitted").text
-    assert "已提交" in submitted
+    assert "提交时间" in html  # the column; a sheet submitted to the department reads 待部门审核
+    submitted = login("dept01").get("/admin/targetsheet/?flt0_0=submitted-0").text
+    assert "待部门审核" in submitted
 
 
 def test_overdue_sheets_are_reminded_once_a_day(app):

@@ -1,0 +1,27 @@
+"""Catalogue lists: the state in words and the department filter."""
+
+from __future__ import annotations
+
+from core.models import State
+from plugins.catalogue.models import Catalogue, CatalogueEntry
+from tests.support import assert_department_filter, assert_state_filter, column_texts
+
+URL = "/admin/catalogue/"
+
+
+def test_states_say_who_acts_next(app, login):
+    finance = login("finance")
+    assert_state_filter(app, finance, URL, Catalogue, "待财政审核",
+                        Catalogue.state == State.SUBMITTED)
+    assert_state_filter(app, finance, URL, Catalogue, "待部门提交", Catalogue.state == State.DRAFT)
+
+
+def test_filter_by_department(app, login):
+    finance = login("finance")
+    assert_department_filter(app, finance, URL, Catalogue)
+    assert_department_filter(app, finance, "/admin/catalogueentry/", CatalogueEntry)
+
+
+def test_department_column_is_filled(login):
+    names = column_texts(login("finance").get(URL).text, "部门")
+    assert names and all(names)
