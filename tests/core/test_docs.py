@@ -213,12 +213,6 @@ def test_relative_links_in_markdown_resolve():
 #: ``core/web/templates/jixiao/workflow.html``, ``core/web/admin/``; not ``tests/core/…``
 #: (the look-behind), and ``core/translations/<locale>/…`` is read up to the ``<``
 _CODE_PATH = re.compile(r"(?<![\w/.-])(?:core|plugins)/(?:[\w.-]+/)*(?:\w+\.(?:py|html)\b)?")
-#: new name → old name of modules renamed in a parallel branch: the docs already write the
-#: new name; until the rename is merged the old file stands in for it (then remove the entry)
-PENDING_RENAMES = {
-    "plugins/agency_fees/schedule.py": "plugins/agency_fees/rules.py",
-    "plugins/monitoring/figures.py": "plugins/monitoring/rules.py",
-}
 
 
 def code_paths_in_docs() -> list[tuple[str, int, str]]:
@@ -231,10 +225,7 @@ def code_paths_in_docs() -> list[tuple[str, int, str]]:
 
 
 def _exists(path: str) -> bool:
-    if (ROOT / path).exists():
-        return True
-    old = PENDING_RENAMES.get(path)
-    return old is not None and (ROOT / old).exists()
+    return (ROOT / path).exists()
 
 
 def test_code_paths_in_docs_exist():
