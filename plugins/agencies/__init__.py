@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: preassessment only keeps the seed's random draws in order (the same data)
@@ -31,11 +32,6 @@ def jixiao_config(config):
     config.setdefault("AGENCY_MAX_HOURS_PER_DAY", 24)
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.agencies import models
-
-    return models
 
 
 @hookimpl
@@ -73,11 +69,6 @@ def jixiao_blueprints(app):
     install(app)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.agencies.api import blp
-
-    api.register_blueprint(blp)
 
 
 @hookimpl
@@ -87,18 +78,8 @@ def jixiao_engagement_checks(engagement):
     return conflict_reasons(engagement)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.agencies.demo import seed_agencies
-
-    seed_agencies(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.agencies.widgets import agency_widgets
-
-    return agency_widgets(user)
 
 
 @hookimpl
@@ -109,36 +90,16 @@ def jixiao_stage():
     return Stage("agencies", CATEGORY, 70)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.agencies.tasks import tasks_for
-
-    return tasks_for(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.agencies.panels import item_panels
-
-    return item_panels(item)
-
-
-@hookimpl
-def jixiao_principal_agency(user):
-    from plugins.agencies.contracts import agency_of
-
-    return agency_of(user)
-
-
-@hookimpl
-def jixiao_principal_agency_column(user_id):
-    from plugins.agencies.contracts import agency_column
-
-    return agency_column(user_id)
-
-
-@hookimpl
-def jixiao_engagements(ids, year, agency_id, closed):
-    from plugins.agencies.contracts import engagements
-
-    return engagements(ids, year, agency_id, closed)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    api="api:blp",
+    seed_demo="demo:seed_agencies",
+    dashboard_widgets="widgets:agency_widgets",
+    tasks="tasks:tasks_for",
+    item_panels="panels:item_panels",
+    principal_agency="contracts:agency_of",
+    principal_agency_column="contracts:agency_column",
+    engagements="contracts:engagements",
+))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: it quotes the agencies' demo engagements
@@ -31,11 +32,6 @@ def jixiao_config(config):
     config.setdefault("FEE_OVERBILLING_PCT", 50)
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.agency_fees import models
-
-    return models
 
 
 @hookimpl
@@ -58,32 +54,12 @@ def jixiao_fee_method(method):
     return BUILTIN.get(method)
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.agency_fees.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.agency_fees.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.agency_fees.demo import seed_fees
-
-    seed_fees(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.agency_fees.widgets import fee_widgets
-
-    return fee_widgets(user)
 
 
 @hookimpl
@@ -94,15 +70,14 @@ def jixiao_stage():
     return Stage("agency_fees", CATEGORY, 80)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.agency_fees.tasks import tasks_for
-
-    return tasks_for(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.agency_fees.panels import item_panels
-
-    return item_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    seed_demo="demo:seed_fees",
+    dashboard_widgets="widgets:fee_widgets",
+    tasks="tasks:tasks_for",
+    item_panels="panels:item_panels",
+))

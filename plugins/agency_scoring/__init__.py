@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: it assesses the agencies' demo engagements
@@ -25,11 +26,6 @@ def jixiao_config(config):
     config.setdefault("AGENCY_SCORING_RULE_VERSIONS", [])
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.agency_scoring import models
-
-    return models
 
 
 @hookimpl
@@ -49,18 +45,8 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.agency_scoring.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.agency_scoring.api import blp
-
-    api.register_blueprint(blp)
 
 
 @hookimpl(optionalhook=True)
@@ -77,18 +63,8 @@ def jixiao_engagement_checks(engagement):
     return engagement_reasons(engagement)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.agency_scoring.widgets import scoring_widgets
-
-    return scoring_widgets(user)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.agency_scoring.demo import seed_scoring
-
-    seed_scoring(session, rng, scale)
 
 
 @hookimpl
@@ -99,15 +75,14 @@ def jixiao_stage():
     return Stage("agency_scoring", CATEGORY, 90)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.agency_scoring.tasks import tasks_for
-
-    return tasks_for(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.agency_scoring.panels import item_panels
-
-    return item_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    dashboard_widgets="widgets:scoring_widgets",
+    seed_demo="demo:seed_scoring",
+    tasks="tasks:tasks_for",
+    item_panels="panels:item_panels",
+))

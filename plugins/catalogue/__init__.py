@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: coverage is caught up from the evaluation results
@@ -22,11 +23,6 @@ def jixiao_config(config):
     config.setdefault("CATALOGUE_RULE_VERSIONS", [])
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.catalogue import models
-
-    return models
 
 
 @hookimpl
@@ -40,39 +36,14 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.catalogue.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.catalogue.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_evaluation_finalized(evaluation):
-    from plugins.catalogue.service import record_coverage
-
-    record_coverage(evaluation)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.catalogue.demo import seed_catalogues
-
-    seed_catalogues(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.catalogue.widgets import catalogue_widgets
-
-    return catalogue_widgets(user)
 
 
 @hookimpl
@@ -83,15 +54,15 @@ def jixiao_stage():
     return Stage("catalogue", CATEGORY, 50)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.catalogue.tasks import catalogue_tasks
-
-    return catalogue_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.catalogue.panels import catalogue_panels
-
-    return catalogue_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    evaluation_finalized="service:record_coverage",
+    seed_demo="demo:seed_catalogues",
+    dashboard_widgets="widgets:catalogue_widgets",
+    tasks="tasks:catalogue_tasks",
+    item_panels="panels:catalogue_panels",
+))

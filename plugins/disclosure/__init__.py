@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: it publishes approved targets and evaluation results
@@ -23,11 +24,6 @@ def jixiao_config(config):
     config.setdefault("DISCLOSURE_RULE_VERSIONS", [])
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.disclosure import models
-
-    return models
 
 
 @hookimpl
@@ -40,25 +36,10 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.disclosure.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_blueprints(app):
-    from plugins.disclosure.public import bp
-
-    app.register_blueprint(bp)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.disclosure.api import blp
-
-    api.register_blueprint(blp)
 
 
 @hookimpl
@@ -70,25 +51,10 @@ def jixiao_workflow_transition(obj, old, new, user, action, comment):
         on_transition(obj, old, new)
 
 
-@hookimpl
-def jixiao_evaluation_finalized(evaluation):
-    from plugins.disclosure.service import store_result
-
-    store_result(evaluation)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.disclosure.demo import seed_disclosure
-
-    seed_disclosure(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.disclosure.widgets import disclosure_widgets
-
-    return disclosure_widgets(user)
 
 
 @hookimpl
@@ -99,15 +65,16 @@ def jixiao_stage():
     return Stage("disclosure", CATEGORY, 60)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.disclosure.tasks import disclosure_tasks
-
-    return disclosure_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.disclosure.panels import disclosure_panels
-
-    return disclosure_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    blueprints="public:bp",
+    api="api:blp",
+    evaluation_finalized="service:store_result",
+    seed_demo="demo:seed_disclosure",
+    dashboard_widgets="widgets:disclosure_widgets",
+    tasks="tasks:disclosure_tasks",
+    item_panels="panels:disclosure_panels",
+))

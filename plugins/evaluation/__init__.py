@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: self-evaluations are created from approved targets
@@ -29,11 +30,6 @@ def jixiao_config(config):
     config.setdefault("EVALUATION_KEY_MIN_RESULTS_SHARE", "60")
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.evaluation import models
-
-    return models
 
 
 @hookimpl
@@ -53,32 +49,12 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.evaluation.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.evaluation.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_cli(group):
-    from plugins.evaluation.cli import register
-
-    register(group)
 
 
-@hookimpl
-def jixiao_jobs(scheduler):
-    from plugins.evaluation.jobs import register
-
-    register(scheduler)
 
 
 @hookimpl
@@ -88,25 +64,10 @@ def jixiao_score_method(method):
     return METHODS.get(method)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.evaluation.demo import seed_evaluations
-
-    seed_evaluations(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.evaluation.widgets import evaluation_widgets
-
-    return evaluation_widgets(user)
 
 
-@hookimpl
-def jixiao_evaluation_results(year, item_ids, kinds):
-    from plugins.evaluation.contracts import evaluation_results
-
-    return evaluation_results(year, item_ids, kinds)
 
 
 @hookimpl
@@ -117,15 +78,17 @@ def jixiao_stage():
     return Stage("evaluation", CATEGORY, 40)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.evaluation.tasks import evaluation_tasks
-
-    return evaluation_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.evaluation.panels import evaluation_panels
-
-    return evaluation_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    cli="cli:register",
+    jobs="jobs:register",
+    seed_demo="demo:seed_evaluations",
+    dashboard_widgets="widgets:evaluation_widgets",
+    evaluation_results="contracts:evaluation_results",
+    tasks="tasks:evaluation_tasks",
+    item_panels="panels:evaluation_panels",
+))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: rounds are opened on approved targets
@@ -29,11 +30,6 @@ def jixiao_config(config):
     config.setdefault("MONITORING_REMINDER_DAYS", [7, 1])
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.monitoring import models
-
-    return models
 
 
 @hookimpl
@@ -51,39 +47,14 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.monitoring.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.monitoring.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_jobs(scheduler):
-    from plugins.monitoring.jobs import register
-
-    register(scheduler)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.monitoring.demo import seed_monitoring
-
-    seed_monitoring(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.monitoring.widgets import monitoring_widgets
-
-    return monitoring_widgets(user)
 
 
 @hookimpl
@@ -94,15 +65,15 @@ def jixiao_stage():
     return Stage("monitoring", CATEGORY, 30)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.monitoring.tasks import monitoring_tasks
-
-    return monitoring_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.monitoring.panels import monitoring_panels
-
-    return monitoring_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    jobs="jobs:register",
+    seed_demo="demo:seed_monitoring",
+    dashboard_widgets="widgets:monitoring_widgets",
+    tasks="tasks:monitoring_tasks",
+    item_panels="panels:monitoring_panels",
+))

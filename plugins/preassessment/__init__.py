@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from core.permissions import FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: its org tree, users, years and items
@@ -22,11 +23,6 @@ def jixiao_config(config):
     config.setdefault("PREASSESSMENT_RULE_VERSIONS", [])
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.preassessment import models
-
-    return models
 
 
 @hookimpl
@@ -51,46 +47,16 @@ def jixiao_score_method(method):
     return points_method if method == POINTS_METHOD else None
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.preassessment.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.preassessment.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.preassessment.demo import seed_preassessments
-
-    seed_preassessments(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.preassessment.widgets import preassessment_widgets
-
-    return preassessment_widgets(user)
 
 
-@hookimpl
-def jixiao_preassessment_conclusions(year, item_ids):
-    from plugins.preassessment.contracts import conclusions
-
-    return conclusions(year, item_ids)
 
 
-@hookimpl
-def jixiao_jobs(scheduler):
-    from plugins.preassessment.jobs import register
-
-    register(scheduler)
 
 
 @hookimpl
@@ -101,15 +67,16 @@ def jixiao_stage():
     return Stage("preassessment", CATEGORY, 10)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.preassessment.tasks import preassessment_tasks
-
-    return preassessment_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.preassessment.panels import preassessment_panels
-
-    return preassessment_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    seed_demo="demo:seed_preassessments",
+    dashboard_widgets="widgets:preassessment_widgets",
+    preassessment_conclusions="contracts:conclusions",
+    jobs="jobs:register",
+    tasks="tasks:preassessment_tasks",
+    item_panels="panels:preassessment_panels",
+))

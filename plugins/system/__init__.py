@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, ALL_ROLES, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: who may hold personal API tokens (the read-only viewer uses the web pages)
 TOKEN_ROLES = tuple(r for r in ALL_ROLES if r != "viewer")
@@ -61,39 +62,14 @@ def jixiao_blueprints(app):
     app.add_template_global(lambda: workbench.grouped(workbench.my_tasks()), "workbench_tasks")
 
 
-@hookimpl
-def jixiao_cli(group):
-    from plugins.system.cli import register
-
-    register(group)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.system.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_jobs(scheduler):
-    from plugins.system.reminders import register
-
-    register(scheduler)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.system.demo import seed_core
-
-    seed_core(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.system.widgets import core_widgets
-
-    return core_widgets(user)
 
 
 @hookimpl
@@ -103,8 +79,13 @@ def jixiao_workflow_transition(obj, new, user, action, comment, workflow):
     on_transition(obj, new, user, action, comment, workflow)
 
 
-@hookimpl
-def jixiao_evaluation_finalized(evaluation):
-    from plugins.system.workflow_notices import on_finalized
-
-    on_finalized(evaluation)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    cli="cli:register",
+    api="api:blp",
+    jobs="reminders:register",
+    seed_demo="demo:seed_core",
+    dashboard_widgets="widgets:core_widgets",
+    evaluation_finalized="workflow_notices:on_finalized",
+))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -50,13 +50,19 @@ def grouped(tasks: list[Task]) -> list[tuple[Stage, list[Task]]]:
 
 
 def nav() -> dict[str, Any]:
-    """What the navigation bar shows: the task and unread counts, the year and the years."""
+    """What the navigation bar shows at once: the selected year and the years to choose."""
     if not current_user.is_authenticated:
         return {}
     year = FiscalYear.current()
     years = db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())).all()
-    return {"tasks": sum(t.count for t in my_tasks()), "unread": unread_count(current_user.id),
-            "year": year.year if year else None, "years": years}
+    return {"year": year.year if year else None, "years": years}
+
+
+@bp.route("/workbench/counts")
+@login_required
+def counts():
+    """The badges' numbers (asked by the page once it is shown): tasks and unread notes."""
+    return jsonify(tasks=sum(t.count for t in my_tasks()), unread=unread_count(current_user.id))
 
 
 class TasksPage(ScopedPage):

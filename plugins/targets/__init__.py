@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.permissions import ADMINS, FINANCE, STAFF, Permission, crud
 from core.plugins import hookimpl
+from core.services.rooms import rooms
 
 #: the plugins whose demo data comes first (plugins/system/demo_order.py):
 #: preassessment and agencies only keep the seed's random draws in order
@@ -29,11 +30,6 @@ def jixiao_config(config):
     config.setdefault("TARGETS_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
 
 
-@hookimpl
-def jixiao_register_models():
-    from plugins.targets import models
-
-    return models
 
 
 @hookimpl
@@ -47,53 +43,18 @@ def jixiao_permissions():
     ]
 
 
-@hookimpl
-def jixiao_admin_views(admin, db):
-    from plugins.targets.admin import register
-
-    register(admin, db)
 
 
-@hookimpl
-def jixiao_api(api):
-    from plugins.targets.api import blp
-
-    api.register_blueprint(blp)
 
 
-@hookimpl
-def jixiao_jobs(scheduler):
-    from plugins.targets.jobs import register
-
-    register(scheduler)
 
 
-@hookimpl
-def jixiao_seed_demo(session, rng, scale):
-    from plugins.targets.demo import seed_targets
-
-    seed_targets(session, rng, scale)
 
 
-@hookimpl
-def jixiao_dashboard_widgets(user):
-    from plugins.targets.widgets import target_widgets
-
-    return target_widgets(user)
 
 
-@hookimpl
-def jixiao_approved_targets(year, item_ids):
-    from plugins.targets.contracts import approved_targets
-
-    return approved_targets(year, item_ids)
 
 
-@hookimpl
-def jixiao_approved_indicator_select(year):
-    from plugins.targets.contracts import approved_indicator_select
-
-    return approved_indicator_select(year)
 
 
 @hookimpl
@@ -104,15 +65,17 @@ def jixiao_stage():
     return Stage("targets", CATEGORY, 20)
 
 
-@hookimpl
-def jixiao_tasks(principal, year):
-    from plugins.targets.tasks import target_tasks
-
-    return target_tasks(principal, year)
-
-
-@hookimpl
-def jixiao_item_panels(item):
-    from plugins.targets.panels import target_panels
-
-    return target_panels(item)
+# the hooks that only reach a room of this package (core/services/rooms.py)
+globals().update(rooms(
+    __name__,
+    register_models="models",
+    admin_views="admin:register",
+    api="api:blp",
+    jobs="jobs:register",
+    seed_demo="demo:seed_targets",
+    dashboard_widgets="widgets:target_widgets",
+    approved_targets="contracts:approved_targets",
+    approved_indicator_select="contracts:approved_indicator_select",
+    tasks="tasks:target_tasks",
+    item_panels="panels:target_panels",
+))

@@ -42,8 +42,12 @@ def _callers(owner, pattern: str) -> dict[str, set[str]]:
 
 #: hook → the Hooks methods that call it
 METHODS = _callers(Hooks, r"self\._h\.(jixiao_\w+)")
+#: ``rooms(__name__, api="api:blp", …)`` (core/services/rooms.py) implements jixiao_api …
+_ROOMS = re.compile(r"\brooms\(\s*__name__,(.*?)\)", re.S)
 IMPLEMENTED = {m.group(1) or m.group(2) for text in _sources("plugins", "tests").values()
-               for m in _IMPL.finditer(text)}
+               for m in _IMPL.finditer(text)} | {
+    f"jixiao_{hook}" for text in _sources("plugins").values()
+    for call in _ROOMS.finditer(text) for hook in re.findall(r"(\w+)=", call.group(1))}
 TESTS = {path: text for path, text in _sources("tests").items()
          if "external_plugin" not in path.parts
          and path.name not in ("test_hooks.py", "test_docs.py")}
