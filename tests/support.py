@@ -276,3 +276,18 @@ def assert_state_filter(app, client, url: str, model, word: str, *where) -> None
     ids = list_ids(page)
     assert ids and set(ids) <= expected
     assert set(column_texts(page, "状态")) == {word}
+
+
+@contextmanager
+def signed_in(app, username: str) -> Iterator:
+    """A request context of ``app`` with ``username`` logged in; yields their principal
+    (what a hook like ``jixiao_tasks`` sees while that person browses)."""
+    from flask_login import login_user
+
+    from core.scope import current_principal, unscoped
+
+    with app.test_request_context():
+        with unscoped():
+            person = user(username)
+        login_user(person)
+        yield current_principal()

@@ -3,30 +3,17 @@ the finance bureau sees its queues as counts."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import FiscalYear, State, utcnow
 from core.plugins import hooks
-from core.scope import current_principal, unscoped
 from tests import support
 from tests.plugins.preassessment.conftest import make_pa, user_id
 
 
-@contextmanager
-def as_user(app, username):
-    with app.test_request_context():
-        with unscoped():
-            person = support.user(username)
-        login_user(person)
-        yield current_principal()
-
-
 def tasks(app, username):
-    with as_user(app, username) as principal:
+    with support.signed_in(app, username) as principal:
         return [(str(t.title), t.link, t.count) for t in
                 hooks().tasks(principal=principal, year=2026) if t.stage == "preassessment"]
 

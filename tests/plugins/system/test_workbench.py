@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import BudgetItem, OrgUnit
 from core.plugins import hooks
-from tests.support import csrf_from
+from tests.support import csrf_from, signed_in
 
 
 def test_tasks_page_groups_by_stage_and_the_badge_counts_them(app, login):
@@ -52,11 +52,7 @@ def test_the_item_page_shows_every_stage_and_respects_scope(app, login):
             BudgetItem.org_unit_id == unit_id)).all()
         with_panels = None
         for item_id in item_ids:
-            with app.test_request_context():
-                from flask_login import login_user
-
-                from core.models import User
-                login_user(db.session.scalar(select(User).where(User.username == "finance")))
+            with signed_in(app, "finance"):
                 if len(hooks(app).item_panels(item=db.session.get(BudgetItem, item_id))) >= 2:
                     with_panels = item_id
                     break

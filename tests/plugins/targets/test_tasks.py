@@ -3,29 +3,16 @@ the finance bureau sees its level-1 queue as one count."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from flask_login import login_user
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
 from core.plugins import hooks
-from core.scope import current_principal, unscoped
 from tests import support
 
 
-@contextmanager
-def as_user(app, username):
-    with app.test_request_context():
-        with unscoped():
-            person = support.user(username)
-        login_user(person)
-        yield current_principal()
-
-
 def titles(app, username, stage="targets") -> list[str]:
-    with as_user(app, username) as principal:
+    with support.signed_in(app, username) as principal:
         return [f"{t.title} -> {t.link}" for t in hooks().tasks(principal=principal, year=2026)
                 if t.stage == stage]
 
@@ -80,7 +67,7 @@ def test_finance_sees_its_queue_as_one_count(app, draft_items):
                        TargetSheet.review_level == 1))
 
     def queue():
-        with as_user(app, "finance") as principal:
+        with support.signed_in(app, "finance") as principal:
             tasks = [t for t in hooks().tasks(principal=principal, year=2026)
                      if t.stage == "targets"]
             return [(str(t.title), t.count, t.link, t.due) for t in tasks]
