@@ -15,11 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from core.contracts import Panel
 from core.extensions import db
-from core.models import OrgUnit, State
+from core.models import State
 from core.permissions import can
-from core.scope import unscoped
 from core.web.admin.display import enum_label
 from plugins.disclosure.models import KIND_LABELS, Publication, PublicationKind, StoredResult
+from plugins.disclosure.service import org_map
 from plugins.disclosure.tasks import STAGE
 
 #: the public department page's section of each kind (plugins/disclosure/public.py)
@@ -49,10 +49,9 @@ def disclosure_panels(item: Any) -> list[Panel]:
     if not pubs:
         return []
     # the department's public page: its code is public, also to a unit outside its scope
-    with unscoped() as session:
-        codes = {row.id: row.code for row in session.execute(
-            select(OrgUnit.id, OrgUnit.code).where(
-                OrgUnit.id.in_({p.department_id for p in pubs})))}
+    orgs = org_map()
+    codes = {p.department_id: orgs[p.department_id].code for p in pubs
+             if p.department_id in orgs}
     rows = []
     for pub in pubs:
         published = State(pub.state) == State.APPROVED and pub.published_at is not None
