@@ -7,13 +7,12 @@ from flask import render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.permissions import can
-from core.web.admin.display import enum_label, money_text
+from core.web.admin.display import enum_label, money_text, rendered
 from plugins.agencies.models import Agency, Engagement, engagement_item
 from plugins.agencies.service import STATUS_LABELS, status_of
 
@@ -42,4 +41,4 @@ def item_panels(item) -> list[Panel]:
     html = render_template("agencies/item_panel.html", rows=rows,
                            total=money_text(sum(e.contract_amount for e, _a in found)))
     # the template autoescapes every value: its output is safe HTML
-    return [Panel(STAGE, _("Third-party engagements"), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, _("Third-party engagements"), rendered(html))]

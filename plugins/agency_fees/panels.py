@@ -9,13 +9,12 @@ from decimal import Decimal
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.plugins import hooks
-from core.web.admin.display import money_text
+from core.web.admin.display import money_text, rendered
 from plugins.agency_fees.models import FeeQuote
 from plugins.agency_fees.service import quote_status
 
@@ -41,4 +40,4 @@ def item_panels(item) -> list[Panel]:
         total=money_text(sum((q.total for q in quotes), Decimal("0.00"))),
         contract=money_text(sum((q.contract_amount for q in quotes), Decimal("0.00"))))
     # the template autoescapes every value: its output is safe HTML
-    return [Panel(STAGE, _("Service fee quotes"), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, _("Service fee quotes"), rendered(html))]

@@ -8,14 +8,13 @@ from __future__ import annotations
 from flask import render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.plugins import hooks
 from core.services.scoring import grade_label
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, rendered
 from plugins.agency_scoring.models import Appeal, AppealStatus, Assessment
 
 STAGE = "agency_scoring"
@@ -44,4 +43,4 @@ def item_panels(item) -> list[Panel]:
              "appealed": a.id in pending} for a in found]
     html = render_template("agency_scoring/item_panel.html", rows=rows)
     # the template autoescapes every value: its output is safe HTML
-    return [Panel(STAGE, _("Agency assessment"), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, _("Agency assessment"), rendered(html))]

@@ -9,7 +9,6 @@ from typing import Any
 from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -17,7 +16,7 @@ from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label, money_text
+from core.web.admin.display import enum_label, money_text, rendered
 from plugins.catalogue import planner
 from plugins.catalogue.models import REASON_LABELS, Catalogue, CatalogueEntry
 from plugins.catalogue.tasks import STAGE
@@ -47,4 +46,4 @@ def catalogue_panels(item: Any) -> list[Panel]:
     } for e in entries]
     html = render_template("catalogue/item_panel.html", rows=rows)
     # the template is autoescaped: its output is safe HTML
-    return [Panel(STAGE, str(_l("Key evaluation catalogue")), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, str(_l("Key evaluation catalogue")), rendered(html))]

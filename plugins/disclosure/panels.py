@@ -9,7 +9,6 @@ from typing import Any
 from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import String, cast, false, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,7 +16,7 @@ from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, rendered
 from plugins.disclosure.models import KIND_LABELS, Publication, PublicationKind, StoredResult
 from plugins.disclosure.service import org_map
 from plugins.disclosure.tasks import STAGE
@@ -68,4 +67,4 @@ def disclosure_panels(item: Any) -> list[Panel]:
         })
     html = render_template("disclosure/item_panel.html", rows=rows)
     # the template is autoescaped: its output is safe HTML
-    return [Panel(STAGE, str(_l("Disclosure")), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, str(_l("Disclosure")), rendered(html))]

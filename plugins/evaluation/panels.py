@@ -17,7 +17,6 @@ from typing import Any
 from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -26,7 +25,7 @@ from core.extensions import db
 from core.models import State
 from core.permissions import can
 from core.services.scoring import grade_label
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, rendered
 from plugins.evaluation import rectify
 from plugins.evaluation.models import (
     KeyEvaluation,
@@ -123,4 +122,4 @@ def evaluation_panels(item: Any) -> list[Panel]:
         state_label=lambda s: enum_label(State(s)), overdue=rectify.overdue,
         approved=State.APPROVED)
     # the template is autoescaped: its output is safe HTML
-    return [Panel(STAGE, str(_l("Performance evaluation")), Markup(html))]  # noqa: S704
+    return [Panel(STAGE, str(_l("Performance evaluation")), rendered(html))]

@@ -7,14 +7,13 @@ from __future__ import annotations
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label, money_text
+from core.web.admin.display import enum_label, money_text, rendered
 from plugins.monitoring.models import (
     ACTION_LABELS,
     LIGHT_COLOURS,
@@ -60,4 +59,4 @@ def monitoring_panels(item) -> list[Panel]:
             "closed": rnd.closed_at is not None,
             "decisions": decisions.get(record.id, [])})
     html = render_template("monitoring/item_panel.html", item=item, lines=lines)
-    return [Panel("monitoring", str(_l("Execution monitoring")), Markup(html))]  # noqa: S704 - an autoescaped template
+    return [Panel("monitoring", str(_l("Execution monitoring")), rendered(html))]

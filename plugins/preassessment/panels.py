@@ -8,14 +8,13 @@ from flask import render_template
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label, money_text
+from core.web.admin.display import enum_label, money_text, rendered
 from plugins.preassessment import service
 from plugins.preassessment.models import CONCLUSION_LABELS, Preassessment
 
@@ -44,4 +43,4 @@ def preassessment_panels(item) -> list[Panel]:
         if show_conclusion and pa.recommended_amount is not None else "",
         exempt=enum_label(pa.exempt_kind) if pa.exempt_kind is not None else "",
         final_at=_minute(pa.final_at), updated_at=_minute(pa.updated_at))
-    return [Panel("preassessment", str(_l("Pre-assessment")), Markup(html))]  # noqa: S704 - an autoescaped template
+    return [Panel("preassessment", str(_l("Pre-assessment")), rendered(html))]

@@ -7,14 +7,13 @@ from flask import render_template
 from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.contracts import Panel
 from core.extensions import db
 from core.models import State
 from core.permissions import can
-from core.web.admin.display import enum_label
+from core.web.admin.display import enum_label, rendered
 from plugins.targets import service
 from plugins.targets.models import TargetIndicator, TargetSheet
 
@@ -57,4 +56,4 @@ def target_panels(item) -> list[Panel]:
                            indicators=indicators, late=service.is_late(sheet),
                            submitted_at=minute(sheet.submitted_at),
                            updated_at=minute(sheet.updated_at))
-    return [Panel("targets", str(_l("Performance targets")), Markup(html))]  # noqa: S704 - an autoescaped template
+    return [Panel("targets", str(_l("Performance targets")), rendered(html))]
