@@ -14,11 +14,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("notify_by_email", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    op.add_column("user_account", sa.Column("notify_by_email", sa.Boolean(), nullable=False,
+                                            server_default=sa.false()))
 
 
 def downgrade():
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("notify_by_email")
+    # a plain ALTER TABLE (SQLite ≥ 3.35 too): batch mode would copy user_account, which
+    # the foreign keys of every other table refuse
+    op.execute("ALTER TABLE user_account DROP COLUMN notify_by_email")

@@ -33,6 +33,7 @@ from core.web.admin.display import DisplayMixin
 from core.web.admin.export import XlsxExportMixin
 from core.web.admin.fields import AdminConverter
 from core.web.admin.filters import FilterConverter
+from core.web.admin.states import StateFilter
 from core.web.forms import VersionField, stringify_errors
 
 
@@ -261,7 +262,12 @@ def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
         for i, flt in enumerate(getattr(view, "_filters", None) or []):
             col = getattr(flt, "column", None)
             name = f"{col.table.name}.{col.name}" if hasattr(col, "table") else ""
-            if isinstance(flt, kind) and key in (name, name.rpartition(".")[2]):
-                args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value
-                break
+            if key not in (name, name.rpartition(".")[2]):
+                continue
+            if isinstance(flt, StateFilter) and kind is FilterEqual:  # state in words + level
+                value = flt.states.key_for(str(value), getattr(current_user, "role_name", None))
+            elif not isinstance(flt, kind):
+                continue
+            args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value
+            break
     return url_for(f"{endpoint}.index_view", **args)

@@ -132,6 +132,16 @@ class WorkflowStates:
         keys = [DRAFT, *(_submitted(i) for i in range(len(self.chain))), RETURNED, APPROVED]
         return [*keys, FINAL] if self.final else keys
 
+    def key_for(self, value: str, role: str | None = None) -> str:
+        """The filter key of a link's state: a key as it is, or a ``State`` member's name;
+        SUBMITTED means the level where ``role`` reviews (the queue waiting for them)."""
+        if value in self.keys():
+            return value
+        state = State[value] if value in State.__members__ else State(value)
+        if state is State.SUBMITTED:
+            return _submitted(self.chain.index(role) if role in self.chain else 0)
+        return state_key(state, 0)
+
     def options(self) -> list[tuple[str, Any]]:
         return [(key, self.word(key)) for key in self.keys()]
 
