@@ -153,6 +153,8 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
 
     # 7. the agency appeals its score, from its own login (no decision form for it)
     agency = page_as(AGENCY_USER)
+    expect(agency).to_have_url(re.compile(r"/portal/$"))  # an agency user lands on its portal
+    agency.goto("/admin/")
     _menu(agency, "第三方机构考核", "委托考核")
     agency.get_by_role("link", name=CODE, exact=True).click()
     agency.locator("textarea[name=reason]").fill(APPEAL)

@@ -291,3 +291,23 @@ def signed_in(app, username: str) -> Iterator:
             person = user(username)
         login_user(person)
         yield current_principal()
+
+
+_result_ids = iter(range(700_000, 1_000_000))
+
+
+def evaluation_result(item_ids, *, year: int, org_unit_id: int = 0, kind: str = "department_key",
+                      score: str = "85.00", grade: str = "B", amount: str = "1.00",
+                      title: str = "测试评价", summary: str = "公开摘要", final_month: int = 5):
+    """A final ``EvaluationResult`` of ``item_ids`` as the evaluation plugin would broadcast it
+    (a fresh id each call; finalized in the year after ``year``)."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from core.contracts import EvaluationResult
+
+    return EvaluationResult(
+        id=next(_result_ids), kind=kind, object_kind="project", fiscal_year=year,
+        org_unit_id=org_unit_id, title=title, budget_item_ids=tuple(item_ids),
+        amount=Decimal(amount), score=Decimal(score), grade=grade,
+        finalized_at=datetime(year + 1, final_month, 1), summary=summary)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
 from core.plugins import hookimpl, hooks
 from plugins.system.demo import DEMO_PASSWORD
-from tests.support import registered
+from tests.support import evaluation_result, registered
 
 YEAR = 2026  # the demo's open year
 
@@ -46,16 +45,10 @@ class FakeEvaluations:
                 and (kinds is None or r.kind in kinds)]
 
 
-_ids = iter(range(900_000, 1_000_000))
-
-
 def result(item_ids, *, year=YEAR, kind="department_key", org_unit_id=0, score="88.50",
            grade="B", amount="1.00") -> EvaluationResult:
-    return EvaluationResult(
-        id=next(_ids), kind=kind, object_kind="project", fiscal_year=year,
-        org_unit_id=org_unit_id, title="测试评价", budget_item_ids=tuple(item_ids),
-        amount=Decimal(amount), score=Decimal(score), grade=grade,
-        finalized_at=datetime(year + 1, 5, 1), summary="公开摘要")
+    return evaluation_result(item_ids, year=year, kind=kind, org_unit_id=org_unit_id,
+                             score=score, grade=grade, amount=amount)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
 from core.plugins import hookimpl
 from plugins.system.demo import DEMO_PASSWORD
-from tests.support import csrf_from, registered
+from tests.support import csrf_from, evaluation_result, registered
 
 YEAR = 2026
 #: code suffix → (kind, amount)
@@ -52,16 +51,11 @@ class FakeStages:
                               Decimal(50), "proportional")))
 
 
-_ids = iter(range(700_000, 800_000))
-
-
 def result(item_ids, org_unit_id, *, amount="1.00", score="85.00", grade="B",
            kind="department_key") -> EvaluationResult:
-    return EvaluationResult(
-        id=next(_ids), kind=kind, object_kind="project", fiscal_year=YEAR,
-        org_unit_id=org_unit_id, title=f"评价{item_ids}", budget_item_ids=tuple(item_ids),
-        amount=Decimal(amount), score=Decimal(score), grade=grade,
-        finalized_at=datetime(YEAR + 1, 4, 1), summary="总体完成较好，建议加强成本控制。")
+    return evaluation_result(item_ids, year=YEAR, org_unit_id=org_unit_id, kind=kind,
+                             score=score, grade=grade, amount=amount, title=f"评价{item_ids}",
+                             summary="总体完成较好，建议加强成本控制。", final_month=4)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from core.models import BudgetItem, State, utcnow
 from core.plugins import hooks
 from plugins.preassessment.models import Conclusion
 from tests.plugins.preassessment.conftest import make_pa
-from tests.plugins.preassessment.test_tasks import as_user
+from tests.support import signed_in
 
 
 def panels(app, username, item_id):
-    with as_user(app, username):
+    with signed_in(app, username):
         item = db.session.get(BudgetItem, item_id)
         return [p.html for p in hooks().item_panels(item=item) if p.stage == "preassessment"] \
             if item is not None else []

@@ -7,11 +7,12 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import BudgetItem, State
 from core.plugins import hooks
-from tests.plugins.targets.test_tasks import as_user, set_state
+from tests.plugins.targets.test_tasks import set_state
+from tests.support import signed_in
 
 
 def panels(app, username, item_id):
-    with as_user(app, username):
+    with signed_in(app, username):
         item = db.session.get(BudgetItem, item_id)
         return [p for p in hooks().item_panels(item=item) if p.stage == "targets"] \
             if item is not None else []
