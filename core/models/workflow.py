@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text
@@ -62,6 +63,13 @@ class WorkflowEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: who acted, as people read it: set by ``Workflow.history`` (not stored)
     actor_name = ""
+
+    @classmethod
+    def last_at(cls, model: type) -> Any:
+        """SQL, correlated on ``model``: when its row last moved (None if it never did)."""
+        return (db.select(db.func.max(cls.at)).where(
+            cls.object_type == model.__tablename__, cls.object_id == model.id)
+            .correlate(model).scalar_subquery())
 
     @property
     def action_label(self) -> str:

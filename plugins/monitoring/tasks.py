@@ -12,8 +12,6 @@ A few queries, all under the principal's row scope.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
@@ -31,13 +29,6 @@ STAGE = "monitoring"
 WRITERS = ("unit_user", "dept_admin")
 
 
-
-def _last_event(model) -> Any:
-    """The time of the record's last workflow event (None when it never moved)."""
-    return (select(func.max(WorkflowEvent.at))
-            .where(WorkflowEvent.object_type == model.__tablename__,
-                   WorkflowEvent.object_id == model.id)
-            .correlate(model).scalar_subquery())
 
 
 def monitoring_tasks(principal, year: int) -> list[Task]:
@@ -63,7 +54,7 @@ def _reports(principal, fy_id: int, states, level: int | None) -> list[Task]:
     stmt = (select(MonitoringRecord.id, MonitoringRecord.state, MonitoringRecord.updated_at,
                    MonitoringRound.name.label("round"), MonitoringRound.due,
                    BudgetItem.code, BudgetItem.name,
-                   _last_event(MonitoringRecord).label("moved_at"))
+                   WorkflowEvent.last_at(MonitoringRecord).label("moved_at"))
             .join(MonitoringRound, MonitoringRound.id == MonitoringRecord.round_id)
             .join(BudgetItem, BudgetItem.id == MonitoringRecord.budget_item_id)
             .where(MonitoringRound.fiscal_year_id == fy_id, MonitoringRound.closed_at.is_(None),

@@ -13,7 +13,6 @@ Three queries at most, all under the principal's row scope.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -33,13 +32,6 @@ STAGE = "targets"
 WRITERS = ("unit_user", "dept_admin")
 
 
-
-def _last_event(model) -> Any:
-    """The time of the record's last workflow event (None when it never moved)."""
-    return (select(func.max(WorkflowEvent.at))
-            .where(WorkflowEvent.object_type == model.__tablename__,
-                   WorkflowEvent.object_id == model.id)
-            .correlate(model).scalar_subquery())
 
 
 def own_org_id(principal) -> int | None:
@@ -72,7 +64,7 @@ def _to_write(principal, fy: FiscalYear, due: date | None) -> list[Task]:
                    BudgetItem.updated_at, OrgUnit.kind.label("org_kind"),
                    TargetSheet.id.label("sheet_id"), TargetSheet.state,
                    TargetSheet.updated_at.label("sheet_updated"),
-                   _last_event(TargetSheet).label("moved_at"))
+                   WorkflowEvent.last_at(TargetSheet).label("moved_at"))
             .join(OrgUnit, OrgUnit.id == BudgetItem.org_unit_id)
             .outerjoin(TargetSheet, TargetSheet.budget_item_id == BudgetItem.id)
             .where(BudgetItem.fiscal_year_id == fy.id,
@@ -102,7 +94,7 @@ def _to_write(principal, fy: FiscalYear, due: date | None) -> list[Task]:
 def _to_review(level: int, fy: FiscalYear, due: date | None) -> list[Task]:
     rows = db.session.execute(
         select(TargetSheet.id, TargetSheet.updated_at, BudgetItem.code, BudgetItem.name,
-               _last_event(TargetSheet).label("moved_at"))
+               WorkflowEvent.last_at(TargetSheet).label("moved_at"))
         .join(BudgetItem, BudgetItem.id == TargetSheet.budget_item_id)
         .where(TargetSheet.fiscal_year_id == fy.id, TargetSheet.state == State.SUBMITTED,
                TargetSheet.review_level == level)
