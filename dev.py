@@ -3,9 +3,10 @@
 
     python3 dev.py run    set up .venv, build the SQLite database under instance/,
                           load the demo data and serve on http://127.0.0.1:5000/
-    python3 dev.py test   ruff, import contracts, bandit, dependency audit, pytest on
-                          SQLite and on PostgreSQL, then the browser journeys
-                          (journeys/, Debian's chromium)
+    python3 dev.py test   ruff, import contracts, bandit, dependency audit, then pytest
+                          on SQLite and on PostgreSQL side by side (output lines
+                          prefixed [sqlite] / [postgresql]), then the browser
+                          journeys (journeys/, Debian's chromium) after PostgreSQL
 
 ``run``: JIXIAO_HOST / JIXIAO_PORT change the address; arguments after ``run`` go to
 ``flask run`` (e.g. ``--reload``). ``test``: ``--sqlite-only`` / ``--pg-only`` pick one
@@ -23,6 +24,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -182,6 +184,26 @@ def ensure_chromium() -> str | None:
     return None if CHROMIUM.exists() else f"apt-get did not install {CHROMIUM}"
 
 
+def lane(tag: str, steps: list[tuple[str, list[str], dict[str, str | None]]],
+         results: list[tuple[str, int, float]], lock: threading.Lock) -> None:
+    """Run ``steps`` one after the other, each output line prefixed with ``[tag]``."""
+    for name, argv, env in steps:
+        with lock:
+            say(f"{name}: {shlex.join([Path(argv[0]).name, *argv[1:]])}")
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=ROOT, env=venv_env(**env), text=True,  # noqa: S603
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with lock:
+                print(f"[{tag}] {line}", end="", flush=True)
+        rc = proc.wait()
+        if rc == 5 and argv[0] == tool("pytest"):
+            with lock:
+                print(f"[{tag}] pytest collected no tests: that is a failure here.", flush=True)
+        results.append((name, rc, time.monotonic() - started))
+
+
 def test(args: list[str]) -> int:
     backends = ["sqlite", "postgresql"]
     pytest_args: list[str] = []
@@ -196,9 +218,13 @@ def test(args: list[str]) -> int:
     step("ruff", [tool("ruff"), "check", "."], results)
     step("import contracts", [tool("lint-imports"), "--no-logo", "--no-cache"], results)
     security_steps(results)
+    # One lane per backend, run side by side: each pytest process is single-threaded and
+    # owns its own database, so on two cores the whole run takes about the longer lane.
+    lanes: dict[str, list[tuple[str, list[str], dict[str, str | None]]]] = {}
+    env: dict[str, str | None] = {}
     for backend in backends:
         name = f"pytest ({backend})"
-        env: dict[str, str | None] = {"JIXIAO_TEST_DATABASE_URL": None}  # unset: SQLite
+        env = {"JIXIAO_TEST_DATABASE_URL": None}  # unset: SQLite
         if backend == "postgresql":
             url = pg_url()
             error = pg_reachable(url)
@@ -210,17 +236,26 @@ def test(args: list[str]) -> int:
                 results.append((name, 1, 0.0))
                 continue
             env = {"JIXIAO_TEST_DATABASE_URL": url}
-        step(name, [tool("pytest"), *pytest_args], results, **env)
+        lanes[backend] = [(name, [tool("pytest"), *pytest_args], env)]
 
-    # The journeys run once, on the last backend above (PostgreSQL unless --sqlite-only),
-    # and only for a whole run: extra pytest arguments name unit tests.
-    if not pytest_args:
+    # The journeys run once, after the last backend's tests in its lane (PostgreSQL
+    # unless --sqlite-only), and only for a whole run: extra pytest arguments name unit tests.
+    if not pytest_args and lanes:
         missing = ensure_chromium()
         if missing:
             say(f"browser journeys: {missing}")
             results.append(("browser journeys", 1, 0.0))
         else:
-            step("browser journeys", [tool("pytest"), "journeys"], results, **env)
+            last = list(lanes)[-1]
+            lanes[last].append(("browser journeys", [tool("pytest"), "journeys"],
+                                lanes[last][-1][2]))
+    lock = threading.Lock()
+    threads = [threading.Thread(target=lane, args=(tag, steps, results, lock))
+               for tag, steps in lanes.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
     failed = [name for name, rc, _ in results if rc != 0]
     print(flush=True)
