@@ -39,6 +39,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "disclosure": "plugins.disclosure",
     "agency_fees": "plugins.agency_fees",
     "agency_scoring": "plugins.agency_scoring",
+    "reports": "plugins.reports",
 }
 #: Plugins that cannot be disabled: without them there is no app.
 REQUIRED_PLUGINS = frozenset({"system"})

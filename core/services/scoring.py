@@ -44,6 +44,8 @@ HUNDRED = Decimal(100)
 ROUNDING_MODES = frozenset({
     "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_HALF_DOWN", "ROUND_UP", "ROUND_DOWN",
     "ROUND_CEILING", "ROUND_FLOOR", "ROUND_05UP"})
+#: ``ScoringRules.zero_budget``: refuse a budget of 0, or share the execution weight out
+ZERO_BUDGET_CHOICES = frozenset({"refuse", "share"})
 
 
 # --- Errors -------------------------------------------------------------------
@@ -211,6 +213,10 @@ class ScoringRules:
     rounding: str = "ROUND_HALF_UP"
     #: Default level-1 weights of a self-evaluation sheet (adjustable per item).
     default_weights: Mapping[str, Decimal] = field(default_factory=dict)
+    #: What a self-evaluation of an item with a budget of 0 does with budget execution:
+    #: ``refuse`` (a budget of 0 cannot be scored) or ``share`` (execution is not
+    #: applicable and its weight is shared out over the indicators by their weights).
+    zero_budget: str = "refuse"
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -240,6 +246,10 @@ class ScoringRules:
         out += _band_problems(self.bands, self.total_weight)
         for scale, levels in self.qualitative_scales.items():
             out += _level_problems(scale, levels)
+        if self.zero_budget not in ZERO_BUDGET_CHOICES:
+            out.append(Problem("zero_budget", _l(
+                "“%(value)s” is not a choice for a budget of 0 (refuse or share).",
+                value=self.zero_budget)))
         if self.default_weights:
             total = sum(self.default_weights.values(), Decimal(0))
             if total != self.total_weight:
@@ -287,6 +297,7 @@ class ScoringRules:
                         "default": _fmt(lv.default)} for lv in levels]
                 for name, levels in self.qualitative_scales.items()},
             "default_weights": {k: _fmt(v) for k, v in self.default_weights.items()},
+            "zero_budget": self.zero_budget,
         }
 
     @classmethod
@@ -306,6 +317,7 @@ class ScoringRules:
                     for name, levels in data.get("qualitative_scales", {}).items()},
                 default_weights={str(k): _d(v)
                                  for k, v in data.get("default_weights", {}).items()},
+                zero_budget=str(data.get("zero_budget", "refuse")),
             )
         except (KeyError, TypeError) as exc:
             raise ScoringError(Problem("", _l(
@@ -372,7 +384,8 @@ def _levels(*rows: tuple[str, str, str, str]) -> tuple[QualitativeLevel, ...]:
 #: The default rules of unit self-evaluation (财预〔2020〕10号 as commonly quoted):
 #: 优 [90, 100], 良 [80, 90), 中 [60, 80), 差 [0, 60); qualitative achieved
 #: 80–100 %, partly 60–80 %, not achieved 0–60 %. The defaults used when no
-#: percentage is given, and the A–D scale, are a product choice (unconfirmed).
+#: percentage is given, the A–D scale and the sharing of the execution weight of an
+#: item with a budget of 0 (``zero_budget``) are product choices (unconfirmed).
 SELF_EVALUATION_2020 = ScoringRules(
     code="self-evaluation-2020",
     valid_from=2020,
@@ -386,6 +399,7 @@ SELF_EVALUATION_2020 = ScoringRules(
     },
     default_weights={"budget_execution": Decimal(10), "outputs": Decimal(50),
                      "outcomes": Decimal(30), "satisfaction": Decimal(10)},
+    zero_budget="share",
 )
 
 

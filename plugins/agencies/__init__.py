@@ -103,3 +103,11 @@ globals().update(rooms(
     principal_agency_column="contracts:agency_column",
     engagements="contracts:engagements",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.agencies.report_figures import report_figures
+
+    return report_figures(year)

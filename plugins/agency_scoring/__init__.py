@@ -86,3 +86,11 @@ globals().update(rooms(
     tasks="tasks:tasks_for",
     item_panels="panels:item_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.agency_scoring.report_figures import report_figures
+
+    return report_figures(year)

@@ -66,3 +66,11 @@ globals().update(rooms(
     tasks="tasks:catalogue_tasks",
     item_panels="panels:catalogue_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.catalogue.report_figures import report_figures
+
+    return report_figures(year)

@@ -78,3 +78,11 @@ globals().update(rooms(
     tasks="tasks:disclosure_tasks",
     item_panels="panels:disclosure_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.disclosure.report_figures import report_figures
+
+    return report_figures(year)

@@ -92,3 +92,11 @@ globals().update(rooms(
     tasks="tasks:evaluation_tasks",
     item_panels="panels:evaluation_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.evaluation.report_figures import report_figures
+
+    return report_figures(year)

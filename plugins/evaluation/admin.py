@@ -137,6 +137,7 @@ class SelfEvaluationView(ScopedModelView):
             actions = []
         return self.render(
             "evaluation/score.html", ev=ev, rows=rows, execution=nodes.get(EXECUTION),
+            execution_na=service.execution_not_applicable(ev),
             root=ROOT, editable=editable, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(ev.state),
             grade_label=_grade(ev.grade), signs=COMPARATOR_SIGNS, grades=GRADES,

@@ -31,7 +31,7 @@ class IndicatorInput(Schema):
     level2 = fields.String(required=True, metadata={"description": "e.g. 数量指标"})
     name = fields.String(required=True)
     comparator = fields.String(required=True, metadata={
-        "description": ">=, <=, = or qualitative"})
+        "description": ">=, <=, =, range (target \"low-high\") or qualitative"})
     target = fields.Raw(metadata=DECIMAL)
     actual = fields.Raw(metadata=DECIMAL)
     unit = fields.String(allow_none=True, metadata={
@@ -44,7 +44,7 @@ class IndicatorInput(Schema):
     weight = fields.Raw(required=True, metadata={"description": "Points, e.g. \"30\""})
     method = fields.String(allow_none=True, metadata={
         "description": "A scoring method name; by default proportional (>=), reverse (<=), "
-                       "equal (=) or qualitative"})
+                       "equal (=), range or qualitative"})
 
 
 class ScoreInput(Schema):
@@ -53,7 +53,8 @@ class ScoreInput(Schema):
     rule_version = fields.String(allow_none=True, metadata={
         "description": "A rule version code, e.g. self-evaluation-2020 (default: the latest)"})
     execution_weight = fields.Raw(allow_none=True, metadata={
-        "description": "Budget execution points (default: the rule version's, 10)"})
+        "description": "Budget execution points (default: the rule version's, 10; "
+                       "ignored with a budget of 0)"})
     indicators = fields.List(fields.Dict(), required=True, metadata={
         "description": "Each like IndicatorInput"})
 
@@ -89,9 +90,12 @@ def score_self_evaluation(data):
     Execution points = weight × min(spent / budget, 1); ``>=``: weight ×
     min(actual / target, 1); ``<=``: full points when actual ≤ target, else
     weight × target / actual; ``=``: weight × max(0, 1 − |actual − target| /
-    |target|); qualitative: weight × ratio within the grade's band. Each line is
-    rounded to 0.01 half up; the score is the sum of the lines; the weights must
-    add up to 100. Saved self-evaluations are scored by the same code.
+    |target|); range ``low-high``: full points within it, else weight × actual / low
+    below and weight × high / actual above; qualitative: weight × ratio within the
+    grade's band. Each line is rounded to 0.01 half up; the score is the sum of the
+    lines; the weights must add up to 100. A budget of 0 has no execution points:
+    their weight is shared out over the indicators (``execution_points`` is null).
+    Saved self-evaluations are scored by the same code.
     """
     try:
         result = score_sheet(data, resolver=hook_resolver(current_app))

@@ -31,6 +31,7 @@ from plugins.evaluation.contracts import self_result
 from plugins.evaluation.models import ResultSuggestion, SelfEvaluation, SelfEvaluationLine
 from plugins.evaluation.rules import (
     execution_weight,
+    find_rules,
     rules_for_year,
     suggestion_for,
 )
@@ -164,6 +165,11 @@ def sheet_data(ev: Any, lines: Iterable[Any]) -> dict[str, Any]:
             "spent": None if ev.spent is None else str(ev.spent),
             "execution_weight": str(plain(ev.execution_weight)),
             "indicators": [line_data(line) for line in lines]}
+
+
+def execution_not_applicable(ev: SelfEvaluation) -> bool:
+    """True when budget execution does not count (a budget of 0 under a ``share`` version)."""
+    return ev.budget == 0 and find_rules(ev.rule_code).zero_budget == "share"
 
 
 def compute(ev: SelfEvaluation) -> SheetScore:

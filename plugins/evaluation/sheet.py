@@ -13,16 +13,21 @@ by comparator (an indicator may name another method):
 * ``>=``: weight × min(actual / target, 1)                  (``proportional``)
 * ``<=``: full points when actual ≤ target, else weight × target / actual (``reverse``)
 * ``=``: weight × max(0, 1 − |actual − target| / |target|)  (``equal``)
+* range ``low-high``: full points within [low, high], below it weight × actual / low,
+  above it weight × high / actual                           (``range``)
 * qualitative: a grade (achieved / partly / not_achieved) and a ``ratio`` of the
   weight within the grade's band (``qualitative``)
 
 Each leaf is rounded to 0.01 half up by the engine, the total is the sum of the
 leaves, and the weights (execution + indicators) must add up to the rule
-version's total (100).
+version's total (100). An item with a budget of 0 has no budget execution when
+the rule version says ``zero_budget = "share"``: the leaf is left out and its
+weight is shared out over the indicators in proportion to their weights.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -45,18 +50,26 @@ from core.services.scoring import (
     grade_label,
     kernel,
     number_or_none,
+    proportional_points,
+    reverse_points,
     score,
 )
 from core.services.scoring import method_label as core_method_label
 from plugins.evaluation.rules import execution_weight, find_rules
+from plugins.evaluation.weights import apportion
 
 ROOT, EXECUTION = "单位自评", "预算执行率"
 #: accepted spellings → the comparator code (the targets plugin stores ge/le/eq/qualitative)
 COMPARATORS = {">=": "ge", "≥": "ge", "ge": "ge", "<=": "le", "≤": "le", "le": "le",
-               "=": "eq", "eq": "eq", "qualitative": "qualitative", "定性": "qualitative"}
-COMPARATOR_SIGNS = {"ge": "≥", "le": "≤", "eq": "=", "qualitative": "定性"}
-DEFAULT_METHODS = {"ge": "proportional", "le": "reverse", "eq": "equal",
+               "=": "eq", "eq": "eq", "range": "range", "区间": "range",
+               "qualitative": "qualitative", "定性": "qualitative"}
+COMPARATOR_SIGNS = {"ge": "≥", "le": "≤", "eq": "=", "range": "区间", "qualitative": "定性"}
+DEFAULT_METHODS = {"ge": "proportional", "le": "reverse", "eq": "equal", "range": "range",
                    "qualitative": "qualitative"}
+#: methods of one target value: a range's "low-high" target is scored by ``range`` instead
+SINGLE_TARGET_METHODS = frozenset({"proportional", "reverse", "equal"})
+#: a range target as the targets plugin stores it: "90-100" (also ~, ～, —, 至)
+RANGE_TEXT = re.compile(r"^\s*(-?[\d.,]+)\s*[-~～—至]\s*(-?[\d.,]+)\s*$")
 GRADE_SCALE = "achievement"
 ZERO = Decimal(0)
 
@@ -113,12 +126,18 @@ class SheetScore:
         return self.trace.grade
 
     @property
-    def execution_points(self) -> Decimal:
-        return self.trace.root.children[0].points
+    def execution(self) -> Any:
+        """The budget execution node, None when not applicable (a budget of 0)."""
+        first = self.trace.root.children[0]
+        return first if first.name == EXECUTION and not first.children else None
+
+    @property
+    def execution_points(self) -> Decimal | None:
+        return None if self.execution is None else self.execution.points
 
     @property
     def execution_formula(self) -> str:
-        return self.trace.root.children[0].formula
+        return "" if self.execution is None else self.execution.formula
 
     @cached_property
     def lines(self) -> tuple[LineScore, ...]:
@@ -136,7 +155,7 @@ class SheetScore:
             "score": str(self.score), "grade": self.grade,
             "grade_label": str(grade_label(self.grade)),
             "rule_version": self.trace.rules.code,
-            "execution_points": str(self.execution_points),
+            "execution_points": None if self.execution is None else str(self.execution_points),
             "execution_formula": self.execution_formula,
             "indicators": [{"level1": ln.level1, "level2": ln.level2, "name": ln.name,
                             "weight": str(ln.weight), "method": ln.method,
@@ -183,6 +202,37 @@ def equal(call: MethodCall) -> MethodResult:
     return MethodResult(points, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)")
 
 
+def range_points(w: Decimal, low: Decimal, high: Decimal, actual: Decimal) -> Decimal | None:
+    """Full points within [low, high]; below, weight × actual / low (as ≥ low); above,
+    weight × high / actual (as ≤ high). None outside the domain (negative numbers,
+    low not below high)."""
+    if low < 0 or high <= low or actual < 0:
+        return None
+    if actual < low:
+        return proportional_points(w, low, actual)
+    return reverse_points(w, high, actual)
+
+
+def in_range(call: MethodCall) -> MethodResult:
+    """A range target ``low-high``: see ``range_points``."""
+    low = call.number("low", minimum=0)
+    high = call.number("high", minimum=0)
+    actual = call.number("actual", minimum=0)
+    call.check()
+    points = range_points(call.weight, low, high, actual)
+    if points is None:
+        raise ScoringError(Problem("high", _l(
+            "The upper end of a range must be above its lower end.")))
+    w = call.weight
+    if actual < low:
+        formula = f"{w} × {actual} / {low}"
+    elif actual > high:
+        formula = f"{w} × {high} / {actual}"
+    else:
+        formula = f"{low} ≤ {actual} ≤ {high} → {w}"
+    return MethodResult(points, formula)
+
+
 @kernel(budget_execution)
 def _budget_execution(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     budget, spent = number_or_none(inputs.get("budget")), number_or_none(inputs.get("spent"))
@@ -201,9 +251,10 @@ def _equal(w: Decimal, inputs: Mapping[str, Any], rules: ScoringRules):
     return points, f"{w} × max(0, 1 − |{actual} − {target}| / |{target}|)"
 
 
-METHODS = {"budget_execution": budget_execution, "equal": equal}
+METHODS = {"budget_execution": budget_execution, "equal": equal, "range": in_range}
 #: how the score screen names this plugin's methods (the core names its own)
-METHOD_LABELS = {"budget_execution": _l("Budget execution rate"), "equal": _l("Equal to target")}
+METHOD_LABELS = {"budget_execution": _l("Budget execution rate"), "equal": _l("Equal to target"),
+                 "range": _l("Within a range")}
 
 
 def method_label(name: str) -> Any:
@@ -305,11 +356,14 @@ def _static(raw: Mapping[str, Any], where: str, problems: list[Problem]) -> Stat
     comparator = COMPARATORS.get(str(raw.get("comparator") or "").strip())
     if comparator is None:
         problems.append(Problem(f"{where}.comparator", _l(
-            "The comparator of “%(name)s” must be >=, <=, = or qualitative.", name=label)))
+            "The comparator of “%(name)s” must be >=, <=, =, range or qualitative.",
+            name=label)))
     weight = _number(raw.get("weight"), f"{where}.weight",
                      lambda: _l("The weight of “%(name)s”", name=label), problems,
                      above=ZERO)
     method = str(raw.get("method") or "").strip() or DEFAULT_METHODS.get(comparator or "", "")
+    if comparator == "range" and method in SINGLE_TARGET_METHODS:
+        method = "range"  # the targets plugin names proportional for a range by default
     unit = str(raw.get("unit") or "").strip() or None
     return (names[0], names[1], names[2]), comparator, weight, method, unit  # type: ignore
 
@@ -341,12 +395,34 @@ def _inputs(raw: Mapping[str, Any], where: str, static: Static,
                 inputs["percent"] = plain(ratio * HUNDRED)
         return inputs
     unit = static[4]
+    if static[1] == "range":
+        return _range_inputs(raw, where, label, unit, problems)
     target = _number(raw.get("target"), f"{where}.target",
                      lambda: _l("The target of “%(name)s”", name=label), problems, unit=unit)
     actual = _number(raw.get("actual"), f"{where}.actual",
                      lambda: _l("The actual value of “%(name)s”", name=label), problems,
                      unit=unit)
     return {"target": target, "actual": actual}
+
+
+def _range_inputs(raw: Mapping[str, Any], where: str, label: str, unit: str | None,
+                  problems: list[Problem]) -> dict[str, Any]:
+    """``low``, ``high`` and ``actual`` of a range target written “low-high”."""
+    text = str(raw.get("target") or "").strip()
+    if unit and text.endswith(unit):
+        text = text[:-len(unit)].strip()
+    match = RANGE_TEXT.match(text)
+    bounds = [None, None]
+    if match is None:
+        problems.append(Problem(f"{where}.target", _l(
+            "The target of “%(name)s” must be a range “low-high”, e.g. 90-100.", name=label)))
+    else:
+        bounds = [_number(value, f"{where}.target", lambda: _l(
+            "The target of “%(name)s”", name=label), problems) for value in match.groups()]
+    actual = _number(raw.get("actual"), f"{where}.actual",
+                     lambda: _l("The actual value of “%(name)s”", name=label), problems,
+                     unit=unit)
+    return {"low": bounds[0], "high": bounds[1], "actual": actual}
 
 
 def _target_text(raw: Mapping[str, Any]) -> str:
@@ -367,12 +443,13 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
             rules = find_rules(data.get("rule_version"))
         except ScoringError as exc:
             raise SheetError(exc.problems) from None
+    shares_out = rules.zero_budget == "share"
     budget = _number(data.get("budget"), "budget", lambda: _l("The budget"), problems,
-                     above=ZERO)
+                     **({"minimum": ZERO} if shares_out else {"above": ZERO}))
     spent = _number(data.get("spent"), "spent", lambda: _l("The amount spent"), problems,
                     minimum=ZERO)
     exec_weight = execution_weight(rules)
-    if data.get("execution_weight") is not None:
+    if data.get("execution_weight") is not None and not (shares_out and budget == ZERO):
         exec_weight = _number(data.get("execution_weight"), "execution_weight",
                               lambda: _l("The execution weight"), problems, above=ZERO)
     raw_lines = data.get("indicators")
@@ -406,6 +483,9 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
                            else raw.get("actual")), static[3]))
     if problems:
         raise SheetError(problems)
+    if shares_out and budget == ZERO:  # execution not applicable: its weight goes to the rest
+        exec_weight = None
+        groups = _shared_out(groups, rules.total_weight)
     tree = _tree(exec_weight, groups, {"budget": budget, "spent": spent})  # type: ignore[arg-type]
     try:
         trace = score(tree, rules, resolver)
@@ -414,11 +494,27 @@ def score_sheet(data: Mapping[str, Any], rules: ScoringRules | None = None,
     return SheetScore(trace, tuple(leaves))
 
 
-def _tree(exec_weight: Decimal, groups: Mapping[str, Mapping[str, list]],
+def _shared_out(groups: Mapping[str, Mapping[str, list]],
+                total: Decimal) -> dict[str, dict[str, list]]:
+    """The indicators with their weights scaled to ``total`` (largest remainder, 0.01)."""
+    flat = [(l1, l2, static, inputs) for l1, l2s in groups.items()
+            for l2, kids in l2s.items() for static, inputs in kids]
+    weights = apportion(total, [static[2] for _l1, _l2, static, _i in flat])
+    out: dict[str, dict[str, list]] = {}
+    for (l1, l2, static, inputs), weight in zip(flat, weights, strict=True):
+        out.setdefault(l1, {}).setdefault(l2, []).append(
+            ((static[0], static[1], weight, *static[3:]), inputs))
+    return out
+
+
+def _tree(exec_weight: Decimal | None, groups: Mapping[str, Mapping[str, list]],
           execution: Mapping[str, Any]) -> Indicator:
-    """The engine's tree: budget execution, then level 1 → level 2 → indicators."""
+    """The engine's tree: budget execution (unless not applicable), then level 1 → level 2
+    → indicators."""
+    head = [] if exec_weight is None else [
+        Indicator(EXECUTION, exec_weight, "budget_execution", dict(execution))]
     return Indicator(ROOT, children=[
-        Indicator(EXECUTION, exec_weight, "budget_execution", dict(execution)),
+        *head,
         *(Indicator(l1, children=[
             Indicator(l2, children=[
                 Indicator(static[0][2], static[2], static[3], inputs)

@@ -80,7 +80,7 @@ SCORE_UPDATE = update(_ev).where(_ev.c.id == bindparam("b_id"),
 LINES = select(*[_line.c[k] for k in LINE_COLUMNS]).where(
     _line.c.evaluation_id.between(bindparam("lo"), bindparam("hi"))).order_by(
     _line.c.evaluation_id, _line.c.position)
-QUALITATIVE = "qualitative"
+QUALITATIVE, RANGE = "qualitative", "range"
 _EV, _NAME, _PATH = itemgetter(0), itemgetter(3), itemgetter(1, 2, 3)  # of a line row
 _END = (None, ())
 #: the numeric methods scored from the rows, and the method each belongs to
@@ -152,6 +152,8 @@ class RowScorer:
         self.kinds: dict[tuple[Any, Any], Any] = {}
         for spelling, code in COMPARATORS.items():
             default = DEFAULT_METHODS[code]
+            if code == RANGE:
+                continue  # "low-high" targets: score_sheet reads them
             if code == QUALITATIVE:
                 for method in (None, "", default):
                     self.kinds[spelling, method] = QUALITATIVE

@@ -77,3 +77,11 @@ globals().update(rooms(
     tasks="tasks:monitoring_tasks",
     item_panels="panels:monitoring_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.monitoring.report_figures import report_figures
+
+    return report_figures(year)

@@ -80,3 +80,11 @@ globals().update(rooms(
     tasks="tasks:preassessment_tasks",
     item_panels="panels:preassessment_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.preassessment.report_figures import report_figures
+
+    return report_figures(year)

@@ -79,3 +79,11 @@ globals().update(rooms(
     tasks="tasks:target_tasks",
     item_panels="panels:target_panels",
 ))
+
+
+@hookimpl(optionalhook=True)
+def jixiao_report_figures(year):
+    """Declared by the reports plugin: this stage's figures of the annual report."""
+    from plugins.targets.report_figures import report_figures
+
+    return report_figures(year)

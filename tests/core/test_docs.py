@@ -36,7 +36,7 @@ _LANG = {".toml": "toml", ".py": "python", ".html": "html+jinja"}
 
 #: the hookspec modules of plugins that declare hooks of their own (jixiao_add_hookspecs)
 PLUGIN_HOOKSPECS = ("plugins.agencies.hookspecs", "plugins.agency_fees.hookspecs",
-                    "plugins.targets.hookspecs")
+                    "plugins.reports.hookspecs", "plugins.targets.hookspecs")
 
 
 def _specs_of(module) -> dict[str, object]:

@@ -78,6 +78,8 @@ OFF: dict[str, Off] = {
     "agency_scoring": Off(gone=("/admin/agency_assessment/",),
                           api_words=("agency-", "eligibility"), pages=("/admin/engagement/",),
                           api=("/api/v1/budget-items", "/api/v1/engagements")),
+    "reports": Off(gone=("/admin/reports/", "/admin/reports/annual/"), api_words=(),
+                   pages=("/admin/target-coverage/", "/admin/evaluation-coverage/")),
 }
 
 

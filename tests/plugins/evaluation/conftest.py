@@ -35,7 +35,8 @@ def target_item(app):
 
     Its target sheet: 完成数量 ≥ 100 个 (40), 差错率 ≤ 5 % (20), 服务水平 qualitative (30),
     满意度 ≥ 90 % (10) — 100 points over outputs 60, outcomes 30, satisfaction 10.
-    Returns ``make(approved=True) -> item id``.
+    Returns ``make(approved=True) -> item id``; ``amount`` is the item's budget and
+    ``satisfaction`` the comparator and target value of 满意度 (e.g. ``("range", "90-100")``).
     """
     import secrets
     from decimal import Decimal
@@ -56,14 +57,15 @@ def target_item(app):
 
     made: list[int] = []
 
-    def make(approved: bool = True, org: str = "D01U01") -> int:
+    def make(approved: bool = True, org: str = "D01U01", amount: str = "2000000.00",
+             satisfaction: tuple[str, str] = ("ge", "90")) -> int:
         tag = secrets.token_hex(3).upper()
         with app.app_context():
             year = db.session.scalar(select(FiscalYear).where(FiscalYear.year == 2025))
             unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == org))
             item = BudgetItem(code=f"2025-E{tag}", name=f"评价测试项目{tag}",
                               fiscal_year_id=year.id, org_unit_id=unit.id,
-                              kind=ItemKind.PROJECT, amount=Decimal("2000000.00"))
+                              kind=ItemKind.PROJECT, amount=Decimal(amount))
             db.session.add(item)
             db.session.flush()
             sheet = TargetSheet(budget_item_id=item.id, fiscal_year_id=year.id,
@@ -75,7 +77,7 @@ def target_item(app):
                     ("产出", "质量", "差错率", "le", "5", "%", 20, "reverse"),
                     ("效益", "社会效益", "服务水平", "qualitative", "明显提升", None, 30,
                      "qualitative"),
-                    ("满意度", "服务对象满意度", "满意度", "ge", "90", "%", 10, "proportional"),
+                    ("满意度", "服务对象满意度", "满意度", *satisfaction, "%", 10, "proportional"),
             ], start=1):
                 sheet.indicators.append(TargetIndicator(
                     position=pos, org_unit_id=unit.id, level1=l1, level2=l2, name=name,

@@ -118,7 +118,7 @@ def test_a_unit_suffix_matching_the_indicator_is_accepted(api):
 
 def test_bad_grade_ratio_budget_and_rule_version(api):
     r = api.post(URL, json=sheet(
-        line("效益", "qualitative", "90", grade="partly", ratio="0.9"), budget="0"))
+        line("效益", "qualitative", "90", grade="partly", ratio="0.9"), budget="-1"))
     details = r.get_json()["details"]
     assert r.status_code == 422
     assert "indicators.0.ratio" in details and "budget" in details

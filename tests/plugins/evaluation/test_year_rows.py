@@ -167,7 +167,15 @@ def test_what_the_rows_do_not_give_plainly_is_scored_or_refused_like_the_api(
     _agrees_with_the_api(app, resolver, (1, RULE, 100000.0, 80000.0, 10, 1), lines)
 
 
-@pytest.mark.parametrize("budget,spent", [(0.0, 100.0), (100000.0, -5.0), (-1.0, 0.0)])
+def test_a_budget_of_0_is_scored_like_the_api_without_budget_execution(app, resolver):
+    """The row path leaves it to score_sheet: execution not applicable, its weight shared."""
+    ev = (1, RULE, 0.0, 100.0, 10, 1)
+    _agrees_with_the_api(app, resolver, ev, PLAIN)
+    with app.test_request_context(), decimal.localcontext(CONTEXT):
+        assert _rows_only(RowScorer(resolver), ev, PLAIN) is None
+
+
+@pytest.mark.parametrize("budget,spent", [(100000.0, -5.0), (-1.0, 0.0), (-1.0, 100.0)])
 def test_a_bad_budget_or_amount_spent_is_refused_like_the_api(app, resolver, budget, spent):
     ev = (1, RULE, budget, spent, 10, 1)
     scorer = RowScorer(resolver)
