@@ -16,7 +16,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
 from core.plugins import hookimpl
 from plugins.system.demo import DEMO_PASSWORD
-from tests.support import run_long_action, csrf_from, evaluation_result, registered
+from tests.support import csrf_from, evaluation_result, registered, run_long_action
 
 YEAR = 2026
 #: code suffix → (kind, amount)

@@ -228,11 +228,11 @@ def test_preparing_asks_first_with_the_counts_and_runs_as_the_person(app, login,
     stages.approve_targets(world.items["A"], world.unit_id, "确认页计数目标")
     finance = login("finance")
     page = finance.get("/admin/publication/prepare/", query_string={"year": YEAR}).text
-    assert "生成 %s 年度公开事项" % YEAR in page
+    assert f"生成 {YEAR} 年度公开事项" in page
     assert "起草 1 个已批复绩效目标的公开事项" in page
     assert "item_targets:A" not in publications(app, world)  # nothing before the start
     done = prepare(finance)
-    assert "已为 %s 年度生成" % YEAR in done.text and "100%" in done.text
+    assert f"已为 {YEAR} 年度生成" in done.text and "100%" in done.text
     pub_id = publications(app, world)["item_targets:A"]
     with app.app_context():
         entry = db.session.scalar(select(AuditLog).where(
