@@ -16,12 +16,12 @@ from flask_login import current_user
 from core.services import background
 
 
-def confirm(view: Any, title: str, lines: Iterable[str], *, back: str, button: str = "",
-            allowed: bool = True, **fields: Any) -> str:
+def confirm(view: Any, title: str, lines: Iterable[str], *, back: str, allowed: bool = True,
+            **fields: Any) -> str:
     """The confirmation page: ``title``, what will change (``lines``), a start button
     posting ``fields`` back to this URL (disabled when not ``allowed``), and Cancel."""
     return view.render("jixiao/confirm_job.html", title=title, lines=list(lines), back=back,
-                       button=button, allowed=allowed, fields=fields, action=request.path)
+                       allowed=allowed, fields=fields, action=request.path)
 
 
 def start(kind: str, title: str, func: Callable[..., str], params: dict[str, Any], *,
