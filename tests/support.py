@@ -72,6 +72,24 @@ def csrf_from(html: str) -> str:
     return m.group(1) or m.group(2)
 
 
+def run_long_action(client, url: str, **fields):
+    """Confirm a long action (its page at ``url``, with ``fields`` as the query), start
+    it, and wait on its progress page until the job has ended; returns that page."""
+    import time
+
+    page = client.get(url, query_string=fields)
+    assert page.status_code == 200, page.status_code
+    started = client.post(url, data={"csrf_token": csrf_from(page.text), **fields})
+    assert started.status_code == 302, started.status_code
+    progress = started.headers["Location"]
+    status = progress.replace("/progress/", "/status/")
+    for _ in range(600):
+        if client.get(status).get_json()["finished"]:
+            return client.get(progress)
+        time.sleep(0.1)
+    raise AssertionError(f"{progress}: the job did not end")
+
+
 def do_login(client, username: str, password: str = DEMO_PASSWORD):
     """Log in through the login form; the response (a 302 when it worked)."""
     page = client.get("/login")

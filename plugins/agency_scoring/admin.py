@@ -18,6 +18,7 @@ from core.permissions import can
 from core.services.scoring import grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.filters import department_filter
+from core.web.background import confirm, start
 from core.web.forms import add_field_error, flash_problems
 from plugins.agency_scoring import rating as ratings
 from plugins.agency_scoring import service
@@ -214,23 +215,29 @@ class OverviewPage(ScopedPage):
                            may_manage=can(current_user, "agency_rating.manage"),
                            grade_label=grade_label)
 
-    @expose("/rating/", methods=("POST",))
+    @expose("/rating/", methods=("GET", "POST"))
     def rating(self):
         if not can(current_user, "agency_rating.manage"):
             abort(403)
-        year = request.form.get("year", type=int)
-        action = ratings.publish_ratings if request.form.get("action") == "publish" \
-            else ratings.compute_ratings
+        year = request.values.get("year", type=int)
         if year is None:
             flash(_("Year: enter a year."), "error")
             return redirect(url_for(".index"))
-        try:
-            action(year)
-            db.session.commit()
-            flash(_("Done."), "success")
-        except service.AssessmentError as exc:
-            flash_problems(exc.lines())
-        return redirect(url_for(".index", year=year))
+        action = "publish" if request.values.get("action") == "publish" else "compute"
+        back = url_for(".index", year=year)
+        title = _("Publish the %(year)s rating (final)", year=year) if action == "publish" \
+            else _("Compute the %(year)s rating", year=year)
+        if request.method == "GET":
+            n = ratings.agencies_to_rate(year)
+            line = _("rate %(n)s agencies with a scored engagement in %(year)s, make the "
+                     "ratings final and apply their consequences (exclusions, warnings)",
+                     n=n, year=year) if action == "publish" else \
+                _("rate %(n)s agencies with a scored engagement in %(year)s (a draft that "
+                  "replaces the last one)", n=n, year=year)
+            return confirm(self, title, [line], back=back, allowed=n > 0, year=year,
+                           action=action)
+        return start(f"agency_scoring.{action}", title, ratings.rating_job,
+                     {"year": year, "publish": action == "publish"}, back=back)
 
 
 def register(admin, db) -> None:

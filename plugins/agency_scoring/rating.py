@@ -11,6 +11,7 @@ warning). A veto already excluded the agency when it was scored.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -46,17 +47,18 @@ def _published(session, year: int) -> bool:
 def _district_wide(compute):
     """Run ``compute`` over every agency's assessments, whoever asks."""
     @wraps(compute)
-    def run(year: int) -> list[Rating]:
+    def run(year: int, progress: Callable[[int, int], None] | None = None) -> list[Rating]:
         # a rating ranks every agency of the district: all assessments count, not only
         # those of the caller's org subtree
         with unscoped() as session:
-            return compute(session, year)
+            return compute(session, year, progress or (lambda done, total: None))
     return run
 
 
 @_district_wide
-def compute_ratings(session, year: int) -> list[Rating]:
-    """(Re)compute the draft ratings of ``year`` for every agency with a scored engagement."""
+def compute_ratings(session, year: int, progress: Callable[[int, int], None]) -> list[Rating]:
+    """(Re)compute the draft ratings of ``year`` for every agency with a scored engagement;
+    ``progress(done, total)`` after each agency."""
     rules = rules_for_year(year)
     if _published(session, year):
         raise AssessmentError({"year": [_(
@@ -69,6 +71,7 @@ def compute_ratings(session, year: int) -> list[Rating]:
         by_agency[a.agency_id].append(a)
     ratings = []
     for agency_id, found in by_agency.items():
+        progress(len(ratings), len(by_agency))
         amount = sum((a.contract_amount for a in found), Decimal(0))
         weighted = sum((a.score * a.contract_amount for a in found), Decimal(0))
         mean = rules.scoring.quantize(CONTEXT.divide(weighted, amount)) if amount \
@@ -91,11 +94,30 @@ def compute_ratings(session, year: int) -> list[Rating]:
         rating.rank = ratings[i - 1].rank if same else i + 1
     session.add_all(ratings)
     session.flush()
+    progress(len(ratings), len(by_agency))
     return ratings
 
 
+def agencies_to_rate(year: int) -> int:
+    """How many agencies the ``year`` rating covers (those with a scored engagement)."""
+    with unscoped() as session:
+        return session.scalar(select(func.count(func.distinct(Assessment.agency_id))).where(
+            Assessment.year == year, Assessment.score.is_not(None))) or 0
+
+
+def rating_job(progress: Callable[[int, int], None], year: int, publish: bool) -> str:
+    """The background job of "compute" (or "publish") the ``year`` rating: its summary."""
+    if publish:
+        ratings = publish_ratings(year, progress)
+        return _("The %(year)s rating of %(n)s agencies is published.", year=year,
+                 n=len(ratings))
+    ratings = compute_ratings(year, progress)
+    return _("The %(year)s rating of %(n)s agencies is computed (draft).", year=year,
+             n=len(ratings))
+
+
 @_district_wide
-def publish_ratings(session, year: int) -> list[Rating]:
+def publish_ratings(session, year: int, progress: Callable[[int, int], None]) -> list[Rating]:
     """Make the ``year`` ratings final and apply their consequences.
 
     Refused while an appeal of the year is undecided (a published rating freezes
@@ -115,7 +137,7 @@ def publish_ratings(session, year: int) -> list[Rating]:
             "publishing the rating.", n=pending, year=year)]})
     if not session.scalar(select(func.count(Rating.id)).where(Rating.year == year)):
         raise AssessmentError({"year": [_("Compute the %(year)s rating first.", year=year)]})
-    ratings = sorted(compute_ratings(year), key=lambda r: r.rank)
+    ratings = sorted(compute_ratings(year, progress), key=lambda r: r.rank)
     today, now = date.today(), utcnow()
     for rating in ratings:
         rating.status, rating.published_at = RatingStatus.PUBLISHED, now

@@ -20,6 +20,7 @@ from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_name
 from core.web.admin.filters import org_filters
 from core.web.admin.states import WorkflowStates
+from core.web.background import confirm, start
 from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
 from plugins.disclosure import service
@@ -190,15 +191,21 @@ class PublicationView(ScopedModelView):
             flash(str(exc), "error")
         return redirect(url_for(".review", id=pub.id))
 
-    @expose("/prepare/", methods=("POST",))
+    @expose("/prepare/", methods=("GET", "POST"))
     def prepare(self):
         if not can(current_user, "publication.create"):
             abort(403)
         year = _year_arg()
-        added = service.prepare(year)
-        db.session.commit()
-        flash(_("%(n)s publications were prepared for %(year)s.", n=added, year=year), "success")
-        return redirect(url_for(".index_view"))
+        back = url_for(".index_view")
+        title = _("Prepare the publications of %(year)s", year=year)
+        if request.method == "GET":
+            targets, results = service.planned(year)
+            return confirm(self, title, [
+                _("draft %(n)s publications of approved performance targets", n=targets),
+                _("draft %(n)s publications of evaluation results", n=results)],
+                back=back, allowed=bool(targets or results), year=year)
+        return start("disclosure.prepare", title, service.prepare_job, {"year": year},
+                     back=back)
 
 
 class StoredResultView(ScopedModelView):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -104,29 +106,62 @@ def new_publication(kind: PublicationKind, *, item: BudgetItem | None = None,
     return pub
 
 
-def prepare(year: int) -> int:
-    """Draft publications for the year: targets of every item in the disclosure scope that
-    has approved targets, and every stored result. Returns how many were added."""
-    rules = rules_for_year(year)
-    sync_results(year)
-    existing = set(db.session.scalars(select(Publication.subject).where(
+def _existing(year: int) -> set[str]:
+    return set(db.session.scalars(select(Publication.subject).where(
         Publication.fiscal_year == year, Publication.kind != PublicationKind.POLICY_PILOT)))
-    orgs = org_map()
-    added = 0
+
+
+def _items_to_prepare(year: int, existing: set[str]) -> list[BudgetItem]:
+    """The year's items in the disclosure scope with approved targets and no publication."""
+    rules = rules_for_year(year)
     item_ids = list(hooks().approved_targets(year=year))
+    found = []
     for start in range(0, len(item_ids), 500):
-        for item in db.session.scalars(select(BudgetItem).where(
-                BudgetItem.id.in_(item_ids[start:start + 500])).order_by(BudgetItem.code)):
-            if str(item.kind) in rules.scope_kinds and f"item:{item.id}" not in existing:
-                new_publication(PublicationKind.ITEM_TARGETS, item=item, orgs=orgs)
-                added += 1
-    for result in db.session.scalars(select(StoredResult).where(
-            StoredResult.fiscal_year == year).order_by(StoredResult.id)):
-        if f"result:{result.id}" not in existing:
-            new_publication(PublicationKind.EVALUATION_RESULT, result=result, orgs=orgs)
-            added += 1
+        found += [item for item in db.session.scalars(select(BudgetItem).where(
+            BudgetItem.id.in_(item_ids[start:start + 500])).order_by(BudgetItem.code))
+            if str(item.kind) in rules.scope_kinds and f"item:{item.id}" not in existing]
+    return found
+
+
+def planned(year: int) -> tuple[int, int]:
+    """What ``prepare(year)`` would add: (target publications, result publications)."""
+    existing = _existing(year)
+    stored = {(str(kind), evaluation_id): row_id for kind, evaluation_id, row_id in
+              db.session.execute(select(StoredResult.kind, StoredResult.evaluation_id,
+                                        StoredResult.id).where(StoredResult.fiscal_year == year))}
+    keys = set(stored) | {(str(r.kind), r.id) for r in hooks().evaluation_results(year=year)}
+    results = sum(1 for k in keys if k not in stored or f"result:{stored[k]}" not in existing)
+    return len(_items_to_prepare(year, existing)), results
+
+
+def prepare(year: int, progress: Callable[[int, int], None] | None = None) -> int:
+    """Draft publications for the year: targets of every item in the disclosure scope that
+    has approved targets, and every stored result. Calls ``progress(done, total)`` as it
+    goes; returns how many were added."""
+    sync_results(year)
+    existing = _existing(year)
+    orgs = org_map()
+    items = _items_to_prepare(year, existing)
+    results = [r for r in db.session.scalars(select(StoredResult).where(
+        StoredResult.fiscal_year == year).order_by(StoredResult.id))
+        if f"result:{r.id}" not in existing]
+    total = len(items) + len(results)
+    for done, item in enumerate(items, start=1):
+        new_publication(PublicationKind.ITEM_TARGETS, item=item, orgs=orgs)
+        if progress is not None:
+            progress(done, total)
+    for done, result in enumerate(results, start=len(items) + 1):
+        new_publication(PublicationKind.EVALUATION_RESULT, result=result, orgs=orgs)
+        if progress is not None:
+            progress(done, total)
     db.session.flush()
-    return added
+    return total
+
+
+def prepare_job(progress: Callable[[int, int], None], year: int) -> str:
+    """The background job of "prepare publications": its summary."""
+    added = prepare(year, progress)
+    return gettext("%(n)s publications were prepared for %(year)s.", n=added, year=year)
 
 
 # --- the approval snapshot ----------------------------------------------------------------

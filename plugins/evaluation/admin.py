@@ -25,6 +25,7 @@ from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_column, org_unit_name
 from core.web.admin.filters import department_filter, org_filters
 from core.web.admin.states import WorkflowStates
+from core.web.background import confirm, start
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
 from plugins.evaluation import key, rectify, reeval, service
@@ -184,17 +185,24 @@ class SelfEvaluationView(ScopedModelView):
             _refused(exc)
         return redirect(url_for(".score_page", id=ev.id))
 
-    @expose("/create-year/", methods=("POST",))
+    @expose("/create-year/", methods=("GET", "POST"))
     def create_year(self):
-        """Finance creates the missing self-evaluations of a year in one go."""
+        """Finance creates the missing self-evaluations of a year in one go (a background job,
+        after a page that says how many)."""
         if current_user.role_name != "finance_admin":
             abort(403)
         year = _year_arg()
-        created = service.create_for_year(year)
-        db.session.commit()
-        flash(_("%(count)s self-evaluations created for %(year)s.", count=created, year=year),
-              "success")
-        return redirect(url_for(".index_view"))
+        back = url_for(".index_view")
+        if request.method == "GET":
+            count = len(service.missing(year)[1])
+            return confirm(self, _("Create the self-evaluations of %(year)s", year=year),
+                           [_("create %(count)s self-evaluations, one for each budget item of "
+                              "%(year)s with approved targets and none yet", count=count,
+                              year=year)],
+                           back=back, allowed=count > 0, year=year)
+        return start("evaluation.create_year",
+                     _("Create the self-evaluations of %(year)s", year=year),
+                     service.create_year_job, {"year": year}, back=back)
 
 
 class SuggestionView(ScopedModelView):

@@ -10,12 +10,13 @@ change; finalizing makes the result-application suggestion and calls
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
@@ -64,27 +65,43 @@ class EvaluationError(ValueError):
 
 # --- creation ---------------------------------------------------------------------------
 
-def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
+def missing(year: int, item_ids: Iterable[int] | None = None) -> tuple[dict[int, list], list[int]]:
+    """The approved indicators of ``year`` by budget item, and the items still without a
+    self-evaluation (what ``create_for_year`` would create)."""
+    chosen = approved_indicator_rows(year, item_ids)
+    existing = set()
+    keys = list(chosen)
+    for i in range(0, len(keys), BATCH):
+        existing.update(db.session.scalars(select(SelfEvaluation.budget_item_id).where(
+            SelfEvaluation.budget_item_id.in_(keys[i:i + BATCH]))))
+    return chosen, [i for i in chosen if i not in existing]
+
+
+def create_for_year(year: int, item_ids: Iterable[int] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> int:
     """Create the missing self-evaluations of ``year`` from the approved targets (set-based).
 
     Reads ``core.plugins.hooks().approved_indicator_select``; items that already have a
-    self-evaluation are left alone. Returns the number created.
+    self-evaluation are left alone. Calls ``progress(done, total)`` after each batch of
+    items. Returns the number created.
     """
-    chosen = approved_indicator_rows(year, item_ids)
-    if not chosen:
-        return 0
-    existing = set(db.session.scalars(select(SelfEvaluation.budget_item_id).where(
-        SelfEvaluation.budget_item_id.in_(list(chosen)))))
-    wanted = [i for i in chosen if i not in existing]
+    chosen, wanted = missing(year, item_ids)
     if not wanted:
         return 0
     fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
     rules = rules_for_year(year)
-    items = {}
+    created = 0
     for i in range(0, len(wanted), BATCH):
-        items.update({row.id: row for row in db.session.execute(
-            select(BudgetItem.id, BudgetItem.kind, BudgetItem.amount).where(
-                BudgetItem.id.in_(wanted[i:i + BATCH])))})
+        created += _create_batch(fy, rules, chosen, wanted[i:i + BATCH])
+        if progress is not None:
+            progress(min(i + BATCH, len(wanted)), len(wanted))
+    return created
+
+
+def _create_batch(fy: FiscalYear, rules: Any, chosen: dict[int, list], wanted: list[int]) -> int:
+    items = {row.id: row for row in db.session.execute(
+        select(BudgetItem.id, BudgetItem.kind, BudgetItem.amount).where(
+            BudgetItem.id.in_(wanted)))}
     now = utcnow()
     rows = [{"budget_item_id": item_id, "fiscal_year_id": fy.id,
              "org_unit_id": chosen[item_id][0].org_unit_id,
@@ -94,13 +111,11 @@ def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
              "execution_weight": execution_weight(rules), "state": State.DRAFT,
              "review_level": 0, "version": 1, "summary": "", "created_at": now,
              "updated_at": now} for item_id in wanted if item_id in items]
-    for i in range(0, len(rows), BATCH):
-        db.session.execute(insert(SelfEvaluation), rows[i:i + BATCH])
-    ids = {}
-    for i in range(0, len(wanted), BATCH):
-        ids.update(db.session.execute(select(SelfEvaluation.budget_item_id, SelfEvaluation.id)
-                                      .where(SelfEvaluation.budget_item_id.in_(
-                                          wanted[i:i + BATCH]))).all())
+    if not rows:
+        return 0
+    db.session.execute(insert(SelfEvaluation), rows)
+    ids = dict(db.session.execute(select(SelfEvaluation.budget_item_id, SelfEvaluation.id)
+                                  .where(SelfEvaluation.budget_item_id.in_(wanted))).all())
     lines = []
     for item_id in wanted:
         if item_id not in items:
@@ -118,6 +133,12 @@ def create_for_year(year: int, item_ids: Iterable[int] | None = None) -> int:
     for i in range(0, len(lines), BATCH * 5):
         db.session.execute(insert(SelfEvaluationLine), lines[i:i + BATCH * 5])
     return len(rows)
+
+
+def create_year_job(progress: Callable[[int, int], None], year: int) -> str:
+    """The background job of "create the self-evaluations of a year": its summary."""
+    created = create_for_year(year, progress=progress)
+    return gettext("%(count)s self-evaluations created for %(year)s.", count=created, year=year)
 
 
 def approved_indicator_rows(year: int, item_ids: Iterable[int] | None = None) -> dict[int, list]:

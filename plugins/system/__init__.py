@@ -32,13 +32,14 @@ def jixiao_permissions():
         Permission("notification.view", "My notifications", ALL_ROLES),
         *crud("api_token", "My API tokens", view=TOKEN_ROLES, edit=TOKEN_ROLES),
         Permission("job_claim.view", "Scheduled jobs: view", FINANCE),
+        Permission("background_job.view", "My background jobs", ALL_ROLES),
     ]
 
 
 @hookimpl
 def jixiao_admin_views(admin, db):
     from plugins.system import workbench
-    from plugins.system.admin import jobs, notifications, plugins_page, tokens
+    from plugins.system.admin import background, jobs, notifications, plugins_page, tokens
     from plugins.system.admin.views import register
 
     register(admin, db)
@@ -47,6 +48,7 @@ def jixiao_admin_views(admin, db):
     tokens.register(admin)
     plugins_page.register(admin)
     jobs.register(admin, db)
+    background.register(admin)
 
 
 @hookimpl
@@ -73,6 +75,14 @@ def jixiao_blueprints(app):
 
 
 @hookimpl
+def jixiao_jobs(scheduler):
+    from plugins.system import background, reminders
+
+    reminders.register(scheduler)
+    background.register(scheduler)
+
+
+@hookimpl
 def jixiao_workflow_transition(obj, new, user, action, comment, workflow):
     from plugins.system.workflow_notices import on_transition
 
@@ -84,7 +94,7 @@ globals().update(rooms(
     __name__,
     cli="cli:register",
     api="api:blp",
-    jobs="reminders:register",
+    register_models="background",
     seed_demo="demo:seed_core",
     dashboard_widgets="widgets:core_widgets",
     evaluation_finalized="workflow_notices:on_finalized",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from tests.plugins.agency_scoring.conftest import FULL, SPOT, user
+from tests.support import run_long_action
 
 # fake agency ids far from the demo's: these tests need no agency rows
 A, B, C = 990001, 990002, 990003
@@ -183,3 +184,43 @@ def test_a_pending_appeal_blocks_publishing_and_a_published_year_takes_no_appeal
             file_appeal(b, "迟来的申诉", user("agency01"))
         db.session.commit()
         assert db.session.query(Appeal).filter(Appeal.assessment_id == b.id).count() == 0
+
+
+def test_finance_confirms_and_the_rating_is_computed_in_the_background(app, year, login):
+    from plugins.agency_scoring.models import Rating
+
+    with app.app_context():
+        _assessment(A, year, "100000", level="C")
+        _assessment(B, year, "100000", level="A")
+        db.session.commit()
+    finance = login("finance")
+    url = "/admin/agency_scoring_overview/rating/"
+    page = finance.get(url, query_string={"year": year, "action": "compute"}).text
+    assert f"计算 {year} 年度评级" in page and "有已评分项目的 2 家机构评级" in page
+    done = run_long_action(finance, url, year=str(year), action="compute").text
+    assert f"已计算 {year} 年度 2 家机构的评级（草稿）。" in done and "2 / 2" in done
+    with app.app_context():
+        ranks = dict(db.session.execute(select(Rating.agency_id, Rating.rank).where(
+            Rating.year == year)).all())
+    assert ranks == {B: 1, A: 2}
+
+
+def test_a_refused_publication_fails_with_the_reason_and_changes_nothing(app, year, login):
+    from plugins.agency_scoring.models import Rating, RatingStatus, Restriction
+    from plugins.agency_scoring.service import file_appeal
+
+    with app.app_context():
+        a = _assessment(C, year, "100000", level="C")
+        a.appeal_until = date.today()
+        file_appeal(a, "评分有误", user("agency01"))
+        db.session.commit()
+    finance = login("finance")
+    url = "/admin/agency_scoring_overview/rating/"
+    run_long_action(finance, url, year=str(year), action="compute")
+    failed = run_long_action(finance, url, year=str(year), action="publish").text
+    assert f"任务失败，未作任何更改：{year} 年度还有 1 项申诉尚未处理" in failed
+    with app.app_context():
+        statuses = set(db.session.scalars(select(Rating.status).where(Rating.year == year)))
+        assert statuses == {RatingStatus.DRAFT}
+        assert not db.session.scalar(select(Restriction.id).where(
+            Restriction.agency_id == C).limit(1))

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, ItemKind, OrgKind, OrgUnit, Role, User
 from core.plugins import hookimpl
 from plugins.system.demo import DEMO_PASSWORD
-from tests.support import csrf_from, evaluation_result, registered
+from tests.support import csrf_from, evaluation_result, registered, run_long_action
 
 YEAR = 2026
 #: code suffix → (kind, amount)
@@ -128,9 +128,7 @@ def publications(app, world) -> dict[str, int]:
 
 
 def prepare(client, year=YEAR):
-    page = client.get("/admin/publication/")
-    return client.post("/admin/publication/prepare/", data={
-        "csrf_token": csrf_from(page.text), "year": str(year)}, follow_redirects=True)
+    return run_long_action(client, "/admin/publication/prepare/", year=str(year))
 
 
 def act(client, action: str, ids, comment: str = ""):

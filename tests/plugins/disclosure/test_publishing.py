@@ -219,3 +219,23 @@ def test_results_of_different_kinds_with_the_same_id_are_kept_apart(app, world, 
         rows = {r.kind: r.grade for r in db.session.scalars(select(StoredResult).where(
             StoredResult.evaluation_id == key.id))}
         assert rows == {"department_key": "A", "self": "C"}
+
+
+def test_preparing_asks_first_with_the_counts_and_runs_as_the_person(app, login, world, stages):
+    from core.models import AuditLog
+    from plugins.disclosure.models import Publication
+
+    stages.approve_targets(world.items["A"], world.unit_id, "确认页计数目标")
+    finance = login("finance")
+    page = finance.get("/admin/publication/prepare/", query_string={"year": YEAR}).text
+    assert f"生成 {YEAR} 年度公开事项" in page
+    assert "起草 1 个已批复绩效目标的公开事项" in page
+    assert "item_targets:A" not in publications(app, world)  # nothing before the start
+    done = prepare(finance)
+    assert f"已为 {YEAR} 年度生成" in done.text and "100%" in done.text
+    pub_id = publications(app, world)["item_targets:A"]
+    with app.app_context():
+        entry = db.session.scalar(select(AuditLog).where(
+            AuditLog.object_type == Publication.__tablename__,
+            AuditLog.object_id == str(pub_id), AuditLog.action == "create"))
+        assert entry is not None and entry.username == "finance"

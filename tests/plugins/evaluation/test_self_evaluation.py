@@ -12,7 +12,7 @@ from core.extensions import db
 from core.models import State
 from core.plugins import hookimpl, hooks
 from tests.plugins.evaluation.conftest import evaluation_of
-from tests.support import csrf_from
+from tests.support import csrf_from, run_long_action
 
 GOOD = {"完成数量": "100", "差错率": "5", "满意度": "81%"}
 
@@ -343,3 +343,25 @@ def test_the_whole_cycle_through_the_api(app, api_as, target_item):
     r = unit.post(f"/api/v1/self-evaluations/{ev_id}/actuals",
                   json={"spent": "1.00", "lines": lines})
     assert r.status_code == 422
+
+
+def test_finance_creates_a_years_self_evaluations_after_a_confirmation(app, login, target_item):
+    from plugins.evaluation import service
+
+    item_id = target_item()
+    with app.app_context():
+        count = len(service.missing(2025)[1])
+    assert count >= 1
+    finance = login("finance")
+    url = "/admin/selfevaluation/create-year/"
+    page = finance.get(url, query_string={"year": "2025"}).text
+    assert f"创建 {count} 份单位自评" in page and "jixiao-confirm-start" in page
+    with app.app_context():
+        assert evaluation_of(item_id) is None  # asking changes nothing
+    done = run_long_action(finance, url, year="2025").text
+    assert f"已为 2025 年度创建 {count} 份单位自评。" in done and f"{count} / {count}" in done
+    with app.app_context():
+        assert evaluation_of(item_id) is not None
+    again = finance.get(url, query_string={"year": "2025"}).text
+    assert "创建 0 份单位自评" in again and "disabled" in again
+    assert login("dept01").get(url, query_string={"year": "2025"}).status_code == 403
