@@ -35,7 +35,7 @@ from support import (
     temp_database,
 )
 
-from tests.crawl import Page, crawl, most_repeated
+from tests.crawl import Page, crawl, model_lists, most_repeated
 
 NAME = "page_crawl"
 ROLES = ("finance", "dept01", "unit0101")
@@ -115,7 +115,8 @@ def run(scale: str, db_url: str | None = None) -> Result:
         bare = bare_lists(app, base_admin)
         base = base_app.test_client()
         clients = {who: logged_in_client(app, who) for who in ROLES}
-        pages = {who: crawl(lambda u, c=clients[who]: fetch(c, u)) for who in ROLES}
+        pages = {who: crawl(lambda u, c=clients[who]: fetch(c, u), model_lists(app))
+                 for who in ROLES}
         progress(f"{sum(map(len, pages.values()))} pages; timing {REPEAT[scale]} of each, "
                  "taking turns with the bare lists")
         calls = {(who, p.url): (lambda c=clients[who], u=p.url: fetch(c, u))

@@ -49,16 +49,22 @@ def first_link_below(html: str, base: str) -> str | None:
         next((u for u in below if not NOT_A_PAGE.search(u)), None)
 
 
-def is_model_list(html: str) -> bool:
-    return "model-list" in html
+def model_lists(app) -> set[str]:
+    """The URLs of the app's admin model lists (``/admin/budgetitem/``): any other page of
+    the menu is a custom page."""
+    from flask_admin.contrib.sqla import ModelView
+
+    return {f"{v.url}/" for v in app.extensions["jixiao_admin"]._views
+            if isinstance(v, ModelView)}
 
 
-def crawl(get: Callable[[str], str]) -> list[Page]:
-    """Every page one person reaches; ``get(url)`` returns a page's HTML (status 200)."""
+def crawl(get: Callable[[str], str], lists: set[str]) -> list[Page]:
+    """Every page one person reaches; ``get(url)`` returns a page's HTML (status 200),
+    ``lists`` are the model lists' URLs (``model_lists``)."""
     pages = [Page(url, kind) for url, kind in FIXED]
     for url in menu_urls(get("/admin/")):
         html = get(url)
-        pages.append(Page(url, "list" if is_model_list(html) else "custom"))
+        pages.append(Page(url, "list" if url.split("?")[0] in lists else "custom"))
         below = first_link_below(html, url.split("?")[0])
         if below:
             pages.append(Page(below, "record" if RECORD.search(below) else "custom"))
