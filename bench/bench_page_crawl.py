@@ -40,7 +40,7 @@ from tests.crawl import Page, crawl, model_lists, most_repeated
 NAME = "page_crawl"
 ROLES = ("finance", "dept01", "unit0101")
 SEED = {"small": "small", "full": "district"}
-REPEAT = {"small": 3, "full": 5}
+REPEAT = {"small": 3, "full": 4}
 MAX_STATEMENTS = 30
 SLOWEST_VS_BARE = 3.0
 TASKS_VS_LIST = 2.0
