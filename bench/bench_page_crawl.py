@@ -13,8 +13,9 @@ Baseline, same run, same database: a bare Flask app with a stock Flask-Admin
 page size; no login, scope or formatters). A list or record page is compared with the
 bare list of its own table, any other page with the bare budget-item list.
 
-Goals (issue 21): no page over ``MAX_STATEMENTS``; the slowest page ≤ 3 × the bare
-list; finance's 待办 and badges ≤ 2 × finance's plain budget-item list.
+Goals (issue 21): no list of 20 rows over ``MAX_STATEMENTS`` (the heaviest page of
+any kind is shown against it too); the slowest page ≤ 3 × the bare list; finance's
+待办 and badges ≤ 2 × finance's plain budget-item list.
 """
 
 from __future__ import annotations
@@ -140,11 +141,15 @@ def run(scale: str, db_url: str | None = None) -> Result:
 
     budget_list = next(r for r in rows if r.role == "finance" and r.page.url == BUDGET_LIST)
     slowest, most = max(rows, key=lambda r: r.ratio), max(rows, key=lambda r: r.statements)
+    most_list = max((r for r in rows if r.page.kind == "list"), key=lambda r: r.statements)
     tasks, badge = of("finance", "tasks"), of("finance", "badge")
     verdict = {True: "met", False: "NOT met"}
     goals = Figures({
-        "most statements": f"{most.statements} ({most.page.url}, {most.role}; "
-                           f"≤ {MAX_STATEMENTS}: {verdict[most.statements <= MAX_STATEMENTS]})",
+        "most statements on a list": f"{most_list.statements} ({most_list.page.url}, "
+            f"{most_list.role}; ≤ {MAX_STATEMENTS}: "
+            f"{verdict[most_list.statements <= MAX_STATEMENTS]})",
+        "on any page": f"{most.statements} ({most.page.url}, {most.role}; "
+                       f"≤ {MAX_STATEMENTS}: {verdict[most.statements <= MAX_STATEMENTS]})",
         "slowest vs bare list": f"{slowest.ratio:.2f} ({slowest.page.url}, {slowest.role}; "
                                 f"≤ {SLOWEST_VS_BARE:g}: {verdict[slowest.ratio <= SLOWEST_VS_BARE]})",
         "finance tasks vs budget list": f"{tasks.seconds / budget_list.seconds:.2f} "
