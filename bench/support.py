@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from core.services.temporary_db import temporary_database  # noqa: E402 - needs ROOT on sys.path
+from tests.crawl import sql_profile  # noqa: E402,F401 - the benchmarks' SQL recorder, shared
 
 
 def fmt_s(seconds: float) -> str:
@@ -119,33 +120,6 @@ def python_calls(call: Callable[[], Any]) -> int:
     return pstats.Stats(profile).total_calls
 
 
-def sql_profile(app, call: Callable[[], Any]) -> list[tuple[float, str]]:
-    """(seconds, statement) of every SQL statement ``call()`` sends through ``app``'s engine."""
-    from sqlalchemy import event
-
-    from core.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    seen: list[tuple[float, str]] = []
-    started: list[float] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        started.append(time.perf_counter())
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        seen.append((time.perf_counter() - started.pop(), " ".join(statement.split())))
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
-    return seen
-
-
 def sql_figures(statements: list[tuple[float, str]]) -> Figures:
     """What the database did for one request: statements, their time, the pager's count."""
     count = sum(s for s, sql in statements if sql.upper().startswith("SELECT COUNT("))
@@ -159,8 +133,9 @@ def temp_database(db_url: str | None):
     return temporary_database(db_url, prefix="jixiao_bench")
 
 
-def demo_app(database_url: str, instance_path: str):
-    """The real app on ``database_url``: schema from the migrations, small demo data."""
+def demo_app(database_url: str, instance_path: str, scale: str = "small"):
+    """The real app on ``database_url``: schema from the migrations, demo data of ``scale``
+    (``small``, or ``district``: 40 departments, 3,000 budget items over two years)."""
     from flask_migrate import upgrade
 
     from core import create_app
@@ -170,7 +145,7 @@ def demo_app(database_url: str, instance_path: str):
                       "SECRET_KEY": "bench-secret-" + secrets.token_hex(8)})
     with app.app_context():
         upgrade()
-    result = app.test_cli_runner().invoke(args=["jixiao", "seed-demo", "--scale", "small"])
+    result = app.test_cli_runner().invoke(args=["jixiao", "seed-demo", "--scale", scale])
     if result.exit_code != 0:
         raise RuntimeError(f"seed-demo failed: {result.output}")
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import has_request_context, session
+from flask import g, has_request_context, session
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,17 +29,16 @@ class FiscalYear(TimestampMixin, db.Model):
 
     @classmethod
     def current(cls) -> FiscalYear | None:
-        """The year pages show by default: the one the person chose (``session[YEAR_KEY]``,
-        set by the year switch), else the latest open fiscal year, else the latest one."""
-        chosen = session.get(YEAR_KEY) if has_request_context() else None
+        """The year pages show by default, read once a request: the one the person chose
+        (``session[YEAR_KEY]``, the year switch), else the latest open year, else the latest."""
+        chosen, memo = (session.get(YEAR_KEY), g.setdefault("jixiao_current_year", {})) \
+            if has_request_context() else (None, {})
         order = (cls.year == (chosen or 0)).desc(), (cls.status == "open").desc(), cls.year.desc()
-        return db.session.scalars(db.select(cls).order_by(*order).limit(1)).first()
+        return memo[chosen] if chosen in memo else memo.setdefault(
+            chosen, db.session.scalars(db.select(cls).order_by(*order).limit(1)).first())
 
     def deadline(self, stage: str) -> date | None:
-        for d in self.deadlines:
-            if d.stage == stage:
-                return d.due
-        return None
+        return next((d.due for d in self.deadlines if d.stage == stage), None)
 
 
 class StageDeadline(db.Model):

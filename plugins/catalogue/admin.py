@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from core.extensions import db
 from core.models import OrgUnit, State
@@ -57,6 +58,7 @@ class CatalogueView(ScopedModelView):
         "state": STATES.column,
         "entries": lambda v, c, m, n: len(m.entries),
     }
+    list_options = (selectinload(Catalogue.entries),)
 
     def check_form(self, form) -> bool:
         org = form.org_unit.data
@@ -176,6 +178,9 @@ class CatalogueEntryView(ScopedModelView):
                      "budget_item.code": _l("Item code"), "budget_item.name": _l("Item name"),
                      "catalogue.cycle_start": _l("First year of the cycle")}
     column_formatters = {"covered": lambda v, c, m, n: planner.covered_year(m) or ""}
+    #: Flask-Admin joins the item and the catalogue; the catalogue's name is its department's
+    list_options = (selectinload(CatalogueEntry.coverage),
+                    joinedload(CatalogueEntry.catalogue).selectinload(Catalogue.org_unit))
 
     def check_form(self, form) -> bool:
         catalogue, item = form.catalogue.data, form.budget_item.data
@@ -224,7 +229,8 @@ class CoverageReportPage(ScopedPage):
         if raw and not raw.isdigit():
             abort(400)
         query = select(Catalogue).join(OrgUnit, OrgUnit.id == Catalogue.org_unit_id) \
-            .options(planner.WITH_ENTRIES).order_by(Catalogue.cycle_start.desc(), OrgUnit.code)
+            .options(planner.WITH_ENTRIES, contains_eager(Catalogue.org_unit)) \
+            .order_by(Catalogue.cycle_start.desc(), OrgUnit.code)
         if raw:
             query = query.where(Catalogue.cycle_start == int(raw))
         reports = [planner.report(c, this_year()) for c in db.session.scalars(query)]

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.models import FiscalYear, ItemKind, State
@@ -78,6 +79,8 @@ class PublicationView(ScopedModelView):
                      "goal": _l("Overall goal"), "score": _l("Score"), "grade": _l("Grade"),
                      "summary": _l("Evaluation summary"), "budget_item": _l("Budget item"),
                      "result": _l("Evaluation result")}
+    #: the subject is the item's (else the result's) code and name
+    list_options = (selectinload(Publication.budget_item), selectinload(Publication.result))
     column_formatters = {
         "subject": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".review", id=m.id), str(m)),

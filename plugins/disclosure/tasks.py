@@ -19,7 +19,8 @@ from sqlalchemy.orm import selectinload
 
 from core.contracts import Task
 from core.extensions import db
-from core.models import FiscalYear, State, WorkflowEvent
+from core.models import State, WorkflowEvent
+from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.disclosure import service
 from plugins.disclosure.models import KIND_LABELS, Publication
@@ -34,8 +35,7 @@ DEADLINE = "disclosure"
 def disclosure_tasks(principal: Any, year: int) -> list[Task]:
     if principal is None or principal.role not in ("finance_admin", "dept_admin"):
         return []
-    fy = db.session.scalar(select(FiscalYear).options(selectinload(FiscalYear.deadlines))
-                           .where(FiscalYear.year == year))
+    fy = fiscal_year(year)
     due = fy.deadline(DEADLINE) if fy is not None else None
     if principal.role == "finance_admin":
         levels = [i for i, r in enumerate(service.WORKFLOW.chain) if r == principal.role]

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.models import STALE_RECORD, FiscalYear, OrgKind, State, utcnow
@@ -485,6 +486,7 @@ class ReEvaluationView(ScopedModelView):
             url_for(".compare_page", id=m.id), org_unit_name(m.org_unit_id)),
         "flagged": lambda v, c, m, n: sum(1 for s in m.samples if s.flagged),
     }
+    list_options = (selectinload(ReEvaluation.samples),)
 
     def check_form(self, form) -> bool:
         org = form.org_unit.data

@@ -21,12 +21,12 @@ from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterEqual
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import selectinload
 
 from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, WorkflowEvent
 from core.scope import SKIP
+from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.evaluation import key, rectify, service
 from plugins.evaluation.models import (
@@ -61,8 +61,7 @@ def last_event(object_type: str):
 def evaluation_tasks(principal: Any, year: int) -> list[Task]:
     if principal is None or principal.role not in (FINANCE_ROLE, "dept_admin", "unit_user"):
         return []
-    fy = db.session.scalar(select(FiscalYear).options(selectinload(FiscalYear.deadlines))
-                           .where(FiscalYear.year == year))
+    fy = fiscal_year(year)
     if fy is None:
         return []
     return [*self_evaluation_tasks(principal, fy), *key_evaluation_tasks(principal, fy),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, func, select
 
 from core.extensions import db
 from core.models import BudgetItem, OrgKind, OrgUnit, State
@@ -36,16 +36,18 @@ def coverage(year: int) -> tuple[list[CoverageLine], CoverageLine, list[tuple]]:
     indicators = hooks().approved_indicator_select(year)
     if indicators is None:
         return [], CoverageLine(""), []
-    src = indicators.subquery()
-    completed = exists().where(
-        MonitoringRecord.budget_item_id == src.c.budget_item_id,
-        MonitoringRecord.state == State.APPROVED)
-    in_round = exists().where(MonitoringRecord.budget_item_id == src.c.budget_item_id)
+    indicators = indicators.subquery()
+    # the items (an item has many indicators), each joined to its records summed up in
+    # one pass: an EXISTS per item let SQLite walk every approved record for each item
+    src = select(indicators.c.budget_item_id, indicators.c.org_unit_id).distinct().subquery()
+    records = select(MonitoringRecord.budget_item_id, func.max(case(
+        (MonitoringRecord.state == State.APPROVED, 1), else_=0)).label("done")) \
+        .group_by(MonitoringRecord.budget_item_id).subquery()
     rows = db.session.execute(
         select(src.c.budget_item_id, src.c.org_unit_id, BudgetItem.code, BudgetItem.name,
-               completed.label("done"), in_round.label("in_round"))
+               func.coalesce(records.c.done, 0) == 1, records.c.budget_item_id.is_not(None))
         .join(BudgetItem, BudgetItem.id == src.c.budget_item_id)
-        .group_by(src.c.budget_item_id, src.c.org_unit_id, BudgetItem.code, BudgetItem.name)
+        .outerjoin(records, records.c.budget_item_id == src.c.budget_item_id)
         .order_by(BudgetItem.code)).all()
     orgs = {o.id: o for o in db.session.scalars(select(OrgUnit))}
     lines: dict[int, CoverageLine] = {}

@@ -18,7 +18,8 @@ from sqlalchemy import exists, func, select
 
 from core.contracts import Task
 from core.extensions import db
-from core.models import BudgetItem, FiscalYear, State, User, WorkflowEvent
+from core.models import BudgetItem, State, User, WorkflowEvent
+from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.monitoring import service
 from plugins.monitoring.models import CorrectiveDecision, Light, MonitoringRecord, MonitoringRound
@@ -34,9 +35,10 @@ WRITERS = ("unit_user", "dept_admin")
 def monitoring_tasks(principal, year: int) -> list[Task]:
     if principal is None:
         return []
-    fy_id = db.session.scalar(select(FiscalYear.id).where(FiscalYear.year == year))
-    if fy_id is None:
+    fy = fiscal_year(year)
+    if fy is None:
         return []
+    fy_id = fy.id
     if principal.sees_everything:
         return _queues(fy_id)
     tasks: list[Task] = []

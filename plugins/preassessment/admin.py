@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -329,13 +329,27 @@ class ExpertReviewView(ScopedModelView):
     column_labels = LABELS
     column_formatters = {
         "item": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            url_for(".score", id=m.id), report.item_of(m.preassessment_id)),
-        "expert": lambda v, c, m, n: report.expert_name(m.user_id),
+            url_for(".score", id=m.id), v.name_of(m, "item")),
+        "expert": lambda v, c, m, n: v.name_of(m, "expert"),
     }
     column_formatters_export = {
-        "item": lambda v, c, m, n: str(report.item_of(m.preassessment_id)),
-        "expert": lambda v, c, m, n: report.expert_name(m.user_id),
+        "item": lambda v, c, m, n: v.name_of(m, "item"),
+        "expert": lambda v, c, m, n: v.name_of(m, "expert"),
     }
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        g.preassessment_review_names = report.names_of(rows)  # the page's, in two queries
+        return count, rows
+
+    @staticmethod
+    def name_of(review: ExpertReview, what: str) -> str:
+        """The review's item ("code name") or expert, from the page's names if listed."""
+        names = g.get("preassessment_review_names", {}).get(what, {})
+        key = review.preassessment_id if what == "item" else review.user_id
+        if key in names:
+            return names[key]
+        return str(report.item_of(key)) if what == "item" else report.expert_name(key)
 
     def _review(self) -> ExpertReview:
         review = self.get_one(request.values.get("id", ""))

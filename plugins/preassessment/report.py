@@ -31,6 +31,19 @@ def item_of(pa_id: int) -> str:
     return f"{item.code} {item.name}" if item is not None else f"#{pa_id}"
 
 
+def names_of(reviews) -> dict[str, dict[int, str]]:
+    """``item_of`` and ``expert_name`` of many reviews at once: two queries for a page."""
+    pa_ids, user_ids = {r.preassessment_id for r in reviews}, {r.user_id for r in reviews}
+    with service.as_panel_member() as session:
+        items = session.execute(select(Preassessment.id, BudgetItem.code, BudgetItem.name)
+                                .join(BudgetItem, Preassessment.budget_item_id == BudgetItem.id)
+                                .where(Preassessment.id.in_(pa_ids))).all()
+        users = session.execute(select(User.id, User.full_name, User.username)
+                                .where(User.id.in_(user_ids))).all()
+    return {"item": {pa: f"{code} {name}" for pa, code, name in items},
+            "expert": {uid: full or username for uid, full, username in users}}
+
+
 def expert_name(user_id: int) -> str:
     with service.as_panel_member() as session:
         user = session.get(User, user_id)

@@ -22,6 +22,7 @@ from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State
 from core.permissions import FINANCE
+from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.preassessment import service
 from plugins.preassessment.models import ExpertReview, Preassessment
@@ -36,7 +37,7 @@ WRITERS = ("unit_user", "dept_admin")
 def preassessment_tasks(principal, year: int) -> list[Task]:
     if principal is None:
         return []
-    fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    fy = fiscal_year(year)
     if fy is None:
         return []
     if principal.sees_everything:

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from core.contracts import Task
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, OrgUnit, State, User, WorkflowEvent
+from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.targets.models import TargetSheet
 from plugins.targets.rules import rules_for_year
@@ -43,7 +44,7 @@ def own_org_id(principal) -> int | None:
 def target_tasks(principal, year: int) -> list[Task]:
     if principal is None:
         return []
-    fy = db.session.scalar(select(FiscalYear).where(FiscalYear.year == year))
+    fy = fiscal_year(year)
     if fy is None:
         return []
     due = fy.deadline("targets")

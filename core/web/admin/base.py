@@ -69,6 +69,13 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
     model_form_converter = AdminConverter
     #: optimistic locking: the form carries the row's version
     form_excluded_columns = ("created_at", "updated_at", "version")
+    #: loader options for the listed rows (``selectinload(Model.relation)``): what the
+    #: columns and formatters read of every row comes in one statement for the page,
+    #: not one per row (tests/core/web/test_statement_bounds.py catches an N+1)
+    list_options: tuple[Any, ...] = ()
+
+    def get_query(self):
+        return super().get_query().options(*self.list_options)
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         # PostgreSQL refuses NUL in text (a server error); no stored text holds one

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import PasswordField
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
@@ -173,6 +174,7 @@ class RoleView(ScopedModelView):
         "name": lambda v, c, m, n: str(m),
         "permissions": lambda v, c, m, n: len(m.permissions),
     }
+    list_options = (selectinload(Role.permissions),)
     column_formatters_detail = {
         "name": lambda v, c, m, n: str(m),
         "permissions": lambda v, c, m, n: Markup("<br>").join(
