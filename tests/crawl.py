@@ -27,7 +27,8 @@ NUMBERS = re.compile(r"\b\d+\b")
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the crawl: its URL and kind (home, tasks, badge, list, custom, record)."""
+    """One page of the crawl: its URL and kind (home, tasks, badge, list, custom, record,
+    report)."""
 
     url: str
     kind: str
@@ -64,11 +65,17 @@ def crawl(get: Callable[[str], str], lists: set[str]) -> list[Page]:
     pages = [Page(url, kind) for url, kind in FIXED]
     for url in menu_urls(get("/admin/")):
         html = get(url)
-        pages.append(Page(url, "list" if url.split("?")[0] in lists else "custom"))
+        pages.append(Page(url, "list" if url.split("?")[0] in lists else _custom(url)))
         below = first_link_below(html, url.split("?")[0])
         if below:
-            pages.append(Page(below, "record" if RECORD.search(below) else "custom"))
+            pages.append(Page(below, "record" if RECORD.search(below) else _custom(below)))
     return pages
+
+
+def _custom(url: str) -> str:
+    """A report (plugins/reports) counts a fixed set of figures, one query each: its own
+    kind, with its own bound; every other page that is not a list or record is custom."""
+    return "report" if url.startswith("/admin/reports/") else "custom"
 
 
 def sql_profile(app, call: Callable[[], Any]) -> list[tuple[float, str]]:
