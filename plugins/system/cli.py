@@ -87,7 +87,7 @@ def register(group: AppGroup) -> None:
     @audit.command("verify")
     def audit_verify():
         """Check the hash chain; exit 1 and name the first broken entry if any."""
-        from core.audit import verify
+        from core.services.audit_check import verify
 
         result = verify(db.session)
         if result.ok:
