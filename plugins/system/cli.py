@@ -98,6 +98,30 @@ def register(group: AppGroup) -> None:
         raise SystemExit(1)
 
     group.add_command(audit)
+
+    year = AppGroup("year", help="Fiscal year commands.")
+
+    @year.command("open")
+    @click.argument("number", type=click.IntRange(2000, 2100))
+    def year_open(number: int):
+        """Open a fiscal year from the one before (idempotent): deadlines, continuing
+        projects' items, and what each stage carries (approved targets as drafts)."""
+        from plugins.system.year_open import YearOpenError, open_year
+
+        token = actor_var.set((None, "year-open"))
+        try:
+            opened = open_year(number)
+            db.session.commit()
+        except YearOpenError as exc:
+            db.session.rollback()
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from None
+        finally:
+            actor_var.reset(token)
+        click.echo(f"{number}: {'created' if opened.created else 'already existed'}, "
+                   f"{opened.deadlines} deadlines and {opened.items} budget items carried")
+
+    group.add_command(year)
     scheduler_cli.register(group)
     accounts_cli.register(group)
     org_cli.register(group)
