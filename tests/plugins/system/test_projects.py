@@ -9,6 +9,7 @@ import secrets
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -97,10 +98,13 @@ def test_an_item_without_a_project_starts_one_of_its_code(app, finance):
         assert item.project.org_unit_id == item.org_unit_id
 
 
-def test_projects_round_trip_through_excel_and_a_bad_file_writes_nothing(app, finance):
+def test_projects_round_trip_through_excel_and_a_bad_file_writes_nothing(app, login):
+    finance = login("finance")  # in Chinese, as the file's labels are
     pid, code = new_project(app)
-    download = finance.get("/admin/project/xlsx/")
-    assert download.status_code == 200
+    download = load_workbook(io.BytesIO(finance.get("/admin/project/xlsx/").data))["项目库"]
+    rows = {row[0]: list(row) for row in download.iter_rows(values_only=True)}
+    assert rows["项目编码"] == HEADERS
+    assert rows[code] == [code, "测试项目库项目", "D01U01", "项目", "延续", 2025, None]
     token = csrf_from(finance.get("/admin/project/import/").text)
     fresh = f"P-{secrets.token_hex(4).upper()}"
     good = workbook([[code, "改名后的项目", "D01U01", "项目", "延续", 2025, 2030],

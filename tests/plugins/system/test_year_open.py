@@ -68,6 +68,10 @@ def test_opening_carries_deadlines_projects_and_targets_and_twice_changes_nothin
         old_deadlines = {d.stage: d.due for d in db.session.scalar(
             select(FiscalYear).where(FiscalYear.year == 2026)).deadlines}
         db.session.commit()
+        continuing = {c for c, b in last.items() if (b.project.end_year or 2027) >= 2027}
+        requested_code, ended_code = requested.code, ended.code
+        other = next(c for c in sorted(continuing) if c != requested_code)
+        other_amount, other_project = last[other].amount, last[other].project_id
 
     result = year_open(own_app, 2027)
 
@@ -78,12 +82,10 @@ def test_opening_carries_deadlines_projects_and_targets_and_twice_changes_nothin
         assert {d.stage: d.due for d in fy.deadlines} == {
             stage: date(due.year + 1, due.month, due.day) for stage, due in old_deadlines.items()}
         new = items_of(2027)
-        continuing = {c for c, b in last.items() if (b.project.end_year or 2027) >= 2027}
-        assert set(new) == continuing and ended.code not in new
-        assert new[requested.code].amount == Decimal("123456.78")
-        other = next(c for c in continuing if c != requested.code)
-        assert new[other].amount == last[other].amount
-        assert new[other].project_id == last[other].project_id and not new[other].is_new
+        assert set(new) == continuing and ended_code not in new
+        assert new[requested_code].amount == Decimal("123456.78")
+        assert new[other].amount == other_amount
+        assert new[other].project_id == other_project and not new[other].is_new
         assert new[other].project.status in (ProjectStatus.CONTINUING, ProjectStatus.ENDING)
         sheets = {s.budget_item.code: s for s in db.session.scalars(
             select(TargetSheet).join(FiscalYear).where(FiscalYear.year == 2027))}
