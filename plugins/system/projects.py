@@ -56,7 +56,10 @@ def item_problems(org: OrgUnit | None, project: Project | None, year: int | None
 
 
 def by_code(code: str | None) -> Project | None:
-    return db.session.scalar(select(Project).where(Project.code == code)) if code else None
+    if not code:
+        return None
+    with db.session.no_autoflush:  # an item being created is not written before its project
+        return db.session.scalar(select(Project).where(Project.code == code))
 
 
 def attach(item: BudgetItem) -> Project:

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import BudgetItem, FiscalYear, Project, ProjectStatus
-from core.plugins import hooks
+from core.plugins import hookimpl, hooks
 from plugins.catalogue.models import CatalogueEntry
 from plugins.targets.models import TargetIndicator, TargetSheet
 from tests.conftest import _make_database
-from tests.support import do_login, evaluation_result, migrate_and_seed
+from tests.support import do_login, evaluation_result, migrate_and_seed, registered
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +119,28 @@ def test_a_later_catalogue_entry_is_covered_by_that_years_key_evaluation_of_its_
         assert [c.fiscal_year for c in entry.coverage] == [2027]
 
 
-def test_with_the_targets_plugin_off_the_year_still_opens(own_app):
+class Listener:
+    """Another plugin hearing ``jixiao_year_opened``."""
+
+    def __init__(self):
+        self.heard: list[tuple[int, int]] = []
+
+    @hookimpl
+    def jixiao_year_opened(self, previous, year):
+        self.heard.append((previous.year, year.year))
+
+
+def test_with_the_targets_plugin_off_the_year_still_opens_and_others_hear_it(own_app):
     from plugins import targets
 
     hooks(own_app).unregister(name="targets")
     try:
-        result = year_open(own_app, 2028)
+        with registered(own_app, Listener()) as listener:
+            result = year_open(own_app, 2028)
     finally:
         hooks(own_app).register(targets, name="targets")
     assert result.exit_code == 0, result.output
+    assert listener.heard == [(2027, 2028)]
     with own_app.app_context():
         assert items_of(2028) and not db.session.scalars(select(TargetSheet).join(
             FiscalYear).where(FiscalYear.year == 2028)).first()
