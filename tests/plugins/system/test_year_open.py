@@ -112,6 +112,12 @@ def test_a_later_catalogue_entry_is_covered_by_that_years_key_evaluation_of_its_
         entry.planned_year = 2027
         db.session.commit()
         later = new[entry.budget_item.code]
+        stranger = next(b for c, b in sorted(new.items()) if b.project_id != later.project_id)
+        hooks(own_app).evaluation_finalized(evaluation=evaluation_result(
+            [stranger.id], year=2027, org_unit_id=stranger.org_unit_id))
+        db.session.commit()
+        db.session.refresh(entry)
+        assert entry.coverage == []  # another project's evaluation does not count
         hooks(own_app).evaluation_finalized(evaluation=evaluation_result(
             [later.id], year=2027, org_unit_id=later.org_unit_id))
         db.session.commit()
