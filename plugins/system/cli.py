@@ -1,7 +1,7 @@
 """``flask jixiao …``: the operator's commands that the system plugin brings.
 
-``init-db``, ``sync-permissions``, ``seed-demo``, ``demo-logins``, ``plugins`` and
-``audit verify`` are here; the job commands (``scheduler``, ``jobs list``, ``jobs run``)
+``init-db``, ``sync-permissions``, ``seed-demo``, ``demo-logins``, ``plugins``,
+``audit verify`` and ``year open`` are here; the job commands (``scheduler``, ``jobs list``, ``jobs run``)
 are in ``scheduler_cli``, the account commands (``user create``, ``token …``) in
 ``accounts_cli`` and ``org create`` in ``org_cli``. Other plugins add theirs through
 ``jixiao_cli`` too.
