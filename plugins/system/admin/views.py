@@ -265,11 +265,15 @@ class FiscalYearView(ScopedModelView):
 
         if not can(current_user, "fiscal_year.create"):
             abort(403)
+        year = request.form.get("year", "").strip()
+        if not year.isdigit() or not 2000 <= int(year) <= 2100:
+            flash(_("Enter a year."), "error")
+            return redirect(url_for(".index_view"))
         try:
-            opened = open_year(int(request.form.get("year", "")))
-        except ValueError as exc:  # YearOpenError too
+            opened = open_year(int(year))
+        except YearOpenError as exc:
             db.session.rollback()
-            flash(str(exc) if isinstance(exc, YearOpenError) else _("Enter a year."), "error")
+            flash(str(exc), "error")
             return redirect(url_for(".index_view"))
         db.session.commit()
         flash(_("%(year)s is open: %(deadlines)s deadlines and %(items)s budget items of "

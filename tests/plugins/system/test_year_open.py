@@ -169,3 +169,8 @@ def test_finance_opens_a_year_on_the_fiscal_years_page_and_a_department_cannot(o
     assert "2029" in done.text
     with own_app.app_context():
         assert items_of(2029)
+    refused = finance.post("/admin/fiscalyear/open/", data={"year": "2035", "csrf_token": token},
+                           follow_redirects=True).text
+    assert "2034" in refused  # the reason: the year before does not exist
+    with own_app.app_context():
+        assert db.session.scalar(select(FiscalYear).where(FiscalYear.year == 2035)) is None
