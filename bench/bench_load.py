@@ -67,7 +67,7 @@ def staff_plan(app) -> tuple[list[dict], list[str]]:
 
     from core.extensions import db
     from core.models import BudgetItem, OrgUnit, User
-    from core.tokens import create_token
+    from core.services.api_tokens import create_token
 
     with app.app_context():
         unit = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "D01U01"))

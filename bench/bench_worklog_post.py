@@ -119,7 +119,7 @@ def prepare(app) -> dict:
 
     from core.extensions import db
     from core.models import State, User
-    from core.tokens import create_token
+    from core.services.api_tokens import create_token
     from plugins.agencies.models import Activity, AgencyMember, Engagement, WorkLog
 
     with app.app_context():

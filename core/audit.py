@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -214,7 +213,7 @@ def payload_parts(fields: dict[str, Any]) -> tuple[str, str, str]:
     return parts[0], parts[1], text + "}"
 
 
-def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
+def hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
     at = row["at"]
     if isinstance(at, datetime):
         at = at.replace(microsecond=0, tzinfo=None).isoformat()
@@ -396,11 +395,6 @@ def digest_entry(sql: str, batch: str, rows: Any,
             "sha256": rows_digest(rows)}
 
 
-def logged_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows of a digest entry's ``after`` as dicts, as logged."""
-    return [{**entry["same"], **dict(zip(entry["columns"], values, strict=True))}
-            for values in entry["values"]]
-
 
 def _refuse(mapper: Any, connection: Any, target: Any) -> None:
     raise AuditError("The audit log is append-only: entries are written by core.audit "
@@ -464,7 +458,7 @@ def append(connection: Any, rows: list[dict[str, Any]]) -> None:
         last_id += 1
         full = {**row, "id": last_id, "at": now,
                 "before": _canonical(row["before"]), "after": _canonical(row["after"])}
-        digest = entry_hash(prev, _hashed_fields(full))
+        digest = entry_hash(prev, hashed_fields(full))
         values.append({**full, "prev_hash": prev, "entry_hash": digest})
         prev = digest
     connection.execute(insert(AuditLog.__table__), values)
@@ -478,7 +472,7 @@ def _append_one(connection: Any, row: dict[str, Any], now: datetime) -> bool:
     the tip. False when there is no tip yet (the caller's path creates it)."""
     full = {**row, "id": 0, "at": now,
             "before": _canonical(row["before"]), "after": _canonical(row["after"])}
-    head, mid, tail = payload_parts(_hashed_fields(full))
+    head, mid, tail = payload_parts(hashed_fields(full))
     params = {f"e_{k}": full[k] for k in _ENTRY_COLUMNS}
     return connection.execute(_ONE_ENTRY, {**params, "p_head": head, "p_mid": mid,
                                            "p_tail": tail}).first() is not None
@@ -512,45 +506,3 @@ def _one_entry_statement() -> Any:
 
 
 _ONE_ENTRY = _one_entry_statement()
-
-
-# --- verification -------------------------------------------------------------------
-
-@dataclass
-class VerifyResult:
-    ok: bool
-    checked: int
-    broken_id: int | None = None
-    reason: str = ""
-
-
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; report the first entry whose link or hash is wrong."""
-    log_t = AuditLog.__table__
-    prev = GENESIS
-    expected_id = 1
-    checked = 0
-    last = 0
-    while True:
-        rows = session.execute(select(log_t).where(log_t.c.id > last)
-                               .order_by(log_t.c.id).limit(batch)).mappings().all()
-        if not rows:
-            break
-        for row in rows:
-            if row["id"] != expected_id:
-                return VerifyResult(False, checked, expected_id, "missing entry")
-            if row["prev_hash"] != prev:
-                return VerifyResult(False, checked, row["id"], "previous hash does not match")
-            digest = entry_hash(prev, _hashed_fields(dict(row)))
-            if digest != row["entry_hash"]:
-                return VerifyResult(False, checked, row["id"], "entry was altered")
-            prev = digest
-            expected_id += 1
-            checked += 1
-            last = row["id"]
-    head = session.execute(select(AuditHead.__table__).where(AuditHead.__table__.c.id == 1)
-                           ).mappings().first()
-    if head is not None and (head["last_id"] != last or head["last_hash"] != prev):
-        return VerifyResult(False, checked, last + 1 if head["last_id"] > last else last,
-                            "entries after the last one are missing")
-    return VerifyResult(True, checked)

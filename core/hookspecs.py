@@ -222,6 +222,17 @@ def jixiao_evaluation_finalized(evaluation):
     """
 
 
+@hookspec
+def jixiao_year_opened(previous, year):
+    """Broadcast when fiscal year ``year`` was opened from ``previous`` (``FiscalYear``s),
+    inside its transaction, after the continuing projects got their items of ``year``.
+
+    A stage carries its own data forward (the targets plugin copies approved target
+    sheets as drafts). Opening again calls it again: carry only what is missing.
+    Returns nothing.
+    """
+
+
 # --- Extension points: a plugin adds to or replaces what the core does ---------
 
 @hookspec(firstresult=True)

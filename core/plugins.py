@@ -181,6 +181,9 @@ class Hooks:
     def evaluation_finalized(self, evaluation: Any) -> None:
         self._h.jixiao_evaluation_finalized(evaluation=evaluation)
 
+    def year_opened(self, previous: Any, year: Any) -> None:
+        self._h.jixiao_year_opened(previous=previous, year=year)
+
     # --- extension points ----------------------------------------------------------
     def score_method(self, method: str) -> Any:
         return self._h.jixiao_score_method(method=method)

@@ -1,10 +1,8 @@
 """Personal API tokens: made once, shown once, stored only as a SHA-256 hash.
 
-``create_token(user, name, expires_at)`` returns the plaintext (``jx_…``) and the
-new ``ApiToken`` (added to the session; the caller commits). ``check(plaintext)``
+Issuing and revoking them is in ``core.services.api_tokens``. ``check(plaintext)``
 says whose token it is, or why it is refused: ``unknown``, ``revoked``,
-``expired`` or ``user_inactive``. ``revoke`` marks a token revoked (kept for
-the record). ``touch`` records ``last_used_at`` at most once a minute, outside
+``expired`` or ``user_inactive``. ``touch`` records ``last_used_at`` at most once a minute, outside
 the ORM session (its own short transaction, so a read-only request stays
 read-only and the audit log is not filled with "token used" entries).
 """
@@ -13,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,23 +39,6 @@ UNKNOWN, REVOKED, EXPIRED, USER_INACTIVE = "unknown", "revoked", "expired", "use
 
 def hash_token(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
-
-
-def create_token(user: User, name: str = "", expires_at: datetime | None = None,
-                 ) -> tuple[str, ApiToken]:
-    """A new token for ``user``: (plaintext, row). The plaintext exists only here."""
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=" ".join((name or "").split())[:NAME_MAX],
-                     prefix=plaintext[:SHOWN_CHARS], token_hash=hash_token(plaintext),
-                     expires_at=expires_at)
-    db.session.add(token)
-    db.session.flush()
-    return plaintext, token
-
-
-def expiry_in(days: int | None) -> datetime | None:
-    """The expiry ``days`` from now (UTC, like every stored time), or None."""
-    return None if not days else utcnow() + timedelta(days=days)
 
 
 @dataclass(frozen=True)
@@ -162,14 +142,6 @@ def check(plaintext: str) -> TokenCheck:
     if "principal_agency" in found._fields:  # the agency for the scope, likewise
         remember_agency(user.id, found.principal_agency)
     return TokenCheck(user=user, token_id=found.token_id, last_used_at=found.last_used_at)
-
-
-def revoke(token: ApiToken) -> bool:
-    """Revoke ``token`` (in the session; the caller commits). False if it already was."""
-    if token.revoked_at is not None:
-        return False
-    token.revoked_at = utcnow()
-    return True
 
 
 def touch(token_id: int, last_used_at: datetime | None) -> None:

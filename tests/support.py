@@ -109,7 +109,7 @@ def bearer(plaintext: str) -> dict[str, str]:
 
 def token_headers(app, username: str) -> dict[str, str]:
     """Headers with a new personal API token of ``username`` (made in the database)."""
-    from core.tokens import create_token
+    from core.services.api_tokens import create_token
 
     with app.app_context():
         plaintext, _row = create_token(user(username), "test")

@@ -8,6 +8,7 @@ from core.models.fiscal import FiscalYear, StageDeadline
 from core.models.job import JobClaim
 from core.models.notification import Notification
 from core.models.org import OrgKind, OrgUnit
+from core.models.project import Project, ProjectStatus
 from core.models.score import ScoreRecord
 from core.models.token import ApiToken
 from core.models.user import Role, RoleName, RolePermission, User
@@ -16,7 +17,7 @@ from core.models.workflow import State, WorkflowEvent, WorkflowMixin
 __all__ = [
     "ApiToken", "JobClaim", "ScoreRecord",
     "Attachment", "AuditHead", "AuditLog", "BudgetItem", "BudgetType", "FiscalYear", "ItemKind",
-    "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Role", "RoleName", "RolePermission",
-    "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",
+    "Notification", "OrgKind", "OrgScoped", "OrgUnit", "Project", "ProjectStatus", "Role",
+    "RoleName", "RolePermission", "StageDeadline", "State", "TimestampMixin", "User", "VersionedMixin", "WorkflowEvent",
     "WorkflowMixin", "utcnow", "STALE_RECORD",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -23,6 +24,9 @@ from core.models.base import OrgScoped, TimestampMixin, VersionedMixin
 from core.models.fiscal import FiscalYear
 from core.models.org import OrgUnit
 from core.money import Money
+
+if TYPE_CHECKING:
+    from core.models.project import Project
 
 
 class ItemKind(enum.StrEnum):
@@ -57,6 +61,7 @@ class BudgetItem(OrgScoped, VersionedMixin, TimestampMixin, db.Model):
         UniqueConstraint("fiscal_year_id", "code"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index("ix_budget_item_year_org", "fiscal_year_id", "org_unit_id"),
+        Index("uq_budget_item_year_project", "fiscal_year_id", "project_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,9 +79,12 @@ class BudgetItem(OrgScoped, VersionedMixin, TimestampMixin, db.Model):
     is_purchase_of_services: Mapped[bool] = mapped_column(Boolean, default=False)  # 政府购买服务
     contractor: Mapped[str | None] = mapped_column(String(200))  # 承接主体
     description: Mapped[str | None] = mapped_column(Text)
+    #: the project library's project (core/models/project.py); every item of a year has one
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
 
     org_unit: Mapped[OrgUnit] = relationship()
     fiscal_year: Mapped[FiscalYear] = relationship()
+    project: Mapped[Project | None] = relationship(back_populates="items")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

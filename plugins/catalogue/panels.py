@@ -1,5 +1,5 @@
 """The catalogue panel on a budget item's page (``jixiao_item_panels``): the catalogue
-entries naming the item — catalogue and its state, reason, planned evaluation year,
+entries naming the item or its project's item of another year — catalogue and its state, reason, planned evaluation year,
 and the year it was evaluated in (or not yet). Under the reader's row scope."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from core.permissions import can
 from core.web.admin.display import enum_label, money_text, rendered
 from plugins.catalogue import planner
 from plugins.catalogue.models import REASON_LABELS, Catalogue, CatalogueEntry
+from plugins.catalogue.service import project_item_ids
 from plugins.catalogue.tasks import STAGE
 
 
@@ -29,7 +30,8 @@ def catalogue_panels(item: Any) -> list[Panel]:
         select(CatalogueEntry)
         .options(selectinload(CatalogueEntry.coverage),
                  selectinload(CatalogueEntry.catalogue).selectinload(Catalogue.org_unit))
-        .where(CatalogueEntry.budget_item_id == item.id).order_by(CatalogueEntry.id)))
+        .where(CatalogueEntry.budget_item_id.in_(project_item_ids([item.id])))
+        .order_by(CatalogueEntry.id)))
     if not entries:
         return []
     may_open = can(current_user, "catalogue.view")

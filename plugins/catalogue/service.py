@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from core.contracts import EvaluationResult
 from core.extensions import db
@@ -88,6 +88,9 @@ def new_catalogue(dept: OrgUnit, year: int) -> Catalogue:
 def record_coverage(result: EvaluationResult) -> int:
     """Store ``result`` as coverage of every catalogue entry it covers; returns how many.
 
+    An entry is covered by a key evaluation of the same project (an item of any year of
+    the cycle: the entry's own, or the project's item of the year evaluated).
+
     Idempotent (one record per entry and evaluation). Runs unscoped: the evaluation
     may be finalized by a user who does not see the catalogue.
     """
@@ -97,9 +100,13 @@ def record_coverage(result: EvaluationResult) -> int:
     added = 0
     # the evaluation may be finalized by a user who does not see the catalogue
     with unscoped() as session:
+        projects = select(BudgetItem.project_id).where(
+            BudgetItem.id.in_(result.budget_item_ids), BudgetItem.project_id.is_not(None))
         entries = session.scalars(
             select(CatalogueEntry).join(Catalogue, Catalogue.id == CatalogueEntry.catalogue_id)
-            .where(CatalogueEntry.budget_item_id.in_(result.budget_item_ids),
+            .join(BudgetItem, BudgetItem.id == CatalogueEntry.budget_item_id)
+            .where(or_(CatalogueEntry.budget_item_id.in_(result.budget_item_ids),
+                       BudgetItem.project_id.in_(projects)),
                    Catalogue.cycle_start <= result.fiscal_year)).all()
         for entry in entries:
             if result.fiscal_year > entry.catalogue.cycle_end:
@@ -120,9 +127,16 @@ def record_coverage(result: EvaluationResult) -> int:
     return added
 
 
+def project_item_ids(item_ids: list[int]) -> list[int]:
+    """``item_ids`` and the items of every other year of their projects."""
+    projects = select(BudgetItem.project_id).where(BudgetItem.id.in_(item_ids))
+    return sorted(set(item_ids) | set(db.session.scalars(
+        select(BudgetItem.id).where(BudgetItem.project_id.in_(projects)))))
+
+
 def refresh_coverage(catalogue: Catalogue) -> int:
     """Catch up with evaluations finalized before the items were listed."""
-    ids = [e.budget_item_id for e in catalogue.entries]
+    ids = project_item_ids([e.budget_item_id for e in catalogue.entries])
     if not ids:
         return 0
     rules = rules_for_year(catalogue.cycle_start)

@@ -25,6 +25,7 @@ def jixiao_permissions():
         *crud("fiscal_year", "Fiscal years", view=(*STAFF, "viewer", "expert"), edit=FINANCE),
         *crud("budget_item", "Budget items", view=(*STAFF, "viewer"),
               edit=ADMINS),
+        *crud("project", "Project library", view=(*STAFF, "viewer"), edit=ADMINS),
         Permission("audit_log.view", "Audit log: view", FINANCE),
         Permission("plugin.view", "Plugins: view", FINANCE),
         Permission("dashboard.view", "Dashboard", ALL_ROLES),

@@ -101,7 +101,7 @@ def register(group: AppGroup) -> None:
                   help="Valid for this many days (default: no expiry).")
     def token_create(username, name, expires_days):
         """Create an API token for USERNAME and print it (shown this once only)."""
-        from core.tokens import create_token, expiry_in
+        from core.services.api_tokens import create_token, expiry_in
 
         with _as_cli():
             user = _user(username)
@@ -135,7 +135,7 @@ def register(group: AppGroup) -> None:
     def token_revoke(token_id):
         """Revoke the token with id TOKEN_ID (see `token list`)."""
         from core.models import ApiToken
-        from core.tokens import revoke
+        from core.services.api_tokens import revoke
 
         with _as_cli():
             token = db.session.get(ApiToken, token_id)

@@ -1,11 +1,11 @@
-"""API of the shared model: org units and budget items (read)."""
+"""API of the shared model: org units, projects and budget items (read)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core.models import BudgetItem, OrgUnit
+from core.models import BudgetItem, FiscalYear, OrgUnit, Project
 from core.web.api import ApiBlueprint, get_or_404, requires
 from core.web.api.pagination import PageArgs, page_schema, paginate
 
@@ -39,6 +39,35 @@ class BudgetItemSchema(Schema):
     is_key_task = fields.Boolean()
     is_purchase_of_services = fields.Boolean()
     contractor = fields.String(allow_none=True)
+    project_id = fields.Integer(allow_none=True)
+
+
+class ProjectItemSchema(Schema):
+    id = fields.Integer()
+    year = fields.Function(lambda o: o.fiscal_year.year)
+    code = fields.String()
+    amount = fields.Decimal(as_string=True, places=2)
+
+
+class ProjectSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    org_unit_id = fields.Integer()
+    kind = fields.Function(lambda o: o.kind.value)
+    status = fields.Function(lambda o: o.status.value)
+    start_year = fields.Integer()
+    end_year = fields.Integer(allow_none=True)
+
+
+class ProjectDetailSchema(ProjectSchema):
+    #: the project's budget item of each year, newest first
+    items = fields.Function(lambda o: ProjectItemSchema(many=True).dump(
+        sorted(o.items, key=lambda i: -i.fiscal_year.year)))
+
+
+class ProjectArgs(PageArgs):
+    q = fields.String(validate=validate.Length(max=100))
 
 
 @blp.route("/org-units")
@@ -56,8 +85,6 @@ def list_org_units(args):
 @requires("budget_item.view")
 def list_budget_items(args):
     """Budget items the caller may see, optionally by year and text."""
-    from core.models import FiscalYear
-
     stmt = select(BudgetItem).order_by(BudgetItem.code, BudgetItem.id)
     if args.get("year"):
         stmt = stmt.join(FiscalYear).where(FiscalYear.year == args["year"])
@@ -74,3 +101,25 @@ def list_budget_items(args):
 def get_budget_item(item_id: int):
     """One budget item, if the caller may see it."""
     return get_or_404(BudgetItem, item_id)
+
+
+@blp.route("/projects")
+@blp.arguments(ProjectArgs, location="query")
+@blp.response(200, page_schema(ProjectSchema))
+@requires("project.view")
+def list_projects(args):
+    """Projects of the library the caller may see, optionally by text (code or name)."""
+    stmt = select(Project).order_by(Project.code)
+    if args.get("q"):
+        q = args["q"]
+        stmt = stmt.where(Project.name.contains(q, autoescape=True)
+                          | Project.code.contains(q, autoescape=True))
+    return paginate(stmt, args)
+
+
+@blp.route("/projects/<int:project_id>")
+@blp.response(200, ProjectDetailSchema)
+@requires("project.view")
+def get_project(project_id: int):
+    """One project with its budget item of each year, if the caller may see it."""
+    return get_or_404(Project, project_id)

@@ -1,7 +1,7 @@
 """``flask jixiao …``: the operator's commands that the system plugin brings.
 
-``init-db``, ``sync-permissions``, ``seed-demo``, ``demo-logins``, ``plugins`` and
-``audit verify`` are here; the job commands (``scheduler``, ``jobs list``, ``jobs run``)
+``init-db``, ``sync-permissions``, ``seed-demo``, ``demo-logins``, ``plugins``,
+``audit verify`` and ``year open`` are here; the job commands (``scheduler``, ``jobs list``, ``jobs run``)
 are in ``scheduler_cli``, the account commands (``user create``, ``token …``) in
 ``accounts_cli`` and ``org create`` in ``org_cli``. Other plugins add theirs through
 ``jixiao_cli`` too.
@@ -87,7 +87,7 @@ def register(group: AppGroup) -> None:
     @audit.command("verify")
     def audit_verify():
         """Check the hash chain; exit 1 and name the first broken entry if any."""
-        from core.audit import verify
+        from core.services.audit_check import verify
 
         result = verify(db.session)
         if result.ok:
@@ -98,6 +98,30 @@ def register(group: AppGroup) -> None:
         raise SystemExit(1)
 
     group.add_command(audit)
+
+    year = AppGroup("year", help="Fiscal year commands.")
+
+    @year.command("open")
+    @click.argument("number", type=click.IntRange(2000, 2100))
+    def year_open(number: int):
+        """Open a fiscal year from the one before (idempotent): deadlines, continuing
+        projects' items, and what each stage carries (approved targets as drafts)."""
+        from plugins.system.year_open import YearOpenError, open_year
+
+        token = actor_var.set((None, "year-open"))
+        try:
+            opened = open_year(number)
+            db.session.commit()
+        except YearOpenError as exc:
+            db.session.rollback()
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from None
+        finally:
+            actor_var.reset(token)
+        click.echo(f"{number}: {'created' if opened.created else 'already existed'}, "
+                   f"{opened.deadlines} deadlines and {opened.items} budget items carried")
+
+    group.add_command(year)
     scheduler_cli.register(group)
     accounts_cli.register(group)
     org_cli.register(group)

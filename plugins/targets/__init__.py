@@ -78,6 +78,7 @@ globals().update(rooms(
     approved_indicator_select="contracts:approved_indicator_select",
     tasks="tasks:target_tasks",
     item_panels="panels:target_panels",
+    year_opened="carry:carry_sheets",
 ))
 
 

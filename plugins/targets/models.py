@@ -76,6 +76,9 @@ class TargetSheet(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db.M
     #: number of the last submitted revision (0: never submitted)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: the id of the project's previous-year sheet this draft was copied from when the
+    #: year was opened (a record of where it came from, not a link: that sheet may go)
+    carried_from_id: Mapped[int | None] = mapped_column(Integer)
 
     budget_item: Mapped[BudgetItem] = relationship()
     fiscal_year: Mapped[FiscalYear] = relationship()

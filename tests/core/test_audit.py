@@ -33,15 +33,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from core.audit import (
     REDACTED,
     AuditError,
-    _hashed_fields,
     actor_var,
     entry_hash,
+    hashed_fields,
     payload_parts,
-    verify,
 )
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, User
 from core.money import Money
+from core.services.audit_check import verify
 from tests.support import csrf_from
 
 
@@ -232,7 +232,8 @@ def test_bulk_orm_update_is_logged_as_one_entry(app):
 
 
 def test_a_bulk_write_naming_a_batch_is_logged_as_one_digest_entry(app):
-    from core.audit import DIGEST_OPTION, logged_rows, rows_digest
+    from core.audit import DIGEST_OPTION, rows_digest
+    from core.services.audit_check import logged_rows
 
     items = BudgetItem.__table__
     with app.app_context():
@@ -514,7 +515,7 @@ def test_the_entry_hash_is_the_documented_json_of_the_entry(prev, entry_id, user
     """The pieces PostgreSQL hashes (``payload_parts``) spell exactly the JSON ``entry_hash``
     and ``verify`` hash: sha256 of the entry with its ``prev_hash`` (keys sorted, compact,
     not ASCII-escaped), so entries written either way, and old chains, verify."""
-    fields = _hashed_fields({"id": entry_id, "at": datetime(2026, 11, 26, 8, 0, 0),
+    fields = hashed_fields({"id": entry_id, "at": datetime(2026, 11, 26, 8, 0, 0),
                              "user_id": user_id, "username": username, "action": "update",
                              "object_type": "budget_item", "object_id": object_id,
                              "before": before, "after": after})
@@ -534,7 +535,7 @@ def test_text_that_json_escapes_is_hashed_alike_by_the_database(app):
         db.session.commit()
         (created,) = _entries("budget_item", item.id, since)
         assert created.after["description"] == item.description
-        assert created.entry_hash == entry_hash(created.prev_hash, _hashed_fields({
+        assert created.entry_hash == entry_hash(created.prev_hash, hashed_fields({
             "id": created.id, "at": created.at, "user_id": created.user_id,
             "username": created.username, "action": created.action,
             "object_type": created.object_type, "object_id": created.object_id,

@@ -14,10 +14,11 @@ from flask_babel import force_locale
 from sqlalchemy import MetaData, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.audit import actor_var, verify
+from core.audit import actor_var
 from core.extensions import db
 from core.models import AuditLog, State, User, WorkflowEvent, WorkflowMixin
 from core.plugins import hookimpl, hooks
+from core.services.audit_check import verify
 from core.workflow import Workflow, WorkflowError
 
 

@@ -25,9 +25,9 @@ import requests
 from openpyxl import Workbook
 from sqlalchemy import delete, func, select
 
-from core.audit import verify
 from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, ItemKind, OrgUnit, WorkflowEvent
+from core.services.audit_check import verify
 from plugins.system.demo import DEMO_PASSWORD
 from plugins.targets.excel_io import CHUNK, HEADERS
 from plugins.targets.models import TargetIndicator, TargetRevision, TargetSheet

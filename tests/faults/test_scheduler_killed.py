@@ -19,9 +19,9 @@ import textwrap
 
 from sqlalchemy import func, select
 
-from core.audit import verify
 from core.extensions import db
 from core.models import JobClaim, Notification
+from core.services.audit_check import verify
 from tests.faults.support import Process, app_env, wait_for
 
 #: long enough for B and C to start while A's claim is still fresh: both then fire at the

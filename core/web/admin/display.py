@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from core.models.budget import BUDGET_TYPE_LABELS, ITEM_KIND_LABELS, BudgetType, ItemKind
 from core.models.org import ORG_KIND_LABELS, OrgKind
+from core.models.project import PROJECT_STATUS_LABELS, ProjectStatus
 from core.models.user import ROLE_LABELS, RoleName
 from core.models.workflow import STATE_LABELS, State
 
@@ -30,6 +31,7 @@ _LABELS: dict[type[Enum], Mapping[Any, Any]] = {
     OrgKind: ORG_KIND_LABELS,
     ItemKind: ITEM_KIND_LABELS,
     BudgetType: BUDGET_TYPE_LABELS,
+    ProjectStatus: PROJECT_STATUS_LABELS,
     RoleName: ROLE_LABELS,
     State: STATE_LABELS,
 }

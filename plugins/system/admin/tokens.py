@@ -20,7 +20,8 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from core.extensions import db
 from core.models import ApiToken
-from core.tokens import EXPIRED, REVOKED, create_token, expiry_in, revoke, status
+from core.services.api_tokens import create_token, expiry_in, revoke
+from core.tokens import EXPIRED, REVOKED, status
 from core.web.admin.base import ScopedModelView
 
 MAX_DAYS = 3650

@@ -12,6 +12,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -24,10 +27,13 @@ from core.extensions import db
 from core.models import AuditLog, BudgetItem, FiscalYear, OrgKind, OrgUnit, Role, User
 from core.models.org import ALLOWED_PARENTS, ORG_KIND_LABELS
 from core.models.user import ROLE_LABELS, RoleName
+from core.permissions import can
 from core.plugins import hooks
 from core.scope import OUTSIDE_ROLES
 from core.web.admin.base import ScopedModelView
 from core.web.forms import Unique, add_field_error
+from plugins.system import projects
+from plugins.system.admin import projects as project_pages
 
 CAT_SYSTEM = _l("System")
 CAT_BASIC = _l("Basic data")
@@ -226,6 +232,7 @@ def _stage_choices() -> list[tuple[str, Any]]:
 
 class FiscalYearView(ScopedModelView):
     permission = "fiscal_year"
+    list_template = "admin/fiscal_year_list.html"
     column_list = ("year", "name", "status", "deadlines")
     column_details_list = ("year", "name", "status", "deadlines")
     form_columns = ("year", "name", "status")
@@ -253,6 +260,29 @@ class FiscalYearView(ScopedModelView):
         return _no_duplicates(form.deadlines, "stage",
                               _l("This stage already has a deadline in this year."))
 
+    @expose("/open/", methods=("POST",))
+    def open_year(self):
+        """Finance opens a year from the one before (plugins/system/year_open.py)."""
+        from plugins.system.year_open import YearOpenError, open_year
+
+        if not can(current_user, "fiscal_year.create"):
+            abort(403)
+        year = request.form.get("year", "").strip()
+        if not year.isdigit() or not 2000 <= int(year) <= 2100:
+            flash(_("Enter a year."), "error")
+            return redirect(url_for(".index_view"))
+        try:
+            opened = open_year(int(year))
+        except YearOpenError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for(".index_view"))
+        db.session.commit()
+        flash(_("%(year)s is open: %(deadlines)s deadlines and %(items)s budget items of "
+                "continuing projects carried over.", year=opened.year.year,
+                deadlines=opened.deadlines, items=opened.items), "success")
+        return redirect(url_for(".index_view"))
+
 
 class BudgetItemView(ScopedModelView):
     """Budget items; an item's page is the project's one place: every stage's panel on it."""
@@ -262,8 +292,8 @@ class BudgetItemView(ScopedModelView):
     details_template = "admin/budget_item_details.html"
     column_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type", "amount",
                    "is_key_task", "is_purchase_of_services")
-    column_details_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type",
-                           "amount", "is_new", "is_recurring", "is_key_task",
+    column_details_list = ("code", "name", "project", "fiscal_year", "org_unit", "kind",
+                           "budget_type", "amount", "is_new", "is_recurring", "is_key_task",
                            "is_purchase_of_services", "contractor", "description",
                            "created_at", "updated_at")
     column_export_list = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type",
@@ -276,8 +306,8 @@ class BudgetItemView(ScopedModelView):
     column_sortable_list = ("code", "name", "kind", "budget_type", "amount")
     # newest first by primary key: a backward index scan, fast on 100k rows
     column_default_sort = ("id", True)
-    form_columns = ("code", "name", "fiscal_year", "org_unit", "kind", "budget_type", "amount",
-                    "is_new", "is_recurring", "is_key_task", "is_purchase_of_services",
+    form_columns = ("code", "name", "project", "fiscal_year", "org_unit", "kind", "budget_type",
+                    "amount", "is_new", "is_recurring", "is_key_task", "is_purchase_of_services",
                     "contractor", "description")
     column_formatters = {"fiscal_year": lambda v, c, m, n: m.fiscal_year.year,
                          "org_unit": lambda v, c, m, n: m.org_unit.name}
@@ -285,8 +315,11 @@ class BudgetItemView(ScopedModelView):
     form_args = {"code": {"validators": [
         Unique(BudgetItem.code, within={"fiscal_year": BudgetItem.fiscal_year_id})]}}
     form_ajax_refs = {"org_unit": {"fields": ("name", "code"), "page_size": 20,
-                                   "placeholder": _l("Type a name or code")}}
+                                   "placeholder": _l("Type a name or code")},
+                      "project": {"fields": ("code", "name"), "page_size": 20,
+                                  "placeholder": _l("Type a name or code")}}
     column_labels = {"code": _l("Code"), "name": _l("Name"), "fiscal_year": _l("Fiscal year"),
+                     "project": _l("Project"),
                      "fiscal_year.year": _l("Fiscal year"),
                      "org_unit": _l("Org unit"), "kind": _l("Kind"),
                      "budget_type": _l("Budget type"), "amount": _l("Amount (yuan)"),
@@ -308,7 +341,19 @@ class BudgetItemView(ScopedModelView):
         if form.is_purchase_of_services.data and not (form.contractor.data or "").strip():
             return add_field_error(
                 form.contractor, _l("A purchase-of-services item needs its contractor."))
+        if form.project.errors or form.org_unit.errors or form.fiscal_year.errors:
+            return False
+        year = form.fiscal_year.data
+        project = form.project.data or projects.by_code(form.code.data)
+        if project is None:  # a new project of the item's code (projects.attach)
+            return True
+        for problem in projects.item_problems(form.org_unit.data, project,
+                                              year.year if year is not None else None):
+            return add_field_error(form.project, problem)
         return True
+
+    def on_model_change(self, form, model, is_created):
+        projects.attach(model)
 
 
 class AuditLogView(ScopedModelView):
@@ -332,6 +377,7 @@ class AuditLogView(ScopedModelView):
 def register(admin, db) -> None:
     admin.add_view(OrgUnitView(OrgUnit, db, name=_l("Org units"), category=CAT_BASIC))
     admin.add_view(FiscalYearView(FiscalYear, db, name=_l("Fiscal years"), category=CAT_BASIC))
+    project_pages.register(admin, CAT_BASIC)
     admin.add_view(BudgetItemView(BudgetItem, db, name=_l("Budget items"), category=CAT_BASIC))
     admin.add_view(UserView(User, db, name=_l("Users"), category=CAT_SYSTEM))
     admin.add_view(RoleView(Role, db, name=_l("Roles and permissions"), category=CAT_SYSTEM))

@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core import plugins as core_plugins
-from core.audit import verify
 from core.extensions import db
 from core.models import (
     AuditLog,
@@ -39,6 +38,7 @@ from core.models import (
     utcnow,
 )
 from core.plugins import hookimpl
+from core.services.audit_check import verify
 from core.services.scheduler import JobError, JobRegistry, every, registry_for, run_job
 from tests.core.test_plugins import example_plugin_path  # noqa: F401 - a fixture
 from tests.support import csrf_from

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.models import BudgetItem, FiscalYear, OrgUnit, Role, StageDeadline, User
+from core.models import BudgetItem, FiscalYear, OrgUnit, Project, Role, StageDeadline, User
 from tests.support import csrf_from
 
 _GROUP = re.compile(r'<div class="form-group[^"]*">')
@@ -123,11 +123,17 @@ def test_duplicate_code_in_the_same_year_is_refused_on_the_code_field(app, finan
 
 
 def test_same_code_in_another_year_is_allowed(app, finance):
-    existing = scalar(app, select(BudgetItem.code).where(
-        BudgetItem.fiscal_year_id == year_id(app)).limit(1))
+    # the code of a 2026 item of a project that ran in 2025 too (the project library's code)
+    with app.app_context():
+        existing, org = db.session.execute(
+            select(BudgetItem.code, BudgetItem.org_unit_id).join(Project)
+            .where(BudgetItem.fiscal_year_id == year_id(app), Project.start_year <= 2025,
+                   BudgetItem.code.not_in(select(BudgetItem.code).where(
+                       BudgetItem.fiscal_year_id == year_id(app, 2025)))).limit(1)).one()
     token = csrf_from(finance.get("/admin/budgetitem/new/").text)
     response = finance.post("/admin/budgetitem/new/", data={
-        "csrf_token": token, **item_data(app, code=existing, fiscal_year=year_id(app, 2025))})
+        "csrf_token": token, **item_data(app, code=existing, org_unit=org,
+                                         fiscal_year=year_id(app, 2025))})
     assert response.status_code == 302
     assert count(app, BudgetItem, BudgetItem.code == existing) == 2
 

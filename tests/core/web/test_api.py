@@ -130,7 +130,7 @@ def test_revoked_token_is_refused(app):
 
 
 def test_expired_token_is_refused(app):
-    from core.tokens import create_token
+    from core.services.api_tokens import create_token
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "unit0101"))

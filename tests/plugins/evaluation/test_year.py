@@ -39,8 +39,8 @@ def _meet_every_target(ev):
 
 
 def test_the_cli_scores_every_self_evaluation_of_a_year(app, target_item, login):
-    from core.audit import verify
     from core.models import AuditLog, ScoreRecord
+    from core.services.audit_check import verify
     from plugins.evaluation.models import SelfEvaluation, SelfEvaluationLine
 
     item_id = target_item()
@@ -194,8 +194,9 @@ def test_an_evaluation_finalized_after_the_rows_were_read_keeps_its_score(app, t
 def test_each_scored_figure_is_in_the_audit_log_so_a_later_edit_shows(app, target_item):
     from sqlalchemy import text
 
-    from core.audit import logged_rows, rows_digest, verify
+    from core.audit import rows_digest
     from core.models import AuditLog
+    from core.services.audit_check import logged_rows, verify
     from plugins.evaluation.models import SelfEvaluation
 
     item_id = target_item()
