@@ -318,7 +318,9 @@ def test_simultaneous_approvals_approve_once(wf_app):
 
 def test_history_names_a_user_without_a_display_name_and_the_system(ctx):
     doc = _doc()
-    nameless = User(username="wf-nameless", full_name="", role=_user("unit0101").role)
+    unit = _user("unit0101")
+    nameless = User(username="wf-nameless", full_name="", role=unit.role,
+                    org_unit_id=unit.org_unit_id)
     db.session.add(nameless)
     db.session.flush()
     FLOW.transition(doc, "submit", nameless)
