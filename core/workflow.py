@@ -58,10 +58,10 @@ class Workflow:
         return [a for a in _FROM if self._problem(obj, a, user) is None]
 
     def owns(self, obj, user) -> bool:
-        """Is ``obj`` the record of ``user``: a submitter of its org unit, or of any when
-        only reviewers submit (the bureau's own decisions)? Reviewers never edit or submit."""
-        return getattr(user, "role_name", None) in self.submitters and (set(
-            self.submitters) <= set(self.chain) or user.org_unit_id == obj.org_unit_id)
+        """Is ``obj`` the record of ``user``: a submitter of its org unit (or of its
+        ``owner_org_ids``), or any submitter when only reviewers submit (the bureau's decisions)?"""
+        return getattr(user, "role_name", None) in self.submitters and (set(self.submitters) <= set(
+            self.chain) or user.org_unit_id in getattr(obj, "owner_org_ids", (obj.org_unit_id,)))
 
     def _problem(self, obj, action: str, user):
         if action not in _FROM:

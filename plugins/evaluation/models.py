@@ -31,6 +31,7 @@ from core.extensions import db
 from core.models import (
     BudgetItem,
     FiscalYear,
+    OrgKind,
     OrgScoped,
     OrgUnit,
     TimestampMixin,
@@ -154,6 +155,15 @@ class Rectification(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db
 
     def __str__(self) -> str:
         return self.problem[:60]
+
+    @property
+    def owner_org_ids(self) -> tuple[int, ...]:
+        """Whose task it is (``Workflow.owns``): a unit's task is reported done by the unit
+        or by its department, which does not review it."""
+        org = db.session.get(OrgUnit, self.org_unit_id)
+        if org is not None and org.kind == OrgKind.UNIT and org.parent_id is not None:
+            return self.org_unit_id, org.parent_id
+        return (self.org_unit_id,)
 
 
 class KeyEvaluation(OrgScoped, VersionedMixin, TimestampMixin, db.Model):
