@@ -14,11 +14,21 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from core.models import State
+from core.extensions import db
+from core.models import OrgKind, OrgUnit, State
 from core.workflow import Workflow, WorkflowError
 
 #: states in which the owner may change a record
 EDITABLE = (State.DRAFT, State.RETURNED)
+
+
+def unit_and_department(org_unit_id: int) -> tuple[int, ...]:
+    """The owners of a unit's record whose chain has no department level: the unit and its
+    department (a model's ``owner_org_ids``, read by ``Workflow.owns``)."""
+    org = db.session.get(OrgUnit, org_unit_id)
+    if org is not None and org.kind == OrgKind.UNIT and org.parent_id is not None:
+        return org_unit_id, org.parent_id
+    return (org_unit_id,)
 
 
 def edit_problem(workflow: Workflow, obj: Any, user: Any,

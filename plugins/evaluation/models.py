@@ -31,7 +31,6 @@ from core.extensions import db
 from core.models import (
     BudgetItem,
     FiscalYear,
-    OrgKind,
     OrgScoped,
     OrgUnit,
     TimestampMixin,
@@ -39,6 +38,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.services.review import unit_and_department
 
 WEIGHT = Numeric(7, 2, asdecimal=True)
 POINTS = Numeric(7, 2, asdecimal=True)
@@ -158,12 +158,9 @@ class Rectification(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db
 
     @property
     def owner_org_ids(self) -> tuple[int, ...]:
-        """Whose task it is (``Workflow.owns``): a unit's task is reported done by the unit
-        or by its department, which does not review it."""
-        org = db.session.get(OrgUnit, self.org_unit_id)
-        if org is not None and org.kind == OrgKind.UNIT and org.parent_id is not None:
-            return self.org_unit_id, org.parent_id
-        return (self.org_unit_id,)
+        """A unit's task is reported done by the unit or its department (which does not
+        review it)."""
+        return unit_and_department(self.org_unit_id)
 
 
 class KeyEvaluation(OrgScoped, VersionedMixin, TimestampMixin, db.Model):

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import State, User
+from core.models import BudgetItem, State, User
 from tests.support import csrf_from, do_login
 
 ACTION = re.compile(r'name="action" value="(submit|approve|return)"')
@@ -83,6 +83,12 @@ KINDS = [
          edit_post=("actuals/", {"spent": "1.00"}),
          where=lambda cls: (cls.finalized_at.is_(None),), prepare=lambda ev: _complete(ev),
          resets=("finalized_at",)),
+    Kind("preassessment", "plugins.preassessment.models:Preassessment", "preassessment",
+         "assessment/", ("finance_admin",), owners=("unit0101", "dept01"),
+         edit_marks=("/edit/?id=", 'name="summary"', "/evidence/"),
+         edit_post=("save-self/", {"action": "save", "summary": "矩阵测试"}),
+         where=lambda cls: (cls.final_at.is_(None), cls.exempt_kind.is_(None)),
+         make=lambda org: _preassessment(org)),
     Kind("rectification", "plugins.evaluation.models:Rectification", "rectification",
          "follow-up/", ("finance_admin",), owners=("dept01",), org_of="unit0101", edit_marks=(),
          workflow="follow-up/", make=lambda org: _rectification(org)),
@@ -97,6 +103,18 @@ def _complete(ev) -> None:
             line.grade = line.grade or "achieved"
         else:
             line.actual = line.actual or line.target_value
+
+
+def _preassessment(org: int):
+    """A draft pre-assessment of an item of ``org`` that has none."""
+    from plugins.preassessment.models import Preassessment
+    from plugins.preassessment.rules import rules_for_year
+
+    taken = select(Preassessment.budget_item_id)
+    item = db.session.scalar(select(BudgetItem).where(
+        BudgetItem.org_unit_id == org, BudgetItem.id.not_in(taken)).order_by(BudgetItem.id))
+    return Preassessment(budget_item=item, fiscal_year_id=item.fiscal_year_id, org_unit_id=org,
+                         rules_code=rules_for_year(item.fiscal_year.year).code, answers={})
 
 
 def _rectification(org: int):
