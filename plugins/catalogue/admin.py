@@ -15,9 +15,11 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import OrgUnit, State
 from core.permissions import can
+from core.services import review
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_name
 from core.web.admin.filters import department_filter, org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
@@ -37,8 +39,9 @@ def this_year() -> int:
 STATES = WorkflowStates(Catalogue, service.WORKFLOW)
 
 
-class CatalogueView(ScopedModelView):
+class CatalogueView(OwnerEditsView, ScopedModelView):
     permission = "catalogue"
+    review_workflow = service.WORKFLOW
     column_list = ("org_unit", "cycle_start", "cycle_years", "state", "entries")
     column_details_list = ("org_unit", "cycle_start", "cycle_years", "state", "rules_code",
                            "entries", "updated_at")
@@ -102,7 +105,7 @@ class CatalogueView(ScopedModelView):
         return self.render(
             "catalogue/catalogue.html", catalogue=catalogue, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(catalogue.state),
-            editable=service.is_editable(catalogue) and can(current_user, "catalogue.edit"),
+            editable=self.may_change(catalogue) and can(current_user, "catalogue.edit"),
             may_plan=can(current_user, "catalogue.edit"), reasons=REASON_LABELS,
             covered_year=planner.covered_year, history=service.WORKFLOW.history(catalogue))
 
@@ -122,8 +125,12 @@ class CatalogueView(ScopedModelView):
     def propose(self):
         if not can(current_user, "catalogue.edit"):
             abort(403)
-        return self._post(lambda catalogue: _("%(n)s items were proposed by the rules.",
-                                              n=service.propose(catalogue)))
+
+        def work(catalogue):
+            review.check_edit(service.WORKFLOW, catalogue, current_user)
+            return _("%(n)s items were proposed by the rules.", n=service.propose(catalogue))
+
+        return self._post(work)
 
     @expose("/plan/", methods=("POST",))
     def plan(self):
@@ -201,18 +208,15 @@ class CatalogueEntryView(ScopedModelView):
         state = inspect(model)
         moved = is_created or any(state.attrs[k].history.has_changes()
                                   for k in ("catalogue", "budget_item", "reason"))
-        if moved and not service.is_editable(model.catalogue):
-            raise ValueError(_("The catalogue is under review or approved and cannot be "
-                               "changed."))
+        if moved:
+            review.check_edit(service.WORKFLOW, model.catalogue, current_user)
         if state.attrs["planned_year"].history.has_changes():
             model.plan_adjusted = model.planned_year is not None
         model.org_unit_id = model.budget_item.org_unit_id
         model.amount = model.budget_item.amount
 
     def on_model_delete(self, model):
-        if not service.is_editable(model.catalogue):
-            raise ValueError(_("The catalogue is under review or approved and cannot be "
-                               "changed."))
+        review.check_edit(service.WORKFLOW, model.catalogue, current_user)
 
 
 class CoverageReportPage(ScopedPage):
