@@ -92,6 +92,8 @@ KINDS = [
     Kind("catalogue", "plugins.catalogue.models:Catalogue", "catalogue", "catalogue/",
          ("finance_admin",), owners=("dept01",), edit_marks=("/propose/",),
          edit_post=("propose/", {})),
+    Kind("publication", "plugins.disclosure.models:Publication", "publication", "review/",
+         ("finance_admin",), owners=("unit0101", "dept01"), edit_marks=()),
     Kind("rectification", "plugins.evaluation.models:Rectification", "rectification",
          "follow-up/", ("finance_admin",), owners=("dept01",), org_of="unit0101", edit_marks=(),
          workflow="follow-up/", make=lambda org: _rectification(org)),
