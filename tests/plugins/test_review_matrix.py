@@ -28,7 +28,7 @@ from tests.support import csrf_from, do_login
 ACTION = re.compile(r'name="action" value="(submit|approve|return)"')
 #: who reviews each level: the department of unit0101, the bureau
 REVIEWERS = {"dept_admin": "dept01", "finance_admin": "finance"}
-ROLES = ("unit0101", "unit0102", "dept01", "finance", "viewer")
+ROLES = ("unit0101", "unit0102", "dept01", "finance", "viewer", "agency01")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ KINDS = [
          edit_post=("propose/", {})),
     Kind("publication", "plugins.disclosure.models:Publication", "publication", "review/",
          ("finance_admin",), owners=("unit0101", "dept01"), edit_marks=()),
+    Kind("engagement", "plugins.agencies.models:Engagement", "engagement", "review/",
+         ("finance_admin",), owners=("dept01",), where=lambda cls: (cls.closed_at.is_(None),)),
     Kind("rectification", "plugins.evaluation.models:Rectification", "rectification",
          "follow-up/", ("finance_admin",), owners=("dept01",), org_of="unit0101", edit_marks=(),
          workflow="follow-up/", make=lambda org: _rectification(org)),
