@@ -25,7 +25,6 @@ from core.extensions import db
 from core.models import BudgetItem, State, User
 from tests.support import csrf_from, do_login
 
-ACTION = re.compile(r'name="action" value="(submit|approve|return)"')
 #: who reviews each level: the department of unit0101, the bureau
 REVIEWERS = {"dept_admin": "dept01", "finance_admin": "finance"}
 ROLES = ("unit0101", "unit0102", "dept01", "finance", "viewer", "agency01")
@@ -54,6 +53,12 @@ class Kind:
     resets: tuple[str, ...] = ()
     #: makes the chosen record complete enough to submit and approve
     prepare: Callable[[object], None] | None = None
+    #: the endpoint of the record's Flask-Admin view (its edit form), if not ``endpoint``
+    admin: str | None = None
+    #: the page's and the POSTs' arguments naming the record
+    args: Callable[[object], dict] = lambda row: {"id": row.id}
+    #: the action buttons of this record on its page (a pattern with the record's ``{id}``)
+    buttons: str = r'name="action" value="(submit|approve|return)"'
     #: the user whose org the record is of (default: the first owner)
     org_of: str | None = None
     #: builds a record of the org (id) when the demo data has none
@@ -99,6 +104,13 @@ KINDS = [
     Kind("fee_quote", "plugins.agency_fees.models:FeeQuote", "fee_quote", "sheet/",
          ("finance_admin",), owners=("dept01",), edit_marks=(),
          where=lambda cls: (cls.needs_approval.is_(True),)),
+    Kind("corrective_decision", "plugins.monitoring.models:CorrectiveDecision",
+         "monitoringrecord", "record/", ("finance_admin",), owners=("finance",),
+         org_of="unit0101", edit_marks=(), workflow="decide/", admin="correctivedecision",
+         make=lambda org: _decision(org),
+         args=lambda row: {"id": row.record_id, "decision_id": row.id},
+         buttons=r'name="decision_id" value="{id}">.{{0,80}}?<button name="action" '
+                 r'value="(submit|approve|return)"'),
     Kind("rectification", "plugins.evaluation.models:Rectification", "rectification",
          "follow-up/", ("finance_admin",), owners=("dept01",), org_of="unit0101", edit_marks=(),
          workflow="follow-up/", make=lambda org: _rectification(org)),
@@ -125,6 +137,17 @@ def _preassessment(org: int):
         BudgetItem.org_unit_id == org, BudgetItem.id.not_in(taken)).order_by(BudgetItem.id))
     return Preassessment(budget_item=item, fiscal_year_id=item.fiscal_year_id, org_unit_id=org,
                          rules_code=rules_for_year(item.fiscal_year.year).code, answers={})
+
+
+def _decision(org: int):
+    """A bureau's decision (to stop the item) on a monitoring record of ``org``."""
+    from plugins.monitoring.models import CorrectiveDecision, DecisionAction, MonitoringRecord
+
+    record = db.session.scalar(select(MonitoringRecord).where(
+        MonitoringRecord.org_unit_id == org).order_by(MonitoringRecord.id))
+    return CorrectiveDecision(record=record, budget_item_id=record.budget_item_id,
+                              org_unit_id=org, action=DecisionAction.STOP_PROJECT,
+                              reason="矩阵测试：项目停止实施")
 
 
 def _rectification(org: int):
@@ -200,43 +223,44 @@ def test_owners_edit_reviewers_review(app, clients, kind):
     with app.app_context():
         row = db.session.get(kind.cls(), rid)
         kept = tuple(getattr(row, column) for column in kind.resets)
+        args = kind.args(row)
     base = f"/admin/{kind.endpoint}/"
     problems: list[str] = []
     try:
         for label, state, level in kind.states():
+            _put(app, kind, rid, state, level)
             for username in ROLES:
                 where = f"{kind.name} {label} as {username}"
                 want = expected(kind, username, state, level)
                 client = clients[username]
-                _put(app, kind, rid, state, level)
-                page = client.get(f"{base}{kind.page}?id={rid}")
+                page = client.get(base + kind.page, query_string=args)
                 html = page.get_data(as_text=True) if page.status_code == 200 else ""
-                shown = set(ACTION.findall(html))
+                shown = set(re.findall(kind.buttons.format(id=rid), html))
                 if any(mark in html for mark in kind.edit_marks):
                     shown.add("edit")
                 if not kind.edit_marks:  # the page has no edit controls
                     shown |= want & {"edit"}
                 if shown != want:
                     problems.append(f"{where}: page shows {sorted(shown)}, rule {sorted(want)}")
-                token = csrf_from(html) if html else _token(client, kind)
+                token = csrf_from(html) if html else _token(client)
                 for action in ("submit", "approve", "return"):
-                    _put(app, kind, rid, state, level)
                     client.post(base + kind.workflow, data={
-                        "id": rid, "action": action, "comment": "请修改", "csrf_token": token})
+                        **args, "action": action, "comment": "请修改", "csrf_token": token})
                     moved = _get(app, kind, rid)[:2] != (state, level)
+                    if moved:
+                        _put(app, kind, rid, state, level)
                     if moved and action not in want:
                         problems.append(f"{where}: POST {action} accepted against the rule")
                     if not moved and action in want - {"submit"}:
                         problems.append(f"{where}: POST {action} refused against the rule")
-                _put(app, kind, rid, state, level)
                 before = _get(app, kind, rid)
-                edit = client.get(f"{base}edit/?id={rid}")
+                edit = client.get(f"/admin/{kind.admin or kind.endpoint}/edit/?id={rid}")
                 form_shown = edit.status_code == 200 and "<form" in edit.get_data(as_text=True)
                 if form_shown and "edit" not in want:
                     problems.append(f"{where}: the edit form opens against the rule")
                 if kind.edit_post is not None:
                     path, data = kind.edit_post
-                    client.post(base + path, data={"id": rid, "csrf_token": token, **data})
+                    client.post(base + path, data={**args, "csrf_token": token, **data})
                     if _get(app, kind, rid) != before and "edit" not in want:
                         problems.append(f"{where}: POST {path} changed the record against "
                                         "the rule")
@@ -245,5 +269,6 @@ def test_owners_edit_reviewers_review(app, clients, kind):
     assert not problems, "\n".join(problems)
 
 
-def _token(client, kind: Kind) -> str:
+def _token(client) -> str:
+    """A CSRF token of the session, for a user who cannot open the record's page."""
     return csrf_from(client.get("/admin/").get_data(as_text=True))
