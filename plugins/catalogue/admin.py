@@ -127,7 +127,8 @@ class CatalogueView(OwnerEditsView, ScopedModelView):
             abort(403)
 
         def work(catalogue):
-            review.check_edit(service.WORKFLOW, catalogue, current_user)
+            if service.is_editable(catalogue):  # else propose says why
+                review.check_edit(service.WORKFLOW, catalogue, current_user)
             return _("%(n)s items were proposed by the rules.", n=service.propose(catalogue))
 
         return self._post(work)
@@ -158,6 +159,14 @@ class CatalogueView(OwnerEditsView, ScopedModelView):
             return _("Done: %(action)s.", action=ACTION_LABELS.get(action, action))
 
         return self._post(work)
+
+
+def _check_entries_change(catalogue) -> None:
+    """Entries come and go only in the department's own draft or returned catalogue."""
+    if not service.is_editable(catalogue):
+        raise ValueError(_("The catalogue is under review or approved and cannot be "
+                           "changed."))
+    review.check_edit(service.WORKFLOW, catalogue, current_user)
 
 
 class CatalogueEntryView(ScopedModelView):
@@ -209,14 +218,14 @@ class CatalogueEntryView(ScopedModelView):
         moved = is_created or any(state.attrs[k].history.has_changes()
                                   for k in ("catalogue", "budget_item", "reason"))
         if moved:
-            review.check_edit(service.WORKFLOW, model.catalogue, current_user)
+            _check_entries_change(model.catalogue)
         if state.attrs["planned_year"].history.has_changes():
             model.plan_adjusted = model.planned_year is not None
         model.org_unit_id = model.budget_item.org_unit_id
         model.amount = model.budget_item.amount
 
     def on_model_delete(self, model):
-        review.check_edit(service.WORKFLOW, model.catalogue, current_user)
+        _check_entries_change(model.catalogue)
 
 
 class CoverageReportPage(ScopedPage):

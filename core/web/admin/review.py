@@ -15,6 +15,7 @@ from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model.template import BaseListRowAction, DeleteRowAction, EditRowAction
 from flask_login import current_user
+from jinja2 import pass_context
 
 from core.services.review import EDITABLE, edit_problem
 
@@ -28,6 +29,7 @@ class _OwnerOnly(BaseListRowAction):
         super().__init__(action.title)
         self.action, self.view = action, view
 
+    @pass_context
     def render_ctx(self, context, row_id, row):
         return self.action.render_ctx(context, row_id, row) if self.view.may_change(row) else ""
 
