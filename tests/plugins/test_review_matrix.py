@@ -53,6 +53,8 @@ class Kind:
     resets: tuple[str, ...] = ()
     #: makes the chosen record complete enough to submit and approve
     prepare: Callable[[object], None] | None = None
+    #: False: nobody edits it in a form (a quote is redone on the quote page)
+    form_edit: bool = True
     #: the endpoint of the record's Flask-Admin view (its edit form), if not ``endpoint``
     admin: str | None = None
     #: the page's and the POSTs' arguments naming the record
@@ -102,7 +104,7 @@ KINDS = [
     Kind("engagement", "plugins.agencies.models:Engagement", "engagement", "review/",
          ("finance_admin",), owners=("dept01",), where=lambda cls: (cls.closed_at.is_(None),)),
     Kind("fee_quote", "plugins.agency_fees.models:FeeQuote", "fee_quote", "sheet/",
-         ("finance_admin",), owners=("dept01",), edit_marks=(),
+         ("finance_admin",), owners=("dept01",), edit_marks=(), form_edit=False,
          where=lambda cls: (cls.needs_approval.is_(True),)),
     Kind("corrective_decision", "plugins.monitoring.models:CorrectiveDecision",
          "monitoringrecord", "record/", ("finance_admin",), owners=("finance",),
@@ -254,7 +256,15 @@ def test_owners_edit_reviewers_review(app, clients, kind):
                     if not moved and action in want - {"submit"}:
                         problems.append(f"{where}: POST {action} refused against the rule")
                 before = _get(app, kind, rid)
-                edit = client.get(f"/admin/{kind.admin or kind.endpoint}/edit/?id={rid}")
+                view = f"/admin/{kind.admin or kind.endpoint}/"
+                listed = client.get(view)  # the list's edit and delete icons are per row
+                if listed.status_code not in (200, 403):
+                    problems.append(f"{where}: the list answers {listed.status_code}")
+                details = client.get(f"{view}details/?id={rid}").get_data(as_text=True)
+                if (f"edit/?id={rid}" in details) != ("edit" in want and kind.form_edit):
+                    problems.append(f"{where}: the details page's edit link disagrees with "
+                                    "the rule")
+                edit = client.get(f"{view}edit/?id={rid}")
                 form_shown = edit.status_code == 200 and "<form" in edit.get_data(as_text=True)
                 if form_shown and "edit" not in want:
                     problems.append(f"{where}: the edit form opens against the rule")
