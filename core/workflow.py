@@ -6,14 +6,13 @@
 
 A ``Workflow`` names its review chain, e.g. ``("dept_admin", "finance_admin")``
 for unit → department → finance. Level *i* of a submitted object can only be
-approved or returned by a user holding the role at ``chain[i]``. ``reopen``
-lets the last reviewer send an approved object back to draft. Every transition
-writes a ``WorkflowEvent`` and calls ``jixiao_workflow_transition``; an illegal
-one raises ``WorkflowError`` and changes nothing. The transition runs in a
-savepoint, so a hook that raises undoes it (state, event and audit entries).
-The object's row is locked and re-read first: of two reviewers acting on the
-same record at once, the second gets a ``WorkflowError`` instead of approving
-twice. The caller commits.
+approved or returned by a user holding the role at ``chain[i]``; only its owner
+(``owns``) submits it. ``reopen`` lets the last reviewer send an approved object
+back to draft. Every transition writes a ``WorkflowEvent`` and calls
+``jixiao_workflow_transition``; an illegal one raises ``WorkflowError`` and
+changes nothing. It runs in a savepoint, so a hook that raises undoes it. The
+row is locked and re-read first: of two reviewers acting on the same record at
+once, the second gets a ``WorkflowError``. The caller commits.
 """
 
 from __future__ import annotations
@@ -58,6 +57,12 @@ class Workflow:
         """The actions ``user`` may take on ``obj`` now (a return still needs a comment)."""
         return [a for a in _FROM if self._problem(obj, a, user) is None]
 
+    def owns(self, obj, user) -> bool:
+        """Is ``obj`` the record of ``user``: a submitter of its org unit (or of its
+        ``owner_org_ids``), or any submitter when only reviewers submit (the bureau's decisions)?"""
+        return getattr(user, "role_name", None) in self.submitters and (set(self.submitters) <= set(
+            self.chain) or user.org_unit_id in getattr(obj, "owner_org_ids", (obj.org_unit_id,)))
+
     def _problem(self, obj, action: str, user):
         if action not in _FROM:
             return _l("Unknown action %(action)s.", action=action)
@@ -67,8 +72,8 @@ class Workflow:
                       action=ACTION_LABELS[action], state=STATE_LABELS[state])
         role = getattr(user, "role_name", None)
         if action == "submit":
-            if role not in self.submitters:
-                return _l("Your role may not submit this record.")
+            if not self.owns(obj, user):
+                return _l("Only the record's owner may submit it; reviewers approve it.")
         elif action == "reopen":
             if role != self.chain[-1]:
                 return _l("Only the final reviewer may reopen an approved record.")
@@ -130,9 +135,8 @@ class Workflow:
             raise WorkflowError(STALE_RECORD)
 
     def history(self, obj) -> list[WorkflowEvent]:
-        """The object's transitions, oldest first, each with ``actor_name`` set: the acting
-        user's display name (else username), also when the reader's row scope does not
-        include that user (a unit sees who in the department returned its record)."""
+        """The object's transitions, oldest first, each with ``actor_name`` set: the actor's
+        display name (else username), also outside the reader's scope (a unit sees who returned it)."""
         events = list(db.session.scalars(
             db.select(WorkflowEvent)
             .where(WorkflowEvent.object_type == obj.__tablename__,

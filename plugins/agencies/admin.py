@@ -15,6 +15,7 @@ from core.permissions import can
 from core.web.admin.base import ScopedModelView
 from core.web.admin.display import enum_label, org_unit_name
 from core.web.admin.filters import department_filter
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import APPROVED, FINAL, WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
@@ -134,8 +135,9 @@ def _party(view, context, model, name) -> str:
     return org_unit_name(model.org_unit_id) or service.party_name(model)
 
 
-class EngagementView(ScopedModelView):
+class EngagementView(OwnerEditsView, ScopedModelView):
     permission = "engagement"
+    review_workflow = service.WORKFLOW
     column_list = ("code", "title", "org_unit", "agency", "kind", "contract_amount", "start_on",
                    "end_on", "state")
     column_details_list = ("code", "title", "org_unit", "agency", "kind", "procurement",

@@ -318,7 +318,8 @@ class FeeQuoteView(ScopedModelView):
                     if eng is None:
                         abort(404)
                     row = service.quote_engagement(eng, schedule, data,
-                                                   request.form.get("reason", ""))
+                                                   request.form.get("reason", ""),
+                                                   user=current_user)
                     db.session.commit()
                     flash(_("The quote of %(code)s was saved.", code=eng.code), "success")
                     return redirect(url_for(".sheet", id=row.id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import select
 
@@ -196,7 +197,8 @@ def quote_engagement(data):
         return _invalid(_("No fee schedule is in force."), {"schedule_code": _(
             "No active fee schedule for this code and date.")})
     try:
-        row = service.quote_engagement(eng, schedule, data, data.get("reason", ""))
+        row = service.quote_engagement(eng, schedule, data, data.get("reason", ""),
+                                       user=current_user)
     except service.FeeError as exc:
         return _invalid(_("The quote was not saved."), exc.errors)
     db.session.commit()

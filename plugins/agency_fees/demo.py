@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.models import FiscalYear, User
+from core.models import FiscalYear, Role, User
+from core.permissions import ADMINS
 from core.plugins import hooks
 from plugins.agency_fees import service
 from plugins.agency_fees.schedule import STAGES
@@ -51,8 +52,6 @@ def seed_fees(session, rng, scale: str) -> None:
                                            "初级": "900.00"}, "management_pct": "8"}
     service.create_draft({"code": CODE, "name": "嘉定区第三方机构服务费用测算标准（调整征求意见稿）",
                           "valid_from": date(year.year + 1, 1, 1), "rules": raised})
-    finance = session.scalar(select(User).where(User.role.has(name="finance_admin"))
-                             .order_by(User.id))
     sent = False
     for eng in hooks().engagements():
         if eng.kind not in STAGES:
@@ -62,6 +61,10 @@ def seed_fees(session, rng, scale: str) -> None:
                             {"title": "其他专业人员", "days": "1", "count": 2}],
                 "survey_samples": rng.choice([0, 200, 400]),
                 "direct_costs": [{"label": "差旅费", "amount": f"{rng.randint(5, 30) * 100}.00"}]}
+        # the commissioning party quotes; it sends one quote beyond tolerance to finance
+        owner = session.scalar(select(User).where(
+            User.org_unit_id == eng.org_unit_id, User.role.has(Role.name.in_(ADMINS)))
+            .order_by(User.id))
         # the agency's effort estimate roughly matches what was contracted (±25 %)
         factor = Decimal(1)
         for step in range(4):
@@ -69,9 +72,9 @@ def seed_fees(session, rng, scale: str) -> None:
                 factor *= Decimal(rng.randint(80, 125)) / 100
             data["staff_days"] = {g: str((d * factor * 2).to_integral_value() / 2)
                                   for g, d in EFFORT.items()}
-            quote = service.quote_engagement(eng, active, data)
+            quote = service.quote_engagement(eng, active, data, user=owner)
             factor *= eng.contract_amount / quote.total
-        if quote.needs_approval and not sent and finance is not None:
-            service.submit_quote(quote, finance, "评价对象涉及多个街镇，现场核查工作量大于测算标准假设。")
+        if quote.needs_approval and not sent and owner is not None:
+            service.submit_quote(quote, owner, "评价对象涉及多个街镇，现场核查工作量大于测算标准假设。")
             sent = True
     session.flush()

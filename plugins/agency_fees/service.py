@@ -20,6 +20,7 @@ from core.models import State, utcnow
 from core.permissions import ADMINS, FINANCE
 from core.plugins import hooks
 from core.scope import current_principal
+from core.services import review
 from core.workflow import Workflow, WorkflowError
 from plugins.agency_fees.calc import (
     HUNDRED,
@@ -241,14 +242,18 @@ def _pct(part: Decimal, whole: Decimal | None) -> Decimal | None:
     return max(-PCT_LIMIT, min(PCT_LIMIT, fen((part - whole) / whole * HUNDRED)))
 
 
-def quote_engagement(eng, schedule: FeeSchedule, data: dict[str, Any], reason: str = "",
-                     ) -> FeeQuote:
-    """Store (or redo) the quote of an engagement and compare its contract amount."""
+def quote_engagement(eng, schedule: FeeSchedule, data: dict[str, Any], reason: str = "", *,
+                     user: Any) -> FeeQuote:
+    """Store (or redo) the quote of an engagement and compare its contract amount; only the
+    commissioning party (``user``) redoes a stored quote."""
     existing = db.session.scalar(select(FeeQuote).where(FeeQuote.engagement_id == eng.id))
     if existing is not None and State(existing.state) not in (State.DRAFT, State.RETURNED):
         raise FeeError({"engagement_id": str(_l(
             "The quote of %(code)s is under review or approved and cannot be redone.",
             code=eng.code))})
+    if existing is not None and \
+            (problem := review.edit_problem(QUOTE_WORKFLOW, existing, user)) is not None:
+        raise FeeError({"engagement_id": str(problem)})
     rules = rules_of(schedule)
     data = {**data, "stage": data.get("stage") or _stage_of(eng.kind),
             "evaluated_amount": data.get("evaluated_amount") or str(eng.evaluated_amount)}

@@ -16,9 +16,11 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from core.extensions import db
 from core.models import OrgUnit, State
 from core.permissions import can
+from core.services import review
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_name
 from core.web.admin.filters import department_filter, org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error
 from core.workflow import ACTION_LABELS, WorkflowError
@@ -38,8 +40,9 @@ def this_year() -> int:
 STATES = WorkflowStates(Catalogue, service.WORKFLOW)
 
 
-class CatalogueView(ScopedModelView):
+class CatalogueView(OwnerEditsView, ScopedModelView):
     permission = "catalogue"
+    review_workflow = service.WORKFLOW
     column_list = ("org_unit", "cycle_start", "cycle_years", "state", "entries")
     column_details_list = ("org_unit", "cycle_start", "cycle_years", "state", "rules_code",
                            "entries", "updated_at")
@@ -104,7 +107,7 @@ class CatalogueView(ScopedModelView):
         return self.render(
             "catalogue/catalogue.html", catalogue=catalogue, actions=actions,
             action_labels=ACTION_LABELS, state_label=enum_label(catalogue.state),
-            editable=service.is_editable(catalogue) and can(current_user, "catalogue.edit"),
+            editable=self.may_change(catalogue) and can(current_user, "catalogue.edit"),
             may_plan=can(current_user, "catalogue.edit"), reasons=REASON_LABELS,
             covered_year=planner.covered_year, history=service.WORKFLOW.history(catalogue))
 
@@ -124,8 +127,13 @@ class CatalogueView(ScopedModelView):
     def propose(self):
         if not can(current_user, "catalogue.edit"):
             abort(403)
-        return self._post(lambda catalogue: _("%(n)s items were proposed by the rules.",
-                                              n=service.propose(catalogue)))
+
+        def work(catalogue):
+            if service.is_editable(catalogue):  # else propose says why
+                review.check_edit(service.WORKFLOW, catalogue, current_user)
+            return _("%(n)s items were proposed by the rules.", n=service.propose(catalogue))
+
+        return self._post(work)
 
     @expose("/plan/", methods=("POST",))
     def plan(self):
@@ -153,6 +161,14 @@ class CatalogueView(ScopedModelView):
             return _("Done: %(action)s.", action=ACTION_LABELS.get(action, action))
 
         return self._post(work)
+
+
+def _check_entries_change(catalogue) -> None:
+    """Entries come and go only in the department's own draft or returned catalogue."""
+    if not service.is_editable(catalogue):
+        raise ValueError(_("The catalogue is under review or approved and cannot be "
+                           "changed."))
+    review.check_edit(service.WORKFLOW, catalogue, current_user)
 
 
 class CatalogueEntryView(ScopedModelView):
@@ -206,18 +222,15 @@ class CatalogueEntryView(ScopedModelView):
         state = inspect(model)
         moved = is_created or any(state.attrs[k].history.has_changes()
                                   for k in ("catalogue", "budget_item", "reason"))
-        if moved and not service.is_editable(model.catalogue):
-            raise ValueError(_("The catalogue is under review or approved and cannot be "
-                               "changed."))
+        if moved:
+            _check_entries_change(model.catalogue)
         if state.attrs["planned_year"].history.has_changes():
             model.plan_adjusted = model.planned_year is not None
         model.org_unit_id = model.budget_item.org_unit_id
         model.amount = model.budget_item.amount
 
     def on_model_delete(self, model):
-        if not service.is_editable(model.catalogue):
-            raise ValueError(_("The catalogue is under review or approved and cannot be "
-                               "changed."))
+        _check_entries_change(model.catalogue)
 
 
 class CoverageReportPage(ScopedPage):

@@ -20,6 +20,7 @@ from core.permissions import can
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_name
 from core.web.admin.filters import org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.background import confirm, start
 from core.web.forms import add_field_error
@@ -57,8 +58,9 @@ def _years() -> list[int]:
 STATES = WorkflowStates(Publication, service.WORKFLOW)
 
 
-class PublicationView(ScopedModelView):
+class PublicationView(OwnerEditsView, ScopedModelView):
     permission = "publication"
+    review_workflow = service.WORKFLOW
     column_list = ("subject", "kind", "fiscal_year", "department", "state", "published_at")
     column_details_list = ("subject", "kind", "fiscal_year", "department", "state",
                            "published_at", "title", "amount", "goal", "score", "grade",

@@ -32,6 +32,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.services.review import unit_and_department
 from core.web.admin.display import register_labels
 
 SCORE = Numeric(6, 2, asdecimal=True)
@@ -122,6 +123,12 @@ class Publication(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db.M
         if self.result is not None:
             return str(self.result)
         return f"#{self.id}"
+
+    @property
+    def owner_org_ids(self) -> tuple[int, ...]:
+        """A unit's publication is prepared and submitted by the unit or its department
+        (which does not review it)."""
+        return unit_and_department(self.org_unit_id)
 
 
 class PublishedIndicator(OrgScoped, db.Model):

@@ -25,6 +25,7 @@ from core.services.scoring import Problem, grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_column, org_unit_name
 from core.web.admin.filters import department_filter, org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.background import confirm, start
 from core.web.forms import add_field_error, flash_problems
@@ -82,8 +83,9 @@ SELF_STATES = WorkflowStates(SelfEvaluation, service.WORKFLOW, final="finalized_
 RECTIFICATION_STATES = WorkflowStates(Rectification, rectify.WORKFLOW, submitters=ADMINS)
 
 
-class SelfEvaluationView(ScopedModelView):
+class SelfEvaluationView(OwnerEditsView, ScopedModelView):
     permission = "self_evaluation"
+    review_workflow = service.WORKFLOW
     can_create = False
     can_delete = False
     #: the edit form holds the public summary only; values are entered on the score page
@@ -116,7 +118,7 @@ class SelfEvaluationView(ScopedModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        service.check_editable(model)
+        service.check_editable(model, current_user)
 
     def _evaluation(self) -> SelfEvaluation:
         ev = self.get_one(request.values.get("id", ""))
@@ -133,7 +135,7 @@ class SelfEvaluationView(ScopedModelView):
         rows = [(line, nodes.get(f"{line.level1}/{line.level2}/{line.name}"))
                 for line in ev.lines]
         actions = service.WORKFLOW.allowed_actions(ev, current_user)
-        editable = ev.finalized_at is None and State(ev.state) in service.EDITABLE \
+        editable = ev.finalized_at is None and self.may_change(ev) \
             and can(current_user, "self_evaluation.edit")
         if not can(current_user, "self_evaluation.edit"):
             actions = []
@@ -242,11 +244,12 @@ class SuggestionView(ScopedModelView):
         model.decided_at = utcnow()
 
 
-class RectificationView(ScopedModelView):
+class RectificationView(OwnerEditsView, ScopedModelView):
     """Rectification tasks (整改): owner, deadline, evidence; the department reports the task
     done with its evidence, finance accepts it or sends it back (core workflow)."""
 
     permission = "rectification"
+    review_workflow = rectify.WORKFLOW
     column_list = ("suggestion", "problem", "owner", "due_on", "state", "done_at", "overdue")
     column_filters = (RECTIFICATION_STATES.filter(), "due_on",
                       *org_filters(Rectification.org_unit_id))
@@ -269,7 +272,7 @@ class RectificationView(ScopedModelView):
         model.org_unit_id = model.suggestion.org_unit_id
         if is_created:
             model.state, model.review_level = State.DRAFT, 0
-        rectify.check_editable(model)
+        rectify.check_editable(model, current_user)
 
     def _task(self) -> Rectification:
         task = self.get_one(request.values.get("id", ""))

@@ -38,6 +38,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.services.review import unit_and_department
 
 WEIGHT = Numeric(7, 2, asdecimal=True)
 POINTS = Numeric(7, 2, asdecimal=True)
@@ -154,6 +155,12 @@ class Rectification(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db
 
     def __str__(self) -> str:
         return self.problem[:60]
+
+    @property
+    def owner_org_ids(self) -> tuple[int, ...]:
+        """A unit's task is reported done by the unit or its department (which does not
+        review it)."""
+        return unit_and_department(self.org_unit_id)
 
 
 class KeyEvaluation(OrgScoped, VersionedMixin, TimestampMixin, db.Model):

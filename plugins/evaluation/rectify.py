@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.models import State, utcnow
 from core.permissions import FINANCE
+from core.services import review
 from core.services.scoring import Problem
 from core.workflow import Workflow, WorkflowError
 from plugins.evaluation.models import Rectification
@@ -24,10 +25,13 @@ def overdue(task: Rectification, today: date | None = None) -> bool:
         and task.due_on < (today or date.today())
 
 
-def check_editable(task: Rectification) -> None:
+def check_editable(task: Rectification, user: Any) -> None:
+    """Refuse unless ``user`` owns the task (``Rectification.owner_org_ids``) and it is open."""
     if State(task.state or State.DRAFT) not in EDITABLE:
         raise EvaluationError(Problem("", _l(
             "The rectification task is reported done or accepted and cannot be changed.")))
+    if task.id is not None and (problem := review.edit_problem(WORKFLOW, task, user)):
+        raise EvaluationError(Problem("", problem))
 
 
 def transition(task: Rectification, action: str, user: Any, comment: str = "") -> None:

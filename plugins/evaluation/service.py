@@ -25,6 +25,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
 from core.plugins import hooks
+from core.services import review
 from core.services.score_records import latest_score, save_score, trace_of
 from core.services.scoring import Problem, ScoreTrace, hook_resolver
 from core.workflow import Workflow, WorkflowError
@@ -211,22 +212,25 @@ def current_trace(ev: SelfEvaluation) -> ScoreTrace | None:
 
 # --- entering actuals, scoring, review ------------------------------------------------------
 
-def check_editable(ev: SelfEvaluation) -> None:
+def check_editable(ev: SelfEvaluation, user: Any) -> None:
+    """Refuse unless ``user`` owns the self-evaluation and it is an open draft or returned."""
     if ev.finalized_at is not None or State(ev.state or State.DRAFT) not in EDITABLE:
         raise EvaluationError(Problem("", _l(
             "The self-evaluation of %(item)s is submitted or finalized and cannot be changed.",
             item=ev.budget_item.code)))
+    if (problem := review.edit_problem(WORKFLOW, ev, user)) is not None:
+        raise EvaluationError(Problem("", problem))
 
 
 def save_actuals(ev: SelfEvaluation, spent: Any, values: Mapping[int, Mapping[str, Any]],
-                 summary: str | None = None, user: Any = None) -> SheetScore:
+                 summary: str | None, user: Any) -> SheetScore:
     """Enter the spent amount and the actual values; score; all or nothing.
 
     ``values`` maps a line id to ``actual`` (or ``grade`` and ``ratio`` for a
     qualitative indicator) and ``explanation``. Bad values are refused with
     every problem named, and nothing changes.
     """
-    check_editable(ev)
+    check_editable(ev, user)
     try:
         spent_amount = parse_money(spent)
     except MoneyError as exc:

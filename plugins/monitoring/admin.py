@@ -22,6 +22,7 @@ from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label, org_unit_column
 from core.web.admin.filters import org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
@@ -149,8 +150,9 @@ RECORD_STATES = WorkflowStates(MonitoringRecord, service.RECORD_WORKFLOW)
 DECISION_STATES = WorkflowStates(CorrectiveDecision, service.DECISION_WORKFLOW)
 
 
-class MonitoringRecordView(ScopedModelView):
+class MonitoringRecordView(OwnerEditsView, ScopedModelView):
     permission = "monitoring_record"
+    review_workflow = service.RECORD_WORKFLOW
     column_list = ("light", "budget_item", "org_unit", "round", "budget", "spent",
                    "execution_rate", "expected_rate", "spending_deviation",
                    "indicator_deviation", "state")
@@ -189,7 +191,7 @@ class MonitoringRecordView(ScopedModelView):
                                 "org_unit": org_unit_column, "state": RECORD_STATES.column}
 
     def on_model_change(self, form, model, is_created):
-        service.check_open(model)
+        service.check_open(model, current_user)
         problems = service.set_spent(model, model.spent, model.over_budget_note) \
             if model.spent is not None else []
         if problems:
@@ -211,8 +213,7 @@ class MonitoringRecordView(ScopedModelView):
         actions = service.RECORD_WORKFLOW.allowed_actions(record, current_user)
         if not can(current_user, "monitoring_record.edit"):
             actions = []
-        editable = State(record.state) in service.EDITABLE and \
-            not service.round_is_closed(record.round) and \
+        editable = self.may_change(record) and not service.round_is_closed(record.round) and \
             can(current_user, "monitoring_record.edit")
         decisions = db.session.scalars(select(CorrectiveDecision).where(
             CorrectiveDecision.record_id == record.id).order_by(CorrectiveDecision.id)).all()
@@ -244,7 +245,7 @@ class MonitoringRecordView(ScopedModelView):
             for ind in record.indicators}
         action = form.get("action", "save")
         try:
-            service.save_record(record, data)
+            service.save_record(record, data, current_user)
             if action == "submit":
                 service.transition(record, "submit", current_user)
             db.session.commit()
@@ -338,8 +339,9 @@ class MonitoringRecordView(ScopedModelView):
         return xlsx_response(excel_io.template_sheet(rnd), f"预算执行-{rnd.cutoff}.xlsx")
 
 
-class CorrectiveDecisionView(ScopedModelView):
+class CorrectiveDecisionView(OwnerEditsView, ScopedModelView):
     permission = "corrective_decision"
+    review_workflow = service.DECISION_WORKFLOW
     column_list = ("budget_item", "action", "reason", "new_budget", "due", "state",
                    "created_at")
     column_default_sort = ("id", True)

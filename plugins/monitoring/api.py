@@ -155,7 +155,7 @@ def report(data, record_id: int):
     payload["reason"] = payload["reason"] or ""
     payload["indicators"] = {i["id"]: i for i in data["indicators"]}
     try:
-        service.save_record(record, payload)
+        service.save_record(record, payload, current_user)
         if data.get("submit"):
             service.transition(record, "submit", current_user)
         db.session.commit()

@@ -23,6 +23,7 @@ from core.models import BudgetItem, FiscalYear, State, utcnow
 from core.money import MoneyError, parse_money
 from core.permissions import FINANCE
 from core.plugins import hooks
+from core.services import review
 from core.workflow import Workflow, WorkflowError
 from plugins.monitoring import figures
 from plugins.monitoring.models import (
@@ -196,13 +197,16 @@ def refresh_lights(round_id: int, record_ids: Sequence[int] | None = None) -> No
 
 # --- records -----------------------------------------------------------------------------
 
-def check_open(record: MonitoringRecord) -> None:
+def check_open(record: MonitoringRecord, user) -> None:
+    """Refuse unless the round is open, the record a draft or returned and ``user`` its owner."""
     if round_is_closed(record.round):
         raise refuse("round", _l("The round %(round)s is closed: nothing can be submitted or "
                                  "changed any more.", round=record.round.name))
     if State(record.state or State.DRAFT) not in EDITABLE:
         raise refuse("", _l("The record of %(item)s is submitted or accepted and cannot be "
                             "changed.", item=record.budget_item.code))
+    if (problem := review.edit_problem(RECORD_WORKFLOW, record, user)) is not None:
+        raise refuse("", problem)
 
 
 def set_spent(record: MonitoringRecord, raw: Any, note: str | None) -> list[Problem]:
@@ -243,14 +247,14 @@ def _value(raw: Any, field: str, comparator: str) -> tuple[str | None, Decimal |
     return text, value, None
 
 
-def save_record(record: MonitoringRecord, data: Mapping[str, Any]) -> None:
+def save_record(record: MonitoringRecord, data: Mapping[str, Any], user) -> None:
     """Store what the unit reports (spending, per-indicator progress, reason, measures).
 
     ``data``: ``spent``, ``over_budget_note``, ``reason``, ``reason_note``, ``measures``,
     ``measures_due`` (a date or ISO text) and ``indicators``: {IndicatorProgress id:
     {achieved, forecast, likelihood, reason}}. All or nothing.
     """
-    check_open(record)
+    check_open(record, user)
     problems: list[Problem] = []
     if "spent" in data:
         problems += set_spent(record, data.get("spent"), data.get("over_budget_note"))
@@ -345,7 +349,7 @@ def completeness_problems(record: MonitoringRecord) -> list[Problem]:
 
 def transition(record: MonitoringRecord, action: str, user, comment: str = "") -> None:
     if action == "submit":
-        check_open(record)
+        check_open(record, user)
         problems = completeness_problems(record)
         if problems:
             raise MonitoringError(problems)

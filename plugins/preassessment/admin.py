@@ -23,6 +23,7 @@ from core.services.attachments import AttachmentError, save_attachment, send_att
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
 from core.web.admin.filters import org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
@@ -99,8 +100,9 @@ def _final_only(attr: str):
 STATES = WorkflowStates(Preassessment, service.WORKFLOW, final="final_at")
 
 
-class PreassessmentView(ScopedModelView):
+class PreassessmentView(OwnerEditsView, ScopedModelView):
     permission = "preassessment"
+    review_workflow = service.WORKFLOW
     column_list = ("budget_item", "fiscal_year", "status", "state", "self_score", "is_key",
                    "panel_score", "conclusion", "recommended_amount")
     column_details_list = ("budget_item", "fiscal_year", "status", "state",
@@ -161,9 +163,7 @@ class PreassessmentView(ScopedModelView):
             service.check_open(model)
             if sa_inspect(model).attrs.budget_item.history.has_changes():
                 raise ValueError(_("The budget item of a pre-assessment cannot be changed."))
-            if State(model.state or State.DRAFT) not in service.EDITABLE:
-                raise ValueError(_("The self-assessment of %(item)s has been submitted and "
-                                   "cannot be changed.", item=item.code))
+            service.check_owner(model, current_user)
         problems = service.check_flags(model)
         if problems:
             raise ValueError("; ".join(str(p) for p in problems))
@@ -197,7 +197,7 @@ class PreassessmentView(ScopedModelView):
         rules = service.rules_of(pa)
         is_open = pa.final_at is None
         editable = is_open and can(current_user, "preassessment.edit") and \
-            State(pa.state or State.DRAFT) in service.EDITABLE and pa.exempt_kind is None
+            self.may_change(pa) and pa.exempt_kind is None
         actions = []
         if is_open and pa.exempt_kind is None:
             actions = [a for a in service.WORKFLOW.allowed_actions(pa, current_user)
@@ -219,7 +219,8 @@ class PreassessmentView(ScopedModelView):
             decide=decide, experts=experts, reviews=pa.reviews if decide else [],
             suggested=service.suggested(pa), conclusions=CONCLUSION_LABELS,
             engagements=service.engagements_for(pa), is_open=is_open,
-            can_upload=is_open and can(current_user, "preassessment.edit"),
+            can_upload=is_open and can(current_user, "preassessment.edit") and
+            self.may_change(pa),
             conflict_of=service.conflict_of, exempt_labels=EXEMPT_KIND_LABELS)
 
     @expose("/save-self/", methods=("POST",))
@@ -229,7 +230,8 @@ class PreassessmentView(ScopedModelView):
             abort(403)
         points, comments = _form_points(service.rules_of(pa))
         try:
-            service.save_self(pa, points, comments, request.form.get("summary"))
+            service.save_self(pa, points, comments, request.form.get("summary"),
+                              current_user)
             if request.form.get("action") == "submit":
                 service.transition(pa, "submit", current_user)
             db.session.commit()
@@ -259,6 +261,7 @@ class PreassessmentView(ScopedModelView):
             abort(403)
         try:
             service.check_open(pa)
+            service.check_owner(pa, current_user)
             save_attachment(request.files.get("file"), EVIDENCE, pa.id, pa.org_unit_id,
                             current_user, field=_("Evidence"))
             db.session.commit()

@@ -146,7 +146,8 @@ def put_self_assessment(data, preassessment_id: int):
     """The department's self-assessment: save a draft, or submit it (scored and stored)."""
     pa = get_or_404(Preassessment, preassessment_id)
     try:
-        service.save_self(pa, data["scores"], data["comments"], data["summary"])
+        service.save_self(pa, data["scores"], data["comments"], data["summary"],
+                          current_user)
         if data["submit"]:
             service.transition(pa, "submit", current_user)
     except service.PreassessmentError as exc:

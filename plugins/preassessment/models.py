@@ -44,6 +44,7 @@ from core.models import (
     WorkflowMixin,
 )
 from core.money import Money
+from core.services.review import unit_and_department
 from core.web.admin.display import register_labels
 
 SCORE = Numeric(7, 2, asdecimal=True)
@@ -122,6 +123,12 @@ class Preassessment(OrgScoped, WorkflowMixin, VersionedMixin, TimestampMixin, db
     def __str__(self) -> str:
         item = self.budget_item
         return f"{item.code} {item.name}" if item is not None else f"#{self.id}"
+
+    @property
+    def owner_org_ids(self) -> tuple[int, ...]:
+        """A unit's pre-assessment is made and submitted by the unit or its department
+        (which does not review it)."""
+        return unit_and_department(self.org_unit_id)
 
 
 class ExpertReview(TimestampMixin, db.Model):

@@ -20,6 +20,7 @@ from core.models import BudgetItem, FiscalYear, State, User, utcnow
 from core.money import MoneyError, parse_money
 from core.permissions import FINANCE
 from core.scope import unscoped
+from core.services import review
 from core.services.score_records import save_score
 from core.services.scoring import (
     Indicator,
@@ -201,6 +202,15 @@ def check_open(pa: Preassessment) -> None:
                                     "changed.", item=pa.budget_item.code))
 
 
+def check_owner(pa: Preassessment, user: Any) -> None:
+    """Refuse unless ``user`` owns the pre-assessment and it is a draft or returned."""
+    if State(pa.state or State.DRAFT) not in EDITABLE:
+        raise PreassessmentError(_l("The self-assessment of %(item)s has been submitted and "
+                                    "cannot be changed.", item=pa.budget_item.code))
+    if (problem := review.edit_problem(WORKFLOW, pa, user)) is not None:
+        raise PreassessmentError(problem)
+
+
 def check_flags(pa: Preassessment) -> list[Any]:
     """Problems of the trigger flags (exempt kind, reviewing department, opinion)."""
     problems = []
@@ -221,12 +231,10 @@ def check_flags(pa: Preassessment) -> list[Any]:
 # --- the department's self-assessment ----------------------------------------------------
 
 def save_self(pa: Preassessment, points: Mapping[str, Any], comments: Mapping[str, str],
-              summary: str | None) -> None:
+              summary: str | None, user: Any) -> None:
     """Store the self-assessment's points and comments (a draft; blanks allowed)."""
     check_open(pa)
-    if State(pa.state or State.DRAFT) not in EDITABLE:
-        raise PreassessmentError(_l("The self-assessment of %(item)s has been submitted and "
-                                    "cannot be changed.", item=pa.budget_item.code))
+    check_owner(pa, user)
     if pa.exempt_kind is not None:
         raise PreassessmentError(_l("This item was reviewed by a specialist department and "
                                     "needs no self-assessment."))

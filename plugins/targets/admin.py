@@ -20,6 +20,7 @@ from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
 from core.web.admin.display import enum_label
 from core.web.admin.filters import org_filters
+from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS
@@ -57,8 +58,9 @@ def _years() -> list[int]:
 STATES = WorkflowStates(TargetSheet, service.WORKFLOW)
 
 
-class TargetSheetView(ScopedModelView):
+class TargetSheetView(OwnerEditsView, ScopedModelView):
     permission = "target_sheet"
+    review_workflow = service.WORKFLOW
     column_list = ("budget_item", "fiscal_year", "state", "revision", "submitted_at", "late")
     column_details_list = ("budget_item", "fiscal_year", "goal", "period_goal", "state",
                            "revision", "submitted_at", "rules_code", "indicators", "updated_at")
@@ -161,7 +163,7 @@ class TargetSheetView(ScopedModelView):
             actions.remove("submit")
         revs = service.revisions(sheet)
         library = []
-        if State(sheet.state) in service.EDITABLE and can(current_user, "target_sheet.edit"):
+        if self.may_change(sheet) and can(current_user, "target_sheet.edit"):
             library = db.session.scalars(select(IndicatorTemplate).order_by(
                 IndicatorTemplate.usage_count.desc(), IndicatorTemplate.id).limit(200)).all()
         return self.render(
@@ -215,7 +217,7 @@ class TargetSheetView(ScopedModelView):
         try:
             if problems:
                 raise service.TargetError(problems)
-            service.add_indicator(sheet, cleaned)  # the others keep their review comments
+            service.add_indicator(sheet, cleaned, current_user)  # the others keep their review comments
             db.session.commit()
             flash(_("The indicator was added from the library."), "success")
         except service.TargetError as exc:

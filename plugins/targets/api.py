@@ -159,7 +159,8 @@ def save_sheet(data):
         db.session.rollback()
         return error_response(422, "validation_error", _("The data is not valid."), details)
     try:
-        service.replace_indicators(sheet, cleaned_list, data["goal"], data.get("period_goal"))
+        service.replace_indicators(sheet, cleaned_list, current_user, data["goal"],
+                                   data.get("period_goal"))
         db.session.flush()
         if data.get("submit"):
             service.transition(sheet, "submit", current_user)

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from core.extensions import db
 from core.models import BudgetItem, State, utcnow
+from core.services import review
 from core.workflow import Workflow, WorkflowError
 from plugins.targets.models import IndicatorTemplate, TargetIndicator, TargetRevision, TargetSheet
 from plugins.targets.rules import TargetRules, find_rules, rules_for_year
@@ -48,17 +49,20 @@ def sheet_for(item: BudgetItem) -> TargetSheet:
     return sheet
 
 
-def check_editable(sheet: TargetSheet) -> None:
+def check_editable(sheet: TargetSheet, user) -> None:
+    """Refuse unless ``user`` owns the sheet and it is a draft or returned."""
     if State(sheet.state or State.DRAFT) not in EDITABLE:
         raise TargetError([Problem("", _l(
             "The targets of %(item)s are under review or approved and cannot be changed.",
             item=sheet.budget_item.code))])
+    if sheet.id is not None and (problem := review.edit_problem(WORKFLOW, sheet, user)):
+        raise TargetError([Problem("", problem)])
 
 
-def replace_indicators(sheet: TargetSheet, cleaned: Sequence[Mapping[str, Any]],
+def replace_indicators(sheet: TargetSheet, cleaned: Sequence[Mapping[str, Any]], user,
                        goal: str | None = None, period_goal: str | None = None) -> None:
     """Put ``cleaned`` indicators (from ``clean_indicator``) in place of the sheet's own."""
-    check_editable(sheet)
+    check_editable(sheet, user)
     if goal is not None:
         sheet.goal = goal
     if period_goal is not None:
@@ -73,9 +77,9 @@ def replace_indicators(sheet: TargetSheet, cleaned: Sequence[Mapping[str, Any]],
     sheet.updated_at = utcnow()
 
 
-def add_indicator(sheet: TargetSheet, values: Mapping[str, Any]) -> TargetIndicator:
+def add_indicator(sheet: TargetSheet, values: Mapping[str, Any], user) -> TargetIndicator:
     """Append one cleaned indicator (e.g. from the library) to an editable sheet."""
-    check_editable(sheet)
+    check_editable(sheet, user)
     position = max((i.position or 0 for i in sheet.indicators), default=0) + 1
     indicator = TargetIndicator(position=position, org_unit_id=sheet.org_unit_id,
                                 **{k: values.get(k) for k in INDICATOR_FIELDS})

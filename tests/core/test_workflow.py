@@ -31,6 +31,7 @@ class ReviewDoc(WorkflowMixin, _TestBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100), default="")
+    org_unit_id: Mapped[int | None] = mapped_column()
 
 
 FLOW = Workflow("test_review", chain=("dept_admin", "finance_admin"))
@@ -81,7 +82,8 @@ def _user(username: str) -> User:
 
 
 def _doc(**values) -> ReviewDoc:
-    doc = ReviewDoc(title="绩效目标表", **values)
+    """A record of unit0101's unit."""
+    doc = ReviewDoc(title="绩效目标表", org_unit_id=_user("unit0101").org_unit_id, **values)
     db.session.add(doc)
     db.session.commit()
     return doc
@@ -104,7 +106,7 @@ def test_a_record_goes_up_the_chain_back_down_and_up_again(ctx, recorder):
     doc = _doc()
     assert doc.state == State.DRAFT
     assert FLOW.allowed_actions(doc, unit) == ["submit"]
-    assert FLOW.allowed_actions(doc, dept) == ["submit"]
+    assert FLOW.allowed_actions(doc, dept) == []  # the unit's record: the department reviews
 
     FLOW.transition(doc, "submit", unit)
     db.session.commit()
@@ -200,7 +202,10 @@ ILLEGAL = [
     (State.SUBMITTED, 0, "dept01", "submit", "", "Cannot Submit a record that is Submitted."),
     (State.APPROVED, 2, "dept01", "reopen", "",
      "Only the final reviewer may reopen an approved record."),
-    (State.DRAFT, 0, "expert01", "submit", "", "Your role may not submit this record."),
+    (State.DRAFT, 0, "expert01", "submit", "",
+     "Only the record's owner may submit it; reviewers approve it."),
+    (State.RETURNED, 0, "dept01", "submit", "",
+     "Only the record's owner may submit it; reviewers approve it."),
     (State.DRAFT, 0, "unit0101", "publish", "", "Unknown action publish."),
 ]
 
@@ -250,7 +255,7 @@ def test_a_plugin_that_raises_aborts_the_transition(ctx):
 
 
 def test_a_new_unsaved_record_counts_as_draft(ctx):
-    doc = ReviewDoc(title="新建")
+    doc = ReviewDoc(title="新建", org_unit_id=_user("unit0101").org_unit_id)
     db.session.add(doc)
     assert FLOW.allowed_actions(doc, _user("unit0101")) == ["submit"]
     FLOW.transition(doc, "submit", _user("unit0101"))
@@ -314,7 +319,9 @@ def test_simultaneous_approvals_approve_once(wf_app):
 
 def test_history_names_a_user_without_a_display_name_and_the_system(ctx):
     doc = _doc()
-    nameless = User(username="wf-nameless", full_name="", role=_user("unit0101").role)
+    unit = _user("unit0101")
+    nameless = User(username="wf-nameless", full_name="", role=unit.role,
+                    org_unit_id=unit.org_unit_id)
     db.session.add(nameless)
     db.session.flush()
     FLOW.transition(doc, "submit", nameless)

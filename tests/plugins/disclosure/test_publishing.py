@@ -95,7 +95,7 @@ def test_results_are_published_with_grade_and_score(app, client, login, world, s
     prepare(finance)
     pub = publications(app, world)[f"evaluation_result:R{stored.id}"]
     assert world.code("A") not in client.get(f"/disclosure/{YEAR}/{world.dept_code}/results.csv").text
-    act(finance, "submit", [pub])
+    act(login(world.user), "submit", [pub])  # the owner submits, finance approves
     act(finance, "approve", [pub])
     page = html.unescape(client.get(f"/disclosure/{YEAR}/{world.dept_code}/?section=results").text)
     assert "91.50" in page and "总体完成较好" in page
@@ -120,7 +120,7 @@ def test_a_policy_is_published_only_as_a_chosen_pilot(app, client, login, world,
         "budget_item": str(world.items["P"])})
     assert r.status_code == 302
     pub = publications(app, world)["policy_pilot:P"]
-    act(finance, "submit", [pub])
+    act(login(world.user), "submit", [pub])  # the owner submits, finance approves
     act(finance, "approve", [pub])
     page = client.get(f"/disclosure/{YEAR}/{world.dept_code}/?section=policies").text
     assert "政策试点目标" in page and world.code("P") in page
@@ -131,7 +131,7 @@ def test_approval_without_approved_targets_is_refused(app, login, world, stages)
     finance = login("finance")
     prepare(finance)
     pub = publications(app, world)["item_targets:C"]
-    act(finance, "submit", [pub])
+    act(login(world.user), "submit", [pub])  # the owner submits, finance approves
     del stages.targets[world.items["C"]]  # the targets were reopened meanwhile
     page = act(finance, "approve", [pub])
     assert world.code("C") in html.unescape(page.text)  # named in the error

@@ -88,7 +88,7 @@ def test_an_accepted_task_cannot_be_edited(app, task):
         t = db.session.get(Rectification, task)
         t.state = State.APPROVED
         with pytest.raises(EvaluationError):
-            rectify.check_editable(t)
+            rectify.check_editable(t, None)
         assert not rectify.overdue(t)
         db.session.rollback()
 

@@ -37,7 +37,7 @@ def fill(rec: MonitoringRecord, spent="300.00", achieved=("5", "95", "推进中"
          forecast=("10", "95", "明显提升"), likely="certain", **extra) -> None:
     inds = {i.id: {"achieved": a, "forecast": f, "likelihood": likely}
             for i, a, f in zip(rec.indicators, achieved, forecast, strict=True)}
-    service.save_record(rec, {"spent": spent, "indicators": inds, **extra})
+    service.save_record(rec, {"spent": spent, "indicators": inds, **extra}, user("unit0101"))
 
 
 # --- opening a round -----------------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_bad_reports_are_refused_with_the_field_and_nothing_written(app, world, 
     with app.app_context():
         rec = record(world)
         with pytest.raises(service.MonitoringError) as exc:
-            service.save_record(rec, data)
+            service.save_record(rec, data, user("unit0101"))
         db.session.rollback()
         assert [p.field for p in exc.value.problems] == [field]
         from flask_babel import force_locale
@@ -172,7 +172,8 @@ def test_bad_reports_are_refused_with_the_field_and_nothing_written(app, world, 
 def test_spending_above_budget_with_an_explanation_is_accepted(app, world):
     with app.app_context():
         rec = record(world)
-        service.save_record(rec, {"spent": "1200.00", "over_budget_note": "追加预算已批复"})
+        service.save_record(rec, {"spent": "1200.00", "over_budget_note": "追加预算已批复"},
+                            user("unit0101"))
         assert rec.execution_rate == Decimal("120.00")
         db.session.rollback()
 
@@ -184,7 +185,7 @@ def test_one_bad_indicator_value_writes_nothing(app, world):
         with pytest.raises(service.MonitoringError) as exc:
             service.save_record(rec, {"spent": "100.00", "indicators": {
                 ids[0]: {"achieved": "3", "forecast": "10"},
-                ids[1]: {"achieved": "-2", "forecast": "95"}}})
+                ids[1]: {"achieved": "-2", "forecast": "95"}}}, user("unit0101"))
         db.session.rollback()
         assert [p.field for p in exc.value.problems] == ["achieved"]
         rec = record(world)
@@ -202,7 +203,7 @@ def test_submission_needs_a_complete_report_and_a_reason_when_deviating(app, wor
             service.transition(rec, "submit", unit)
         assert {p.field for p in exc.value.problems} == {"reason", "measures"}
         service.save_record(rec, {"reason": "procurement_delay", "measures": "加快采购",
-                                  "measures_due": "2026-09-30"})
+                                  "measures_due": "2026-09-30"}, unit)
         service.transition(rec, "submit", unit)
         assert rec.state == State.SUBMITTED and rec.submitted_at is not None
         with pytest.raises(service.MonitoringError):  # submitted: no more changes

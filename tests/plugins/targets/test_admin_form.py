@@ -156,9 +156,11 @@ def test_a_submitted_sheet_cannot_be_edited_through_the_form(app, login, draft_i
         sheet.state = "submitted"
         db.session.commit()
         version = sheet.version
-    page = client.get(f"/admin/targetsheet/edit/?id={got['id']}")
+    page = client.get(f"/admin/targetsheet/edit/?id={got['id']}", follow_redirects=True)
+    assert "不能修改" in page.text  # the form does not open on a submitted sheet
+    draft = client.get("/admin/targetsheet/new/")
     client.post(f"/admin/targetsheet/edit/?id={got['id']}", data=form_data(
-        page.text, item_id, INDICATORS, goal="不应保存", ids=[i[0] for i in got["indicators"]],
+        draft.text, item_id, INDICATORS, goal="不应保存", ids=[i[0] for i in got["indicators"]],
         version=version))
     assert _sheet(app, item_id)["goal"] == "完成年度任务"
     with app.app_context():
