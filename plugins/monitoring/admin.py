@@ -387,7 +387,7 @@ class DashboardPage(ScopedPage):
 
     @expose("/")
     def index(self):
-        rnd = latest_round()
+        rnd = latest_round(FiscalYear.current())
         if rnd is None:
             return self.render("monitoring/dashboard.html", rnd=None)
         data = summary(rnd)

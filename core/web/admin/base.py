@@ -32,7 +32,7 @@ from core.scope import ScopeError
 from core.web.admin.display import DisplayMixin
 from core.web.admin.export import XlsxExportMixin
 from core.web.admin.fields import AdminConverter
-from core.web.admin.filters import FilterConverter
+from core.web.admin.filters import FilterConverter, OrgUnitFilter
 from core.web.admin.states import StateFilter
 from core.web.forms import VersionField, stringify_errors
 
@@ -199,7 +199,7 @@ class ScopedPage(PermissionMixin, BaseView):
 
 
 class DashboardView(PermissionMixin, AdminIndexView):
-    """The home page: cards from ``jixiao_dashboard_widgets``."""
+    """The home page: cards from ``jixiao_dashboard_widgets``, a stage's in stage order."""
 
     permission = "dashboard"
 
@@ -208,6 +208,7 @@ class DashboardView(PermissionMixin, AdminIndexView):
             from core.plugins import hooks
 
             kwargs["widgets"] = hooks().dashboard_widgets(user=current_user)
+            kwargs["stages"] = hooks().stages()
         return super().render(template, **kwargs)
 
 
@@ -253,7 +254,8 @@ def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
     (or a triple ``(column, filter class, value)``; the class defaults to "equals");
     a column is a model attribute, ``"table.column"`` or a bare column name, and
     ``equals`` gives more by bare name. The value is as the URL carries it (an enum
-    member's name). A column the view cannot filter that way is left out."""
+    member's name); with ``OrgUnitFilter`` it is an ``OrgUnit``, and the department or unit
+    filter is used as its kind says. A column the view cannot filter that way is left out."""
     admin = current_app.extensions["jixiao_admin"]
     view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
     args: dict[str, Any] = {}
@@ -266,6 +268,10 @@ def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
                 continue
             if isinstance(flt, StateFilter) and kind is FilterEqual:  # state in words + level
                 value = flt.states.key_for(str(value), getattr(current_user, "role_name", None))
+            elif kind is OrgUnitFilter and isinstance(flt, kind):  # department or unit filter
+                if value.kind not in flt.options.kinds:
+                    continue
+                value = value.id
             elif not isinstance(flt, kind):
                 continue
             args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value
