@@ -236,6 +236,7 @@ class FeeQuoteView(ScopedModelView):
     """Stored engagement quotes (a record: made on the quote page, approved on the sheet)."""
 
     permission = "fee_quote"
+    own_page = "sheet"
     read_only = True
     column_list = ("engagement_code", "agency_name", "year", "schedule_label", "total",
                    "contract_amount", "deviation_pct", "scale_deviation_pct", "state")

@@ -58,6 +58,7 @@ def _grade(v, c, m, n):
 
 class AssessmentView(ScopedModelView):
     permission = "agency_assessment"
+    own_page = "page"
     read_only = True
     column_list = ("code", "title", "agency_name", "year", "status", "party_total",
                    "spot_total", "score", "grade", "appeal_until")

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.models import OrgUnit, State
 from core.permissions import can
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.display import org_unit_name
 from core.web.admin.filters import department_filter, org_filters
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error
@@ -39,6 +39,7 @@ STATES = WorkflowStates(Catalogue, service.WORKFLOW)
 
 class CatalogueView(ScopedModelView):
     permission = "catalogue"
+    own_page = "catalogue_page"
     column_list = ("org_unit", "cycle_start", "cycle_years", "state", "entries")
     column_details_list = ("org_unit", "cycle_start", "cycle_years", "state", "rules_code",
                            "entries", "updated_at")
@@ -101,7 +102,7 @@ class CatalogueView(ScopedModelView):
             actions = [a for a in actions if a != "submit"]
         return self.render(
             "catalogue/catalogue.html", catalogue=catalogue, actions=actions,
-            action_labels=ACTION_LABELS, state_label=enum_label(catalogue.state),
+            action_labels=ACTION_LABELS, state_label=STATES.text(catalogue),
             editable=service.is_editable(catalogue) and can(current_user, "catalogue.edit"),
             may_plan=can(current_user, "catalogue.edit"), reasons=REASON_LABELS,
             covered_year=planner.covered_year, history=service.WORKFLOW.history(catalogue))

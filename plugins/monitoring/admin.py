@@ -20,7 +20,7 @@ from core.models.workflow import STATE_LABELS
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_column
+from core.web.admin.display import org_unit_column
 from core.web.admin.filters import org_filters
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
@@ -151,6 +151,7 @@ DECISION_STATES = WorkflowStates(CorrectiveDecision, service.DECISION_WORKFLOW)
 
 class MonitoringRecordView(ScopedModelView):
     permission = "monitoring_record"
+    own_page = "record_page"
     column_list = ("light", "budget_item", "org_unit", "round", "budget", "spent",
                    "execution_rate", "expected_rate", "spending_deviation",
                    "indicator_deviation", "state")
@@ -218,7 +219,7 @@ class MonitoringRecordView(ScopedModelView):
             CorrectiveDecision.record_id == record.id).order_by(CorrectiveDecision.id)).all()
         return self.render(
             "monitoring/record.html", record=record, actions=actions, editable=editable,
-            state_label=enum_label(record.state), light=light_badge(record.light),
+            state_label=RECORD_STATES.text(record), light=light_badge(record.light),
             reasons=REASON_LABELS, likelihoods=LIKELIHOOD_LABELS, signs=COMPARATOR_SIGNS,
             state_labels=STATE_LABELS,
             action_labels=WORKFLOW_ACTIONS, decision_labels=ACTION_LABELS,

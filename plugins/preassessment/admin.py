@@ -101,6 +101,7 @@ STATES = WorkflowStates(Preassessment, service.WORKFLOW, final="final_at")
 
 class PreassessmentView(ScopedModelView):
     permission = "preassessment"
+    own_page = "assessment"
     column_list = ("budget_item", "fiscal_year", "status", "state", "self_score", "is_key",
                    "panel_score", "conclusion", "recommended_amount")
     column_details_list = ("budget_item", "fiscal_year", "status", "state",
@@ -214,7 +215,7 @@ class PreassessmentView(ScopedModelView):
         return self.render(
             "preassessment/assessment.html", pa=pa, item=pa.budget_item, rules=rules,
             status=service.STATUS_LABELS[service.status_of(pa)], editable=editable,
-            actions=actions, action_labels=ACTION_LABELS, label=enum_label,
+            actions=actions, action_labels=ACTION_LABELS, label=enum_label, state_label=STATES.text(pa),
             history=service.WORKFLOW.history(pa), evidence=evidence_of(pa.id),
             decide=decide, experts=experts, reviews=pa.reviews if decide else [],
             suggested=service.suggested(pa), conclusions=CONCLUSION_LABELS,
@@ -321,6 +322,7 @@ class ExpertReviewView(ScopedModelView):
     """The experts' reviews: an expert sees and scores only their own."""
 
     permission = "preassessment_review"
+    own_page = "score"
     read_only = True
     column_list = ("item", "expert", "total", "submitted_at")
     column_details_list = ("item", "expert", "total", "opinion", "submitted_at")

@@ -18,7 +18,6 @@ from core.models import BudgetItem, FiscalYear, State
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
 from core.web.admin.filters import org_filters
 from core.web.admin.states import WorkflowStates
 from core.web.forms import add_field_error, flash_problems
@@ -59,6 +58,7 @@ STATES = WorkflowStates(TargetSheet, service.WORKFLOW)
 
 class TargetSheetView(ScopedModelView):
     permission = "target_sheet"
+    own_page = "sheet_page"
     column_list = ("budget_item", "fiscal_year", "state", "revision", "submitted_at", "late")
     column_details_list = ("budget_item", "fiscal_year", "goal", "period_goal", "state",
                            "revision", "submitted_at", "rules_code", "indicators", "updated_at")
@@ -165,7 +165,7 @@ class TargetSheetView(ScopedModelView):
             library = db.session.scalars(select(IndicatorTemplate).order_by(
                 IndicatorTemplate.usage_count.desc(), IndicatorTemplate.id).limit(200)).all()
         return self.render(
-            "targets/sheet.html", sheet=sheet, actions=actions, state_label=enum_label(sheet.state),
+            "targets/sheet.html", sheet=sheet, actions=actions, state_label=STATES.text(sheet),
             action_labels=ACTION_LABELS, editable=State(sheet.state) in service.EDITABLE,
             history=service.WORKFLOW.history(sheet), revisions=revs, late=service.is_late(sheet),
             comparators=COMPARATOR_LABELS, methods=METHOD_LABELS, library=library,

@@ -80,6 +80,14 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
 
     #: a record of what happened (audit log, job runs): nobody creates, edits or deletes
     read_only = False
+    #: the view's own page of one record (``?id=``), e.g. ``"sheet_page"``: a save returns
+    #: there rather than to the list, and links to the record (notifications) open it
+    own_page: str | None = None
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        if self.own_page:
+            return self.get_url(f".{self.own_page}", id=model.id)
+        return super().get_save_return_url(model, is_created)
 
     def _can(self, action: str) -> bool:
         return not self.read_only and bool(self.permission) and \
@@ -214,15 +222,15 @@ class DashboardView(PermissionMixin, AdminIndexView):
 
 def record_link(obj: Any) -> tuple[str, str | None]:
     """How people call ``obj``'s kind (its admin view's name) and where its page is: the
-    view's ``record_url(obj)`` if it has one, else its details (or edit) page."""
+    view's ``own_page`` if it has one, else its details (or edit) page."""
     admin = current_app.extensions.get("jixiao_admin")
     for view in getattr(admin, "_views", ()):
         if isinstance(view, ModelView) and view.model is type(obj):
-            custom = getattr(view, "record_url", None)
-            page = "details_view" if view.can_view_details else "edit_view"
+            page = getattr(view, "own_page", None) or \
+                ("details_view" if view.can_view_details else "edit_view")
             # the path alone, also outside a request (a job, the demo data)
             path = current_app.url_map.bind("").build(f"{view.endpoint}.{page}", {"id": obj.id})
-            return str(view.name), custom(obj) if custom else path
+            return str(view.name), path
     return type(obj).__name__, None
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
 from core.web.admin.base import DashboardView
+from core.web.admin.breadcrumbs import breadcrumbs
 from core.web.i18n import CORE_TRANSLATIONS
 from core.web.security import csp_nonce
 
@@ -28,6 +29,7 @@ def init_admin(app: Flask, hooks) -> Admin:
     admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))
     admin.add_link(MenuLink(name="English", url="/lang/en", category=_l("Language")))
     app.extensions["jixiao_admin"] = admin
+    app.add_template_global(breadcrumbs)
     return admin
 
 
