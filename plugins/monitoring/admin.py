@@ -7,11 +7,13 @@ from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from core.db_int import get_by_id
 from core.extensions import db
@@ -146,6 +148,23 @@ class MonitoringRoundView(ScopedModelView):
 
 
 RECORD_STATES = WorkflowStates(MonitoringRecord, service.RECORD_WORKFLOW)
+
+
+class DecisionFilter(BaseSQLAFilter):
+    """Records with or without a corrective decision (the bureau's red-items queue)."""
+
+    def __init__(self) -> None:
+        super().__init__(MonitoringRecord.id, _l("Corrective decision"),
+                         options=(("none", _l("None yet")), ("some", _l("Taken"))))
+
+    def apply(self, query, value, alias=None):
+        decided = exists().where(CorrectiveDecision.record_id == MonitoringRecord.id)
+        return query.filter(~decided if value == "none" else decided)
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
 DECISION_STATES = WorkflowStates(CorrectiveDecision, service.DECISION_WORKFLOW)
 
 
@@ -163,7 +182,7 @@ class MonitoringRecordView(ScopedModelView):
                             "indicator_deviation", "state")
     column_searchable_list = ("budget_item.code", "budget_item.name")
     column_filters = ("round.name", RECORD_STATES.filter(), "light", "reason",
-                      *org_filters(MonitoringRecord.org_unit_id))
+                      *org_filters(MonitoringRecord.org_unit_id), DecisionFilter())
     form_columns = ("spent", "over_budget_note", "reason", "reason_note", "measures",
                     "measures_due")
     form_choices = {"reason": [(r.value, label) for r, label in REASON_LABELS.items()]}

@@ -21,6 +21,7 @@ from core.extensions import db
 from core.models import BudgetItem, FiscalYear, State, User, WorkflowEvent
 from core.web.admin.base import list_url
 from plugins.monitoring import service
+from plugins.monitoring.admin import DecisionFilter
 from plugins.monitoring.models import CorrectiveDecision, Light, MonitoringRecord, MonitoringRound
 
 STAGE = "monitoring"
@@ -95,7 +96,8 @@ def _queues(fy_id: int) -> list[Task]:
         tasks.append(Task(
             STAGE, _l("Red items without a corrective decision (%(round)s)", round=name),
             list_url("monitoringrecord", [("monitoring_round.name", name),
-                                               ("monitoring_record.light", int(Light.RED))]),
+                                          ("monitoring_record.light", int(Light.RED)),
+                                          ("monitoring_record.id", DecisionFilter, "none")]),
             since=since, count=count))
     level = service.DECISION_WORKFLOW.chain.index("finance_admin")
     count, since = db.session.execute(

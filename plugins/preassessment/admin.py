@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEmpty
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,6 +47,7 @@ LABELS = {
     "review_opinion": _l("Reviewing department's opinion"),
     "high_attention": _l("High public attention"), "self_score": _l("Self-assessment score"),
     "is_key": _l("Key pre-assessment"), "panel_score": _l("Panel score"),
+    "panel_complete": _l("Panel scoring complete"),
     "conclusion": _l("Conclusion"), "recommended_amount": _l("Recommended amount (yuan)"),
     "summary": _l("Self-assessment notes"), "final_at": _l("Final"), "expert": _l("Expert"),
     "total": _l("Total score"), "submitted_at": _l("Submitted at"), "opinion": _l("Opinion"),
@@ -114,7 +116,8 @@ class PreassessmentView(ScopedModelView):
                           "is_key", "panel_score", "conclusion", "recommended_amount")
     column_searchable_list = ("budget_item.code", "budget_item.name")
     column_filters = (STATES.filter(), "is_key", "conclusion", "fiscal_year.year",
-                      *org_filters(Preassessment.org_unit_id))
+                      *org_filters(Preassessment.org_unit_id), "panel_complete",
+                      FilterEmpty(Preassessment.exempt_kind, _l("Exempt kind")))
     column_default_sort = ("id", True)
     form_columns = ("budget_item", "substantially_changed", "change_note",
                     "extends_expiring_policy", "exempt_kind", "reviewing_department",
