@@ -97,6 +97,9 @@ class NotificationView(ScopedModelView):
 
     list_template = "admin/notifications_list.html"
 
+    def is_visible(self) -> bool:  # reached from the navigation bar's badge, not the menu
+        return False
+
     @expose("/open/")
     def open(self):
         """Open a notification's record (and mark it read); a deleted record is said gone."""
