@@ -28,8 +28,8 @@ REJECTION = "延期系机构自身原因，委托方补充资料未影响进度�
 
 
 def _menu(page, group: str, entry: str) -> None:
-    page.get_by_role("link", name=group, exact=True).click()
-    page.get_by_role("link", name=entry, exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name=group, exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name=entry, exact=True).click()
 
 
 def _row(page, text_: str):

@@ -21,8 +21,8 @@ def test_finance_approves_a_catalogue_and_reads_its_five_year_plan(page_as, shot
             "SELECT c.id, c.cycle_start, c.cycle_years FROM catalogue c "
             "JOIN org_unit o ON o.id = c.org_unit_id WHERE o.name = :d"), {"d": DEPT}).one()
     page = page_as("finance")
-    page.get_by_role("link", name="重点绩效评价目录", exact=True).click()
-    page.get_by_role("link", name="评价目录", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="重点绩效评价目录", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="评价目录", exact=True).click()
     page.get_by_role("link", name=DEPT, exact=True).click()
     expect(page.get_by_role("heading", name=f"重点绩效评价目录: {DEPT}")).to_be_visible()
     expect(page.locator(".jixiao-state")).to_have_text("已提交")

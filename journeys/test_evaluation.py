@@ -20,8 +20,8 @@ REASON = "受场地改造影响，一个子项目顺延至次年实施。"
 
 def _not_scored_yet(page) -> str:
     """Open the first of the unit's self-evaluations in draft that has no score yet."""
-    page.get_by_role("link", name="绩效评价", exact=True).click()
-    page.get_by_role("link", name="单位自评", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="绩效评价", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="单位自评", exact=True).click()
     drafts = page.locator("table tbody tr", has_text=re.compile("待(单位)?提交"))  # a draft
     links = drafts.get_by_role("link", name=re.compile(r"\d{5}"))
     hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]

@@ -42,8 +42,8 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     unit = page_as("unit0601")
 
     # 1. the unit's records, riskiest first; open one of this round not reported yet
-    unit.get_by_role("link", name="绩效运行监控", exact=True).click()
-    unit.get_by_role("link", name="监控记录", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="绩效运行监控", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="监控记录", exact=True).click()
     row = unit.locator("table tbody tr", has_text=ROUND).filter(has_text="未填报").first
     code = re.search(r"\d{4}-[A-Z0-9]+-\d{5}", row.inner_text()).group(0)
     row.get_by_role("link", name=re.compile(code)).click()
@@ -80,8 +80,8 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     shot(unit, "monitoring_1_reported")
 
     # 3. the light in the list the department and the bureau see
-    unit.get_by_role("link", name="绩效运行监控", exact=True).click()
-    unit.get_by_role("link", name="监控记录", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="绩效运行监控", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="监控记录", exact=True).click()
     expect(unit.locator("table tbody tr", has_text=code).filter(has_text=ROUND)
            .locator(".jixiao-light")).to_have_text("红灯")
     shot(unit, "monitoring_0_list")
