@@ -155,7 +155,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     agency = page_as(AGENCY_USER)
     expect(agency).to_have_url(re.compile(r"/portal/$"))  # an agency user lands on its portal
     agency.goto("/admin/")
-    _menu(agency, "第三方机构考核", "委托考核")
+    _menu(agency, "第三方机构", "委托考核")
     agency.get_by_role("link", name=CODE, exact=True).click()
     agency.locator("textarea[name=reason]").fill(APPEAL)
     agency.get_by_role("button", name="申诉", exact=True).click()

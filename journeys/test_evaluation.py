@@ -41,7 +41,7 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
     unit = page_as("unit0301")
     title = _not_scored_yet(unit)
     code = re.search(r"\d{4}-[A-Z0-9]+-\d{5}", title).group(0)
-    expect(unit.locator(".jixiao-state")).to_have_text("草稿")
+    expect(unit.locator(".jixiao-state")).to_have_text("待单位提交")
 
     # 1. the amount spent (95% of the budget) and every actual value
     budget_cell = unit.locator("tr[data-line=execution] td").nth(1).inner_text()
@@ -90,13 +90,13 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
 
     # 3. submitted by the unit, approved by the department: final
     unit.get_by_role("button", name="提交").click()
-    expect(unit.locator(".jixiao-state")).to_have_text("已提交")
+    expect(unit.locator(".jixiao-state")).to_have_text("待部门审核")
     dept = page_as("dept03")
     dept.goto(unit.url)
     expect(dept.get_by_role("heading", name=re.compile(code))).to_be_visible()
     dept.get_by_role("button", name="审核通过").click()
-    expect(dept.locator(".jixiao-state")).to_have_text("已审核通过")
-    expect(dept.get_by_text("已定稿")).to_be_visible()
+    expect(dept.locator(".jixiao-state")).to_have_text("已定稿")
+    expect(dept.get_by_text("已定稿", exact=True)).to_be_visible()
     expect(dept.locator(".jixiao-score")).to_contain_text(str(score))
     expect(dept.locator("textarea[name=comment]")).to_have_count(0)  # nothing left to decide
     shot(dept, "evaluation")
