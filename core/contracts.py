@@ -1,21 +1,9 @@
-"""Read-only views of one plugin's data for the others (plugins never import each other).
-
-A stage plugin that owns some data answers a hook with these frozen views; a
-plugin that needs the data asks ``core.plugins.hooks()``, which merges every answer.
-When the owning plugin is disabled the helpers return nothing, so the asking
-plugin shows empty lists instead of failing. The owning plugin's queries run
-in the caller's session and so under the caller's row scope.
-
-- targets → ``approved_targets``: the approved performance targets (绩效目标) of
-  budget items, with their indicators (monitoring, evaluation, disclosure use them);
-- agencies → ``engagements``: agency engagements (委托) with team, logged effort
-  and deliverables (agency fees and agency scoring use them);
-- preassessment → ``preassessment_conclusions``: the pre-assessment (事前绩效评估)
-  conclusion and recommended amount of budget items (budget preparation uses them);
-- evaluation → ``evaluation_results``: final evaluation results (评价结果) with score
-  and grade (catalogue and disclosure use them; the same ``EvaluationResult`` is
-  passed to ``jixiao_evaluation_finalized``).
-"""
+"""Read-only views of one plugin's data for the others (plugins never import each other),
+answered by the owning plugin through a hook and merged by ``core.plugins.hooks()``
+(nothing when the owner is disabled), queried in the caller's session and row scope:
+targets → ``approved_targets``, agencies → ``engagements``, preassessment →
+``preassessment_conclusions``, evaluation → ``evaluation_results`` (the same
+``EvaluationResult`` is passed to ``jixiao_evaluation_finalized``)."""
 
 from __future__ import annotations
 
@@ -62,16 +50,30 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class Bar:
+    """A line of a stage card: ``done`` of ``total``, linking to the list of what it counts."""
+
+    label: str
+    done: int
+    total: int
+    link: str | None = None
+    tone: str = "success"
+
+
+@dataclass(frozen=True)
 class Widget:
-    """A card on the home page (``jixiao_dashboard_widgets``)."""
+    """A home page card (``jixiao_dashboard_widgets``, ``tone`` a bootstrap class); with a
+    ``stage`` key it is that stage's card in the pipeline, with its ``due`` date and ``bars``."""
 
     title: str
     value: str
     note: str = ""
     link: str | None = None
     order: int = 100
-    #: bootstrap contextual class for the card border: primary, success, warning, danger…
     tone: str = "primary"
+    stage: str = ""
+    due: date | None = None
+    bars: tuple[Bar, ...] = ()
 
 
 @dataclass(frozen=True)

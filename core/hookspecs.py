@@ -264,9 +264,6 @@ def jixiao_item_panels(item):
 
 @hookspec
 def jixiao_dashboard_widgets(user):
-    """Cards for the home page of ``user``.
-
-    Returns a list of ``core.contracts.Widget`` (title, value, note, link,
-    order). Implementations should use only queries that the core scope
-    already restricts to what ``user`` may see.
+    """Cards (``core.contracts.Widget``) for the home page of ``user``: a stage's card (its
+    ``stage`` set) shows the selected year's progress, per unit or per light, under the scope.
     """

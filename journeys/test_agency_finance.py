@@ -28,8 +28,8 @@ REJECTION = "延期系机构自身原因，委托方补充资料未影响进度�
 
 
 def _menu(page, group: str, entry: str) -> None:
-    page.get_by_role("link", name=group, exact=True).click()
-    page.get_by_role("link", name=entry, exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name=group, exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name=entry, exact=True).click()
 
 
 def _row(page, text_: str):
@@ -46,7 +46,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     page = page_as("finance")
 
     # 1. the quote: inputs, then every line with its formula
-    _menu(page, "服务费用测算", "服务费测算")
+    _menu(page, "第三方机构", "服务费测算")
     expect(page.get_by_role("heading", name="服务费用测算")).to_be_visible()
     page.get_by_label("评价对象类型").select_option(label="项目")
     page.get_by_label("阶段").select_option(label="再评价")
@@ -111,7 +111,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     shot(page, "agency_engagement_closed")
 
     # 5. the assessment opened on closing: the party scores, then the spot-check
-    _menu(page, "第三方机构考核", "委托考核")
+    _menu(page, "第三方机构", "委托考核")
     page.get_by_role("link", name=CODE, exact=True).click()
     expect(page.locator(".jixiao-result")).to_have_text("待评分")
     form = page.locator("form.jixiao-score-form")
@@ -141,7 +141,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     shot(page, "agency_scoring_assessment")
 
     # 6. the year's rating: computed, the agency ranked with its score and grade
-    _menu(page, "第三方机构考核", "考核概览")
+    _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="计算评级").click()
     expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()
@@ -155,7 +155,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     agency = page_as(AGENCY_USER)
     expect(agency).to_have_url(re.compile(r"/portal/$"))  # an agency user lands on its portal
     agency.goto("/admin/")
-    _menu(agency, "第三方机构考核", "委托考核")
+    _menu(agency, "第三方机构", "委托考核")
     agency.get_by_role("link", name=CODE, exact=True).click()
     agency.locator("textarea[name=reason]").fill(APPEAL)
     agency.get_by_role("button", name="申诉", exact=True).click()
@@ -165,7 +165,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     expect(agency.get_by_role("button", name="申诉", exact=True)).to_have_count(0)  # once only
 
     # 8. finance upholds it with a corrected score; the grade follows the score
-    _menu(page, "第三方机构考核", "委托考核")
+    _menu(page, "第三方机构", "委托考核")
     page.get_by_role("link", name=CODE, exact=True).click()
     appeals = page.locator("ul.jixiao-appeals")
     expect(appeals).to_contain_text(APPEAL)
@@ -186,11 +186,11 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
 
     # 9. publishing waits for every appeal of the year: the demo's own appeal of another
     #    engagement is still pending, so finance rejects it (with reasons), then publishes
-    _menu(page, "第三方机构考核", "考核概览")
+    _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="发布（定稿）").click()
     expect(page.locator(".alert-danger").filter(has_text="1 项申诉尚未处理")).to_be_visible()
-    _menu(page, "第三方机构考核", "申诉")
+    _menu(page, "第三方机构", "申诉")
     pending = page.locator("table tbody tr").filter(has_text="待处理")
     expect(pending).to_have_count(1)
     pending.get_by_role("link", name=re.compile(r"^#\d+$")).click()
@@ -199,7 +199,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     appeals.get_by_role("button", name="驳回").click()
     expect(page.locator(".alert").filter(has_text="处理意见已保存。")).to_be_visible()
     expect(page.locator("ul.jixiao-appeals")).to_contain_text(REJECTION)
-    _menu(page, "第三方机构考核", "考核概览")
+    _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="发布（定稿）").click()
     expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()

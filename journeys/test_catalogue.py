@@ -21,11 +21,11 @@ def test_finance_approves_a_catalogue_and_reads_its_five_year_plan(page_as, shot
             "SELECT c.id, c.cycle_start, c.cycle_years FROM catalogue c "
             "JOIN org_unit o ON o.id = c.org_unit_id WHERE o.name = :d"), {"d": DEPT}).one()
     page = page_as("finance")
-    page.get_by_role("link", name="重点绩效评价目录", exact=True).click()
-    page.get_by_role("link", name="评价目录", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="重点绩效评价目录", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="评价目录", exact=True).click()
     page.get_by_role("link", name=DEPT, exact=True).click()
     expect(page.get_by_role("heading", name=f"重点绩效评价目录: {DEPT}")).to_be_visible()
-    expect(page.locator(".jixiao-state")).to_have_text("已提交")
+    expect(page.locator(".jixiao-state")).to_have_text("待财政审核")
     entries = page.locator("table tbody tr")
     expect(entries.first).to_contain_text("2026-")
     codes = [r.locator("td").first.inner_text() for r in entries.all()]
@@ -36,7 +36,7 @@ def test_finance_approves_a_catalogue_and_reads_its_five_year_plan(page_as, shot
     page.get_by_placeholder("意见").fill("目录项目符合规则，同意。")
     page.get_by_role("button", name="审核通过").click()
     expect(page.locator(".alert").filter(has_text="已完成：审核通过。")).to_be_visible()
-    expect(page.locator(".jixiao-state")).to_have_text("已审核通过")
+    expect(page.locator(".jixiao-state")).to_have_text("已通过")
     expect(page.get_by_text("目录项目符合规则，同意。")).to_be_visible()  # in the history
 
     page.get_by_role("link", name="五年覆盖计划与报告").click()

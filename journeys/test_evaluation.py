@@ -20,8 +20,8 @@ REASON = "受场地改造影响，一个子项目顺延至次年实施。"
 
 def _not_scored_yet(page) -> str:
     """Open the first of the unit's self-evaluations in draft that has no score yet."""
-    page.get_by_role("link", name="绩效评价", exact=True).click()
-    page.get_by_role("link", name="单位自评", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="绩效评价", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="单位自评", exact=True).click()
     drafts = page.locator("table tbody tr", has_text=re.compile("待(单位)?提交"))  # a draft
     links = drafts.get_by_role("link", name=re.compile(r"\d{5}"))
     hrefs = [links.nth(n).get_attribute("href") for n in range(links.count())]
@@ -41,7 +41,7 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
     unit = page_as("unit0301")
     title = _not_scored_yet(unit)
     code = re.search(r"\d{4}-[A-Z0-9]+-\d{5}", title).group(0)
-    expect(unit.locator(".jixiao-state")).to_have_text("草稿")
+    expect(unit.locator(".jixiao-state")).to_have_text("待单位提交")
 
     # 1. the amount spent (95% of the budget) and every actual value
     budget_cell = unit.locator("tr[data-line=execution] td").nth(1).inner_text()
@@ -90,13 +90,13 @@ def test_a_unit_enters_actual_values_and_sees_how_each_point_was_scored(page_as,
 
     # 3. submitted by the unit, approved by the department: final
     unit.get_by_role("button", name="提交").click()
-    expect(unit.locator(".jixiao-state")).to_have_text("已提交")
+    expect(unit.locator(".jixiao-state")).to_have_text("待部门审核")
     dept = page_as("dept03")
     dept.goto(unit.url)
     expect(dept.get_by_role("heading", name=re.compile(code))).to_be_visible()
     dept.get_by_role("button", name="审核通过").click()
-    expect(dept.locator(".jixiao-state")).to_have_text("已审核通过")
-    expect(dept.get_by_text("已定稿")).to_be_visible()
+    expect(dept.locator(".jixiao-state")).to_have_text("已定稿")
+    expect(dept.get_by_text("已定稿", exact=True)).to_be_visible()
     expect(dept.locator(".jixiao-score")).to_contain_text(str(score))
     expect(dept.locator("textarea[name=comment]")).to_have_count(0)  # nothing left to decide
     shot(dept, "evaluation")

@@ -42,8 +42,8 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     unit = page_as("unit0601")
 
     # 1. the unit's records, riskiest first; open one of this round not reported yet
-    unit.get_by_role("link", name="绩效运行监控", exact=True).click()
-    unit.get_by_role("link", name="监控记录", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="绩效运行监控", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="监控记录", exact=True).click()
     row = unit.locator("table tbody tr", has_text=ROUND).filter(has_text="未填报").first
     code = re.search(r"\d{4}-[A-Z0-9]+-\d{5}", row.inner_text()).group(0)
     row.get_by_role("link", name=re.compile(code)).click()
@@ -73,15 +73,15 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     unit.locator("input[name=measures_due]").fill("2026-09-30")
     unit.get_by_role("button", name="保存并提交").click()
     expect(unit.get_by_text("已提交。")).to_be_visible()
-    expect(unit.locator(".jixiao-state")).to_have_text("已提交")
+    expect(unit.locator(".jixiao-state")).to_have_text("待部门审核")
     expect(unit.locator(".jixiao-light")).to_have_text("红灯")
     deviation = Decimal(_cell_after(unit, "执行进度偏差（百分点）").inner_text().strip())
     assert deviation >= 20, deviation
     shot(unit, "monitoring_1_reported")
 
     # 3. the light in the list the department and the bureau see
-    unit.get_by_role("link", name="绩效运行监控", exact=True).click()
-    unit.get_by_role("link", name="监控记录", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="绩效运行监控", exact=True).click()
+    unit.locator("#admin-navbar-collapse").get_by_role("link", name="监控记录", exact=True).click()
     expect(unit.locator("table tbody tr", has_text=code).filter(has_text=ROUND)
            .locator(".jixiao-light")).to_have_text("红灯")
     shot(unit, "monitoring_0_list")
@@ -90,7 +90,7 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     #    again, the department accepts it; the history names each step and person
     dept = page_as("dept06")
     _open_record(dept, code)
-    expect(dept.locator(".jixiao-state")).to_have_text("已提交")
+    expect(dept.locator(".jixiao-state")).to_have_text("待部门审核")
     dept.locator("textarea[name=comment]").fill(RETURN_NOTE)
     dept.get_by_role("button", name="退回修改").click()
     expect(dept.locator(".jixiao-state")).to_have_text("已退回")
@@ -99,12 +99,12 @@ def test_a_red_light_reported_by_a_unit_leads_to_a_budget_adjustment(page_as, sh
     expect(unit.locator("body")).to_contain_text(RETURN_NOTE)
     unit.locator("input[name=reason_note]").fill(FULLER)
     unit.get_by_role("button", name="保存并提交").click()
-    expect(unit.locator(".jixiao-state")).to_have_text("已提交")
+    expect(unit.locator(".jixiao-state")).to_have_text("待部门审核")
     _open_record(dept, code)
     expect(dept.locator("input[name=reason_note]")).to_have_value(FULLER)
     dept.locator("textarea[name=comment]").fill(ACCEPTED)
     dept.get_by_role("button", name="审核通过").click()
-    expect(dept.locator(".jixiao-state")).to_have_text("已审核通过")
+    expect(dept.locator(".jixiao-state")).to_have_text("已通过")
     expect(dept.locator(".jixiao-light")).to_have_text("红灯")  # accepting changes no figure
     for said in (RETURN_NOTE, ACCEPTED):
         expect(dept.locator("body")).to_contain_text(said)

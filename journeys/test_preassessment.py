@@ -26,8 +26,8 @@ ADJUST = "部分支持（调整后支持）"
 
 
 def _reviews(page):
-    page.get_by_role("link", name="事前绩效评估", exact=True).click()
-    page.get_by_role("link", name="专家评审", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="事前绩效评估", exact=True).click()
+    page.locator("#admin-navbar-collapse").get_by_role("link", name="专家评审", exact=True).click()
     return page.locator("table tbody tr")
 
 

@@ -77,16 +77,16 @@ def test_targets_written_in_excel_returned_corrected_and_approved(page_as, shot,
 
     # 2. the unit opens its draft and submits it
     _open_sheet(unit, code)
-    expect(_state(unit)).to_have_text("草稿")
+    expect(_state(unit)).to_have_text("待单位提交")
     expect(unit.locator("table.jixiao-indicators")).to_contain_text("完成项目数量")
     unit.get_by_role("button", name="提交").click()
     expect(unit.get_by_text("已完成：提交。")).to_be_visible()
-    expect(_state(unit)).to_have_text("已提交")
+    expect(_state(unit)).to_have_text("待部门审核")
 
     # 3. the department returns it with a comment on the quantity indicator
     dept = page_as("dept01")
     _open_sheet(dept, code)
-    expect(_state(dept)).to_have_text("已提交")
+    expect(_state(dept)).to_have_text("待部门审核")
     row = dept.locator("table.jixiao-indicators tbody tr", has_text="完成项目数量")
     row.locator("input").fill(COMMENT)
     dept.locator("textarea[name=comment]").fill("数量指标需按年度计划调整后重新报送。")
@@ -121,22 +121,22 @@ def test_targets_written_in_excel_returned_corrected_and_approved(page_as, shot,
     expect(unit.locator("table.jixiao-diff")).to_contain_text("5")
     unit.get_by_role("link", name=re.compile("返回")).click()
     unit.get_by_role("button", name="提交").click()
-    expect(_state(unit)).to_have_text("已提交")
+    expect(_state(unit)).to_have_text("待部门审核")
 
     # 5. the department approves, then the finance bureau
     _open_sheet(dept, code)
     dept.get_by_role("button", name="审核通过").click()
     expect(dept.get_by_text("已完成：审核通过。")).to_be_visible()
-    expect(_state(dept)).to_have_text("已提交")  # now with the finance bureau
+    expect(_state(dept)).to_have_text("待财政审核")  # now with the finance bureau
     expect(dept.get_by_role("button", name="审核通过")).to_have_count(0)
     finance = page_as("finance")
     _open_sheet(finance, code)
     finance.get_by_role("button", name="审核通过").click()
-    expect(_state(finance)).to_have_text("已审核通过")
+    expect(_state(finance)).to_have_text("已通过")
 
     # 6. the unit sees the approved sheet; it can no longer be changed
     _open_sheet(unit, code)
-    expect(_state(unit)).to_have_text("已审核通过")
+    expect(_state(unit)).to_have_text("已通过")
     expect(unit.get_by_role("button", name="提交")).to_have_count(0)
     expect(unit.get_by_role("link", name="编辑")).to_have_count(0)
     shot(unit, "targets")

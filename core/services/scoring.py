@@ -180,8 +180,13 @@ GRADE_LABELS = {
 }
 
 
+#: the grade letters of ``core.contracts.EvaluationResult`` (A 优, B 良, C 中, D 差)
+LETTER_GRADES = {"A": "excellent", "B": "good", "C": "fair", "D": "poor"}
+
+
 def grade_label(code: str) -> Any:
-    return GRADE_LABELS.get(code, code)
+    """优/良/中/差 of a grade code or letter (another code as it is)."""
+    return GRADE_LABELS.get(LETTER_GRADES.get(code, code), code)
 
 
 #: Display names of the core scoring methods (a plugin names its own methods itself).

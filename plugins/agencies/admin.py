@@ -138,6 +138,7 @@ def _party(view, context, model, name) -> str:
 class EngagementView(OwnerEditsView, ScopedModelView):
     permission = "engagement"
     review_workflow = service.WORKFLOW
+    own_page = "review"
     column_list = ("code", "title", "org_unit", "agency", "kind", "contract_amount", "start_on",
                    "end_on", "state")
     column_details_list = ("code", "title", "org_unit", "agency", "kind", "procurement",

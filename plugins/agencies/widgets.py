@@ -26,4 +26,4 @@ def agency_widgets(user) -> list[Widget]:
     return [Widget(_("Agency engagements in progress"), f"{open_:,}",
                    _("%(waiting)s awaiting approval · %(hours)s hours logged",
                      waiting=waiting, hours=f"{hours:,}"),
-                   link=link, order=40, tone="info")]
+                   link=link, stage="agencies", order=40, tone="info")]

@@ -42,7 +42,9 @@ from plugins.agency_fees.schedule import (
     to_json,
 )
 
-CATEGORY = _l("Service fees")
+CATEGORY = _l("Service fees")  # the stage
+#: the menu: under the agencies\' category (one menu entry for the third parties)
+MENU = _l("Third-party agencies")
 LABELS = {
     "code": _l("Code"), "revision": _l("Revision"), "name": _l("Name"), "status": _l("Status"),
     "valid_from": _l("Valid from"), "valid_to": _l("Valid to"), "note": _l("Note"),
@@ -236,6 +238,7 @@ class FeeQuoteView(ScopedModelView):
     """Stored engagement quotes (a record: made on the quote page, approved on the sheet)."""
 
     permission = "fee_quote"
+    own_page = "sheet"
     read_only = True
     column_list = ("engagement_code", "agency_name", "year", "schedule_label", "total",
                    "contract_amount", "deviation_pct", "scale_deviation_pct", "state")
@@ -381,14 +384,14 @@ class PermissionLink(MenuLink):
 
 
 def register(admin, db) -> None:
-    admin.add_view(FeeQuoteView(FeeQuote, name=_l("Engagement quotes"), category=CATEGORY,
+    admin.add_view(FeeQuoteView(FeeQuote, name=_l("Engagement quotes"), category=MENU,
                                 endpoint="fee_quote"))
-    admin.add_view(FeeScheduleView(FeeSchedule, name=_l("Fee schedules"), category=CATEGORY,
+    admin.add_view(FeeScheduleView(FeeSchedule, name=_l("Fee schedules"), category=MENU,
                                    endpoint="fee_schedule"))
     admin.add_link(PermissionLink(name=_l("Fee calculation"), endpoint="fee_quote.calculate",
-                                  category=CATEGORY, permission="fee.quote"))
+                                  category=MENU, permission="fee.quote"))
     admin.add_link(PermissionLink(name=_l("Reconciliation"), endpoint="fee_quote.reconciliation",
-                                  category=CATEGORY, permission="fee_quote.view"))
+                                  category=MENU, permission="fee_quote.view"))
     admin.add_link(PermissionLink(name=_l("Import a fee schedule"),
-                                  endpoint="fee_schedule.import_view", category=CATEGORY,
+                                  endpoint="fee_schedule.import_view", category=MENU,
                                   permission="fee_schedule.create"))

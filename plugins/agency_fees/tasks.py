@@ -19,6 +19,7 @@ from core.contracts import Task
 from core.extensions import db
 from core.models import State, WorkflowEvent
 from core.web.admin.base import list_url
+from core.web.admin.states import state_text
 from plugins.agency_fees.models import FeeQuote
 from plugins.agency_fees.service import QUOTE_WORKFLOW, reconciliation
 
@@ -43,8 +44,7 @@ def tasks_for(principal, year: int) -> list[Task]:
         out += _queue(principal, year, (FeeQuote.state == State.SUBMITTED,
                                         FeeQuote.review_level.in_(levels)),
                       _l("Fee quotes awaiting your approval"),
-                      lambda code: _l("Approve the fee quote of %(code)s", code=code),
-                      state=State.SUBMITTED.name)
+                      lambda code: _l("Approve the fee quote of %(code)s", code=code))
     if principal.role in QUOTE_WORKFLOW.submitters:
         out += _queue(principal, year, (FeeQuote.needs_approval,
                                         FeeQuote.state.in_((State.DRAFT, State.RETURNED))),
@@ -57,11 +57,15 @@ def tasks_for(principal, year: int) -> list[Task]:
 
 def _queue(principal, year, where, queue_title, record_title, **filters) -> list[Task]:
     where = (*where, FeeQuote.year == year)
-    if principal.sees_everything:
-        count, since = db.session.execute(
-            select(func.count(FeeQuote.id), func.min(_LAST_EVENT)).where(*where)).one()
-        return [Task(STAGE, queue_title, list_url("fee_quote", year=year, **filters), since=since,
-                     count=count)] if count else []
+    if principal.sees_everything:  # one queue per state: the list filters on one state
+        rows = db.session.execute(
+            select(FeeQuote.state, func.count(FeeQuote.id), func.min(_LAST_EVENT))
+            .where(*where).group_by(FeeQuote.state).order_by(FeeQuote.state)).all()
+        return [Task(STAGE, queue_title if len(rows) == 1 else _l(
+            "%(queue)s: %(state)s", queue=queue_title, state=state_text(
+                state, 0, QUOTE_WORKFLOW.chain, QUOTE_WORKFLOW.submitters)),
+            list_url("fee_quote", year=year, state=State(state).name, **filters),
+            since=since, count=count) for state, count, since in rows]
     if not principal.org_ids:
         return []
     return [Task(STAGE, record_title(code), url_for("fee_quote.sheet", id=quote_id), since=since)

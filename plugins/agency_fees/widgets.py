@@ -21,5 +21,5 @@ def fee_widgets(user) -> list[Widget]:
         FeeQuote.needs_approval, FeeQuote.state != State.APPROVED)) or 0
     return [Widget(_("Engagement fee quotes"), f"{total:,}",
                    _("%(n)s beyond tolerance awaiting a reason or finance approval", n=pending),
-                   link=url_for("fee_quote.index_view"), order=45,
+                   link=url_for("fee_quote.index_view"), stage="agency_fees", order=45,
                    tone="warning" if pending else "info")]

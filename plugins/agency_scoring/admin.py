@@ -32,7 +32,9 @@ from plugins.agency_scoring.models import (
 from plugins.agency_scoring.overview import overview
 from plugins.agency_scoring.views import scores_of
 
-CATEGORY = _l("Agency assessment")
+CATEGORY = _l("Agency assessment")  # the stage
+#: the menu: under the agencies\' category (one menu entry for the third parties)
+MENU = _l("Third-party agencies")
 INPUT_KEYS = ("level", "percent", "defects", "target", "actual")
 
 LABELS = {
@@ -59,6 +61,7 @@ def _grade(v, c, m, n):
 
 class AssessmentView(ScopedModelView):
     permission = "agency_assessment"
+    own_page = "page"
     read_only = True
     column_list = ("code", "title", "agency_name", "year", "status", "party_total",
                    "spot_total", "score", "grade", "appeal_until")
@@ -241,13 +244,13 @@ class OverviewPage(ScopedPage):
 
 
 def register(admin, db) -> None:
-    admin.add_view(OverviewPage(name=_l("Assessment overview"), category=CATEGORY,
+    admin.add_view(OverviewPage(name=_l("Assessment overview"), category=MENU,
                                 endpoint="agency_scoring_overview"))
     admin.add_view(AssessmentView(Assessment, name=_l("Engagement assessments"),
-                                  category=CATEGORY, endpoint="agency_assessment"))
-    admin.add_view(AppealView(Appeal, name=_l("Appeals"), category=CATEGORY,
+                                  category=MENU, endpoint="agency_assessment"))
+    admin.add_view(AppealView(Appeal, name=_l("Appeals"), category=MENU,
                               endpoint="agency_appeal"))
-    admin.add_view(RatingView(Rating, name=_l("Annual ratings"), category=CATEGORY,
+    admin.add_view(RatingView(Rating, name=_l("Annual ratings"), category=MENU,
                               endpoint="agency_rating"))
-    admin.add_view(RestrictionView(Restriction, name=_l("Restrictions"), category=CATEGORY,
+    admin.add_view(RestrictionView(Restriction, name=_l("Restrictions"), category=MENU,
                                    endpoint="agency_restriction"))

@@ -21,12 +21,12 @@ def scoring_widgets(user) -> list[Widget]:
     cards = [Widget(_("Agency ratings %(year)s", year=data["year"]),
                     " / ".join(str(d["count"]) for d in data["distribution"]),
                     " / ".join(str(grade_label(d["grade"])) for d in data["distribution"]),
-                    link=link, order=45, tone="info")]
+                    link=link, stage="agency_scoring", order=45, tone="info")]
     if can(user, "agency_restriction.view"):
         agencies = {r.agency_id for r in data["restricted"]}
         cards.append(Widget(_("Agencies under restriction"), f"{len(agencies)}",
                             _("%(n)s end within %(days)s days (as of %(day)s)",
                               n=len(data["expiring"]), days=data["expiring_days"],
                               day=date.today().isoformat()),
-                            link=link, order=46, tone="warning" if agencies else "success"))
+                            link=link, stage="agency_scoring", order=46, tone="warning" if agencies else "success"))
     return cards

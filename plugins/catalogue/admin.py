@@ -18,7 +18,7 @@ from core.models import OrgUnit, State
 from core.permissions import can
 from core.services import review
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.display import org_unit_name
 from core.web.admin.filters import department_filter, org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
@@ -43,6 +43,7 @@ STATES = WorkflowStates(Catalogue, service.WORKFLOW)
 class CatalogueView(OwnerEditsView, ScopedModelView):
     permission = "catalogue"
     review_workflow = service.WORKFLOW
+    own_page = "catalogue_page"
     column_list = ("org_unit", "cycle_start", "cycle_years", "state", "entries")
     column_details_list = ("org_unit", "cycle_start", "cycle_years", "state", "rules_code",
                            "entries", "updated_at")
@@ -106,7 +107,7 @@ class CatalogueView(OwnerEditsView, ScopedModelView):
             actions = [a for a in actions if a != "submit"]
         return self.render(
             "catalogue/catalogue.html", catalogue=catalogue, actions=actions,
-            action_labels=ACTION_LABELS, state_label=enum_label(catalogue.state),
+            action_labels=ACTION_LABELS, state_label=STATES.text(catalogue),
             editable=self.may_change(catalogue) and can(current_user, "catalogue.edit"),
             may_plan=can(current_user, "catalogue.edit"), reasons=REASON_LABELS,
             covered_year=planner.covered_year, history=service.WORKFLOW.history(catalogue))

@@ -31,5 +31,5 @@ def catalogue_widgets(user) -> list[Widget]:
         return []
     return [Widget(_("Key evaluation catalogue"), f"{covered:,} / {entries:,}",
                    _("evaluated in this cycle · %(n)s at risk", n=at_risk),
-                   link=url_for("cataloguereport.index"), order=50,
+                   link=url_for("cataloguereport.index"), stage="catalogue", order=50,
                    tone="warning" if at_risk else "success")]

@@ -18,7 +18,7 @@ from core.extensions import db
 from core.models import FiscalYear, ItemKind, State
 from core.permissions import can
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_name
+from core.web.admin.display import org_unit_name
 from core.web.admin.filters import org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
@@ -61,6 +61,7 @@ STATES = WorkflowStates(Publication, service.WORKFLOW)
 class PublicationView(OwnerEditsView, ScopedModelView):
     permission = "publication"
     review_workflow = service.WORKFLOW
+    own_page = "review"
     column_list = ("subject", "kind", "fiscal_year", "department", "state", "published_at")
     column_details_list = ("subject", "kind", "fiscal_year", "department", "state",
                            "published_at", "title", "amount", "goal", "score", "grade",
@@ -177,7 +178,7 @@ class PublicationView(OwnerEditsView, ScopedModelView):
         return self.render("disclosure/review.html", pub=pub, preview=service.preview(pub),
                            actions=actions, action_labels=ACTION_LABELS,
                            kind_labels=KIND_LABELS, grade_labels=GRADE_LABELS,
-                           state_label=enum_label(pub.state),
+                           state_label=STATES.text(pub),
                            history=service.WORKFLOW.history(pub))
 
     @expose("/workflow/", methods=("POST",))

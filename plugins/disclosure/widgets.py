@@ -1,8 +1,8 @@
-"""The dashboard card: publications of the current year and departments below the share."""
+"""The disclosure stage's card: the selected year's publications in the user's scope,
+published of all, one bar per department or unit."""
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -10,6 +10,8 @@ from core.contracts import Widget
 from core.extensions import db
 from core.models import State
 from core.permissions import can
+from core.web.admin.base import list_url
+from core.web.admin.progress import org_bars
 from plugins.disclosure.models import Publication
 
 
@@ -21,12 +23,22 @@ def disclosure_widgets(user) -> list[Widget]:
     year = FiscalYear.current()
     if year is None:
         return []
-    counts = dict(db.session.execute(
-        select(Publication.state, func.count(Publication.id))
-        .where(Publication.fiscal_year == year.year).group_by(Publication.state)).all())
-    if not counts:
+    rows = db.session.execute(
+        select(Publication.org_unit_id, Publication.state, func.count(Publication.id))
+        .where(Publication.fiscal_year == year.year)
+        .group_by(Publication.org_unit_id, Publication.state)).all()
+    if not rows:
         return []
+    counts: dict[State, int] = {}
+    per_org: dict[int, tuple[int, int]] = {}
+    for org_id, state, n in rows:
+        counts[State(state)] = counts.get(State(state), 0) + n
+        done, total = per_org.get(org_id, (0, 0))
+        per_org[org_id] = (done + (n if State(state) is State.APPROVED else 0), total + n)
+    this_year = ("publication.fiscal_year", year.year)
     return [Widget(_("Disclosure %(year)s", year=year.year),
                    f"{counts.get(State.APPROVED, 0):,} / {sum(counts.values()):,}",
                    _("published · %(n)s awaiting approval", n=counts.get(State.SUBMITTED, 0)),
-                   link=url_for("publication.index_view"), order=60, tone="info")]
+                   link=list_url("publication", this_year), order=60, tone="info",
+                   stage="disclosure", due=year.deadline("disclosure"),
+                   bars=org_bars(per_org, "publication", Publication.org_unit_id, this_year))]

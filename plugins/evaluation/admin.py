@@ -23,7 +23,7 @@ from core.plugins import hooks
 from core.services.score_records import latest_score, trace_of
 from core.services.scoring import Problem, grade_label
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_column, org_unit_name
+from core.web.admin.display import org_unit_column, org_unit_name
 from core.web.admin.filters import department_filter, org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
@@ -86,6 +86,7 @@ RECTIFICATION_STATES = WorkflowStates(Rectification, rectify.WORKFLOW, submitter
 class SelfEvaluationView(OwnerEditsView, ScopedModelView):
     permission = "self_evaluation"
     review_workflow = service.WORKFLOW
+    own_page = "score_page"
     can_create = False
     can_delete = False
     #: the edit form holds the public summary only; values are entered on the score page
@@ -143,7 +144,7 @@ class SelfEvaluationView(OwnerEditsView, ScopedModelView):
             "evaluation/score.html", ev=ev, rows=rows, execution=nodes.get(EXECUTION),
             execution_na=service.execution_not_applicable(ev),
             root=ROOT, editable=editable, actions=actions,
-            action_labels=ACTION_LABELS, state_label=enum_label(ev.state),
+            action_labels=ACTION_LABELS, state_label=SELF_STATES.text(ev),
             grade_label=_grade(ev.grade), signs=COMPARATOR_SIGNS, grades=GRADES,
             grade_names=dict(GRADES), method_label=method_label, formula=_formula,
             history=service.WORKFLOW.history(ev))
@@ -250,6 +251,7 @@ class RectificationView(OwnerEditsView, ScopedModelView):
 
     permission = "rectification"
     review_workflow = rectify.WORKFLOW
+    own_page = "follow_up"
     column_list = ("suggestion", "problem", "owner", "due_on", "state", "done_at", "overdue")
     column_filters = (RECTIFICATION_STATES.filter(), "due_on",
                       *org_filters(Rectification.org_unit_id))
@@ -299,7 +301,7 @@ class RectificationView(OwnerEditsView, ScopedModelView):
             if can(current_user, "rectification.edit") else []
         return self.render("evaluation/rectification.html", task=task,
                            actions=[a for a in actions if a != "reopen"],
-                           action_labels=ACTION_LABELS, state_label=enum_label(task.state),
+                           action_labels=ACTION_LABELS, state_label=RECTIFICATION_STATES.text(task),
                            overdue=rectify.overdue(task),
                            history=rectify.WORKFLOW.history(task))
 
@@ -337,6 +339,7 @@ class KeyEvaluationView(ScopedModelView):
     """Key evaluations (重点评价): set up here, scored and reported on the sheet page."""
 
     permission = "key_evaluation"
+    own_page = "sheet_page"
     can_delete = False
     column_list = ("title", "kind", "object_kind", "org_unit", "fiscal_year", "amount",
                    "team_kind", "score", "grade", "finalized_at")

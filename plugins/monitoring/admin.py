@@ -7,11 +7,13 @@ from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from core.db_int import get_by_id
 from core.extensions import db
@@ -20,7 +22,7 @@ from core.models.workflow import STATE_LABELS
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label, org_unit_column
+from core.web.admin.display import org_unit_column
 from core.web.admin.filters import org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
@@ -147,12 +149,30 @@ class MonitoringRoundView(ScopedModelView):
 
 
 RECORD_STATES = WorkflowStates(MonitoringRecord, service.RECORD_WORKFLOW)
+
+
+class DecisionFilter(BaseSQLAFilter):
+    """Records with or without a corrective decision (the bureau's red-items queue)."""
+
+    def __init__(self) -> None:
+        super().__init__(MonitoringRecord.id, _l("Corrective decision"),
+                         options=(("none", _l("None yet")), ("some", _l("Taken"))))
+
+    def apply(self, query, value, alias=None):
+        decided = exists().where(CorrectiveDecision.record_id == MonitoringRecord.id)
+        return query.filter(~decided if value == "none" else decided)
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
 DECISION_STATES = WorkflowStates(CorrectiveDecision, service.DECISION_WORKFLOW)
 
 
 class MonitoringRecordView(OwnerEditsView, ScopedModelView):
     permission = "monitoring_record"
     review_workflow = service.RECORD_WORKFLOW
+    own_page = "record_page"
     column_list = ("light", "budget_item", "org_unit", "round", "budget", "spent",
                    "execution_rate", "expected_rate", "spending_deviation",
                    "indicator_deviation", "state")
@@ -164,7 +184,7 @@ class MonitoringRecordView(OwnerEditsView, ScopedModelView):
                             "indicator_deviation", "state")
     column_searchable_list = ("budget_item.code", "budget_item.name")
     column_filters = ("round.name", RECORD_STATES.filter(), "light", "reason",
-                      *org_filters(MonitoringRecord.org_unit_id))
+                      *org_filters(MonitoringRecord.org_unit_id), DecisionFilter())
     form_columns = ("spent", "over_budget_note", "reason", "reason_note", "measures",
                     "measures_due")
     form_choices = {"reason": [(r.value, label) for r, label in REASON_LABELS.items()]}
@@ -219,7 +239,7 @@ class MonitoringRecordView(OwnerEditsView, ScopedModelView):
             CorrectiveDecision.record_id == record.id).order_by(CorrectiveDecision.id)).all()
         return self.render(
             "monitoring/record.html", record=record, actions=actions, editable=editable,
-            state_label=enum_label(record.state), light=light_badge(record.light),
+            state_label=RECORD_STATES.text(record), light=light_badge(record.light),
             reasons=REASON_LABELS, likelihoods=LIKELIHOOD_LABELS, signs=COMPARATOR_SIGNS,
             state_labels=STATE_LABELS,
             action_labels=WORKFLOW_ACTIONS, decision_labels=ACTION_LABELS,
@@ -389,7 +409,7 @@ class DashboardPage(ScopedPage):
 
     @expose("/")
     def index(self):
-        rnd = latest_round()
+        rnd = latest_round(FiscalYear.current())
         if rnd is None:
             return self.render("monitoring/dashboard.html", rnd=None)
         data = summary(rnd)

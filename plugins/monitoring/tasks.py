@@ -22,6 +22,7 @@ from core.models import BudgetItem, State, User, WorkflowEvent
 from core.services.years import fiscal_year
 from core.web.admin.base import list_url
 from plugins.monitoring import service
+from plugins.monitoring.admin import DecisionFilter
 from plugins.monitoring.models import CorrectiveDecision, Light, MonitoringRecord, MonitoringRound
 
 STAGE = "monitoring"
@@ -97,7 +98,8 @@ def _queues(fy_id: int) -> list[Task]:
         tasks.append(Task(
             STAGE, _l("Red items without a corrective decision (%(round)s)", round=name),
             list_url("monitoringrecord", [("monitoring_round.name", name),
-                                               ("monitoring_record.light", int(Light.RED))]),
+                                          ("monitoring_record.light", int(Light.RED)),
+                                          ("monitoring_record.id", DecisionFilter, "none")]),
             since=since, count=count))
     level = service.DECISION_WORKFLOW.chain.index("finance_admin")
     count, since = db.session.execute(

@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEmpty
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,6 +48,7 @@ LABELS = {
     "review_opinion": _l("Reviewing department's opinion"),
     "high_attention": _l("High public attention"), "self_score": _l("Self-assessment score"),
     "is_key": _l("Key pre-assessment"), "panel_score": _l("Panel score"),
+    "panel_complete": _l("Panel scoring complete"),
     "conclusion": _l("Conclusion"), "recommended_amount": _l("Recommended amount (yuan)"),
     "summary": _l("Self-assessment notes"), "final_at": _l("Final"), "expert": _l("Expert"),
     "total": _l("Total score"), "submitted_at": _l("Submitted at"), "opinion": _l("Opinion"),
@@ -103,6 +105,7 @@ STATES = WorkflowStates(Preassessment, service.WORKFLOW, final="final_at")
 class PreassessmentView(OwnerEditsView, ScopedModelView):
     permission = "preassessment"
     review_workflow = service.WORKFLOW
+    own_page = "assessment"
     column_list = ("budget_item", "fiscal_year", "status", "state", "self_score", "is_key",
                    "panel_score", "conclusion", "recommended_amount")
     column_details_list = ("budget_item", "fiscal_year", "status", "state",
@@ -115,7 +118,8 @@ class PreassessmentView(OwnerEditsView, ScopedModelView):
                           "is_key", "panel_score", "conclusion", "recommended_amount")
     column_searchable_list = ("budget_item.code", "budget_item.name")
     column_filters = (STATES.filter(), "is_key", "conclusion", "fiscal_year.year",
-                      *org_filters(Preassessment.org_unit_id))
+                      *org_filters(Preassessment.org_unit_id), "panel_complete",
+                      FilterEmpty(Preassessment.exempt_kind, _l("Exempt kind")))
     column_default_sort = ("id", True)
     form_columns = ("budget_item", "substantially_changed", "change_note",
                     "extends_expiring_policy", "exempt_kind", "reviewing_department",
@@ -214,7 +218,7 @@ class PreassessmentView(OwnerEditsView, ScopedModelView):
         return self.render(
             "preassessment/assessment.html", pa=pa, item=pa.budget_item, rules=rules,
             status=service.STATUS_LABELS[service.status_of(pa)], editable=editable,
-            actions=actions, action_labels=ACTION_LABELS, label=enum_label,
+            actions=actions, action_labels=ACTION_LABELS, label=enum_label, state_label=STATES.text(pa),
             history=service.WORKFLOW.history(pa), evidence=evidence_of(pa.id),
             decide=decide, experts=experts, reviews=pa.reviews if decide else [],
             suggested=service.suggested(pa), conclusions=CONCLUSION_LABELS,
@@ -324,6 +328,7 @@ class ExpertReviewView(ScopedModelView):
     """The experts' reviews: an expert sees and scores only their own."""
 
     permission = "preassessment_review"
+    own_page = "score"
     read_only = True
     column_list = ("item", "expert", "total", "submitted_at")
     column_details_list = ("item", "expert", "total", "opinion", "submitted_at")

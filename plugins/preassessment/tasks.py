@@ -15,6 +15,7 @@ to their own reviews).
 from __future__ import annotations
 
 from flask import url_for
+from flask_admin.contrib.sqla.filters import FilterEmpty
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -108,17 +109,22 @@ def _queues(principal, fy: FiscalYear) -> list[Task]:
                 list_url("preassessment", [("preassessment.state", State.SUBMITTED.name),
                                                 ("fiscal_year.year", fy.year)]),
                 since=since, due=due, count=count))
-    if principal.role in FINANCE:
-        count, since = db.session.execute(
-            select(func.count(Preassessment.id), func.min(Preassessment.updated_at))
-            .where(Preassessment.fiscal_year_id == fy.id,
-                   Preassessment.state == State.APPROVED,
-                   Preassessment.final_at.is_(None), Preassessment.exempt_kind.is_(None),
-                   ~Preassessment.is_key | Preassessment.panel_complete)).one()
-        if count:
-            tasks.append(Task(
-                STAGE, _l("Pre-assessments waiting for the finance bureau's conclusion"),
-                list_url("preassessment", [("preassessment.state", State.APPROVED.name),
-                                                ("fiscal_year.year", fy.year)]),
-                since=since, due=due, count=count))
+    if principal.role in FINANCE:  # ready to conclude: a key one once its panel has scored
+        for title, key in ((_l("Pre-assessments waiting for the finance bureau's conclusion"),
+                            False),
+                           (_l("Key pre-assessments scored by the panel, waiting for the "
+                               "finance bureau's conclusion"), True)):
+            count, since = db.session.execute(
+                select(func.count(Preassessment.id), func.min(Preassessment.updated_at))
+                .where(Preassessment.fiscal_year_id == fy.id,
+                       Preassessment.state == State.APPROVED, Preassessment.final_at.is_(None),
+                       Preassessment.exempt_kind.is_(None), Preassessment.is_key.is_(key),
+                       *((Preassessment.panel_complete.is_(True),) if key else ()))).one()
+            if count:
+                tasks.append(Task(STAGE, title, list_url("preassessment", [
+                    ("preassessment.state", State.APPROVED.name), ("fiscal_year.year", fy.year),
+                    ("preassessment.is_key", "1" if key else "0"),
+                    ("preassessment.exempt_kind", FilterEmpty, "1"),
+                    *((("preassessment.panel_complete", "1"),) if key else ())]),
+                    since=since, due=due, count=count))
     return tasks

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import OrgKind, OrgUnit, State, User, WorkflowEvent
 from core.services.notifications import notify_all
+from core.services.scoring import grade_label
 from core.web.admin.base import record_link
 
 SKIP = {"jixiao_unscoped": True}  # recipients are outside the actor's row scope
@@ -82,4 +83,5 @@ def on_finalized(result: Any) -> None:
     users = db.session.scalars(select(User.id).where(
         User.active, User.org_unit_id == result.org_unit_id).execution_options(**SKIP)).all()
     notify_all(users, _("The evaluation of “%(title)s” is final", title=result.title),
-               _("Score %(score)s, grade %(grade)s.", score=result.score, grade=result.grade))
+               _("Score %(score)s, grade %(grade)s.", score=result.score,
+                 grade=grade_label(result.grade)))

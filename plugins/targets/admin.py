@@ -18,7 +18,6 @@ from core.models import BudgetItem, FiscalYear, State
 from core.permissions import can
 from core.services.excel import ImportRejected, xlsx_response
 from core.web.admin.base import ScopedModelView, ScopedPage
-from core.web.admin.display import enum_label
 from core.web.admin.filters import org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
@@ -61,6 +60,7 @@ STATES = WorkflowStates(TargetSheet, service.WORKFLOW)
 class TargetSheetView(OwnerEditsView, ScopedModelView):
     permission = "target_sheet"
     review_workflow = service.WORKFLOW
+    own_page = "sheet_page"
     column_list = ("budget_item", "fiscal_year", "state", "revision", "submitted_at", "late")
     column_details_list = ("budget_item", "fiscal_year", "goal", "period_goal", "state",
                            "revision", "submitted_at", "rules_code", "indicators", "updated_at")
@@ -167,7 +167,7 @@ class TargetSheetView(OwnerEditsView, ScopedModelView):
             library = db.session.scalars(select(IndicatorTemplate).order_by(
                 IndicatorTemplate.usage_count.desc(), IndicatorTemplate.id).limit(200)).all()
         return self.render(
-            "targets/sheet.html", sheet=sheet, actions=actions, state_label=enum_label(sheet.state),
+            "targets/sheet.html", sheet=sheet, actions=actions, state_label=STATES.text(sheet),
             action_labels=ACTION_LABELS, editable=State(sheet.state) in service.EDITABLE,
             history=service.WORKFLOW.history(sheet), revisions=revs, late=service.is_late(sheet),
             comparators=COMPARATOR_LABELS, methods=METHOD_LABELS, library=library,

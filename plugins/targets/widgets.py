@@ -1,33 +1,43 @@
-"""The dashboard card: this year's target sheets in the user's scope."""
+"""The targets stage's card on the home page: the selected year's target sheets in the
+reader's scope, approved of all, one bar per department or unit."""
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.contracts import Widget
 from core.extensions import db
-from core.models import State
+from core.models import FiscalYear, State
 from core.permissions import can
+from core.web.admin.base import list_url
+from core.web.admin.progress import org_bars
 from plugins.targets.models import TargetSheet
 
 
 def target_widgets(user) -> list[Widget]:
     if not can(user, "target_sheet.view"):
         return []
-    from core.models import FiscalYear
-
     year = FiscalYear.current()
     if year is None:
         return []
-    counts = dict(db.session.execute(
-        select(TargetSheet.state, func.count(TargetSheet.id))
-        .where(TargetSheet.fiscal_year_id == year.id).group_by(TargetSheet.state)).all())
-    total = sum(counts.values())
+    rows = db.session.execute(
+        select(TargetSheet.org_unit_id, TargetSheet.state, func.count(TargetSheet.id))
+        .where(TargetSheet.fiscal_year_id == year.id)
+        .group_by(TargetSheet.org_unit_id, TargetSheet.state)).all()
+    counts: dict[State, int] = {}
+    per_org: dict[int, tuple[int, int]] = {}
+    for org_id, state, n in rows:
+        counts[State(state)] = counts.get(State(state), 0) + n
+        done, total = per_org.get(org_id, (0, 0))
+        per_org[org_id] = (done + (n if State(state) is State.APPROVED else 0), total + n)
+    this_year = ("fiscal_year.year", year.year)
     approved = counts.get(State.APPROVED, 0)
     return [Widget(
-        _("Performance targets %(year)s", year=year.year), f"{approved:,} / {total:,}",
+        _("Performance targets %(year)s", year=year.year),
+        f"{approved:,} / {sum(counts.values()):,}",
         _("approved · %(submitted)s in review · %(returned)s returned",
           submitted=counts.get(State.SUBMITTED, 0), returned=counts.get(State.RETURNED, 0)),
-        link=url_for("targetsheet.index_view"), order=20, tone="success")]
+        link=list_url("targetsheet", this_year), order=20, tone="success", stage="targets",
+        due=year.deadline("targets"),
+        bars=org_bars(per_org, "targetsheet", TargetSheet.org_unit_id, this_year))]

@@ -32,7 +32,7 @@ from core.scope import ScopeError
 from core.web.admin.display import DisplayMixin
 from core.web.admin.export import XlsxExportMixin
 from core.web.admin.fields import AdminConverter
-from core.web.admin.filters import FilterConverter
+from core.web.admin.filters import FilterConverter, OrgUnitFilter
 from core.web.admin.states import StateFilter
 from core.web.forms import VersionField, stringify_errors
 
@@ -87,6 +87,14 @@ class ScopedModelView(PermissionMixin, DisplayMixin, XlsxExportMixin, ModelView)
 
     #: a record of what happened (audit log, job runs): nobody creates, edits or deletes
     read_only = False
+    #: the view's own page of one record (``?id=``), e.g. ``"sheet_page"``: a save returns
+    #: there rather than to the list, and links to the record (notifications) open it
+    own_page: str | None = None
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        if self.own_page:
+            return self.get_url(f".{self.own_page}", id=model.id)
+        return super().get_save_return_url(model, is_created)
 
     def _can(self, action: str) -> bool:
         return not self.read_only and bool(self.permission) and \
@@ -206,7 +214,7 @@ class ScopedPage(PermissionMixin, BaseView):
 
 
 class DashboardView(PermissionMixin, AdminIndexView):
-    """The home page: cards from ``jixiao_dashboard_widgets``."""
+    """The home page: cards from ``jixiao_dashboard_widgets``, a stage's in stage order."""
 
     permission = "dashboard"
 
@@ -215,20 +223,21 @@ class DashboardView(PermissionMixin, AdminIndexView):
             from core.plugins import hooks
 
             kwargs["widgets"] = hooks().dashboard_widgets(user=current_user)
+            kwargs["stages"] = hooks().stages()
         return super().render(template, **kwargs)
 
 
 def record_link(obj: Any) -> tuple[str, str | None]:
     """How people call ``obj``'s kind (its admin view's name) and where its page is: the
-    view's ``record_url(obj)`` if it has one, else its details (or edit) page."""
+    view's ``own_page`` if it has one, else its details (or edit) page."""
     admin = current_app.extensions.get("jixiao_admin")
     for view in getattr(admin, "_views", ()):
         if isinstance(view, ModelView) and view.model is type(obj):
-            custom = getattr(view, "record_url", None)
-            page = "details_view" if view.can_view_details else "edit_view"
+            page = getattr(view, "own_page", None) or \
+                ("details_view" if view.can_view_details else "edit_view")
             # the path alone, also outside a request (a job, the demo data)
             path = current_app.url_map.bind("").build(f"{view.endpoint}.{page}", {"id": obj.id})
-            return str(view.name), custom(obj) if custom else path
+            return str(view.name), path
     return type(obj).__name__, None
 
 
@@ -260,7 +269,8 @@ def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
     (or a triple ``(column, filter class, value)``; the class defaults to "equals");
     a column is a model attribute, ``"table.column"`` or a bare column name, and
     ``equals`` gives more by bare name. The value is as the URL carries it (an enum
-    member's name). A column the view cannot filter that way is left out."""
+    member's name); with ``OrgUnitFilter`` it is an ``OrgUnit``, and the department or unit
+    filter is used as its kind says. A column the view cannot filter that way is left out."""
     admin = current_app.extensions["jixiao_admin"]
     view = next((v for v in admin._views if getattr(v, "endpoint", None) == endpoint), None)
     args: dict[str, Any] = {}
@@ -273,6 +283,10 @@ def list_url(endpoint: str, *filters: Any, **equals: Any) -> str:
                 continue
             if isinstance(flt, StateFilter) and kind is FilterEqual:  # state in words + level
                 value = flt.states.key_for(str(value), getattr(current_user, "role_name", None))
+            elif kind is OrgUnitFilter and isinstance(flt, kind):  # department or unit filter
+                if value.kind not in flt.options.kinds:
+                    continue
+                value = value.id
             elif not isinstance(flt, kind):
                 continue
             args[f"flt{len(args)}_{view.get_filter_arg(i, flt)}"] = value

@@ -10,8 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 from core.extensions import db
 from core.web.admin.base import DashboardView
+from core.web.admin.breadcrumbs import breadcrumbs
 from core.web.i18n import CORE_TRANSLATIONS
 from core.web.security import csp_nonce
+
+#: the last menu category: personal and secondary links (language, API tokens), so the
+#: menu fits on one line
+MORE = _l("More")
 
 
 def init_admin(app: Flask, hooks) -> Admin:
@@ -25,22 +30,26 @@ def init_admin(app: Flask, hooks) -> Admin:
     _add_admin_catalog()
     hooks.admin_views(admin=admin, db=db)
     _stage_order(admin, hooks.stages())
-    admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=_l("Language")))
-    admin.add_link(MenuLink(name="English", url="/lang/en", category=_l("Language")))
+    admin.add_link(MenuLink(name="中文", url="/lang/zh_Hans_CN", category=MORE))
+    admin.add_link(MenuLink(name="English", url="/lang/en", category=MORE))
     app.extensions["jixiao_admin"] = admin
+    app.add_template_global(breadcrumbs)
     return admin
 
 
 def _stage_order(admin: Admin, stages: dict) -> None:
     """Menu categories in stage order (事前 → 目标 → 监控 → 评价 → … → 机构, each plugin's
-    ``jixiao_stage``); the home page first, every other entry after, as it was added."""
+    ``jixiao_stage``); the home page first, every other entry after, as it was added, and
+    "More" last."""
     order = {str(s.label): s.order for s in stages.values()}
     home = admin.index_view.name
 
     def key(item: tuple[int, object]) -> tuple[int, int]:
         position, entry = item
         name = str(entry.name)
-        return (-1, 0) if name == str(home) else (order.get(name, 1000), position)
+        if name == str(home):
+            return (-1, 0)
+        return (2000, position) if name == str(MORE) else (order.get(name, 1000), position)
 
     admin._menu[:] = [entry for _i, entry in sorted(enumerate(admin._menu), key=key)]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, url_for
+from urllib.parse import parse_qs, urlsplit
+
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -12,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import update
+from werkzeug.exceptions import HTTPException
 from wtforms import RadioField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
@@ -36,11 +39,30 @@ class ReadStateFilter(BaseSQLAFilter):
         return _l("is")
 
 
+def _inside(link: str | None) -> bool:
+    return bool(link) and link.startswith("/") and not link.startswith("//")
+
+
 def _link(view, context, model, name):
-    link = model.link or ""
-    if not link.startswith("/") or link.startswith("//"):
+    if not _inside(model.link):
         return ""
-    return Markup('<a href="{}">{}</a>').format(link, _l("Open"))
+    return Markup('<a href="{}">{}</a>').format(url_for(".open", id=model.id), _l("Open"))
+
+
+def _record_exists(link: str) -> bool:
+    """Does the record a link opens (its page's ``id``) still exist for the reader? A link
+    to a page that is not one record's is taken as it is."""
+    parts = urlsplit(link)
+    try:
+        endpoint, _args = current_app.url_map.bind("").match(parts.path)
+    except HTTPException:
+        return False
+    record_id = parse_qs(parts.query).get("id", [None])[0]
+    admin = current_app.extensions["jixiao_admin"]
+    view = next((v for v in admin._views if v.endpoint == endpoint.partition(".")[0]), None)
+    if record_id is None or not hasattr(view, "get_one"):
+        return True
+    return view.get_one(record_id) is not None
 
 
 class SettingsForm(FlaskForm):
@@ -74,6 +96,23 @@ class NotificationView(ScopedModelView):
                      "created_at": _l("Time"), "read_at": _l("Read at")}
 
     list_template = "admin/notifications_list.html"
+
+    def is_visible(self) -> bool:  # reached from the navigation bar's badge, not the menu
+        return False
+
+    @expose("/open/")
+    def open(self):
+        """Open a notification's record (and mark it read); a deleted record is said gone."""
+        note = self.get_one(request.args.get("id", ""))
+        if note is None or not _inside(note.link):
+            abort(404)
+        mark_read([note.id])
+        db.session.commit()
+        if not _record_exists(note.link):
+            flash(_l("The record of this notification no longer exists: it was deleted."),
+                  "warning")
+            return redirect(url_for(".index_view"))
+        return redirect(note.link)
 
     @expose("/read-all/", methods=["POST"])
     def read_all(self):

@@ -23,6 +23,7 @@ from core.models import ApiToken
 from core.services.api_tokens import create_token, expiry_in, revoke
 from core.tokens import EXPIRED, REVOKED, status
 from core.web.admin.base import ScopedModelView
+from core.web.admin.setup import MORE
 
 MAX_DAYS = 3650
 _NEW = "jixiao_new_api_token"
@@ -114,4 +115,5 @@ class ApiTokenView(ScopedModelView):
 
 
 def register(admin) -> None:
-    admin.add_view(ApiTokenView(ApiToken, db, name=_l("My API tokens"), endpoint="api_token"))
+    admin.add_view(ApiTokenView(ApiToken, db, name=_l("My API tokens"), endpoint="api_token",
+                                category=MORE))

@@ -31,11 +31,12 @@ from core.permissions import can
 from core.plugins import hooks
 from core.scope import OUTSIDE_ROLES
 from core.web.admin.base import ScopedModelView
+from core.web.admin.setup import MORE
 from core.web.forms import Unique, add_field_error
 from plugins.system import projects
 from plugins.system.admin import projects as project_pages
 
-CAT_SYSTEM = _l("System")
+CAT_SYSTEM = MORE  # users, roles, audit log, plugins, jobs: under "More"
 CAT_BASIC = _l("Basic data")
 
 FISCAL_YEAR_STATUS = [("open", _l("In progress")), ("closed", _l("Closed"))]

@@ -14,7 +14,7 @@ from core.models import FiscalYear, OrgUnit, State, WorkflowEvent
 from core.plugins import hooks
 from core.scope import current_principal, unscoped
 from tests.plugins.evaluation.conftest import evaluation_of
-from tests.support import user
+from tests.support import csrf_from, user
 
 YEAR = 2025
 
@@ -223,3 +223,17 @@ def test_the_stage_is_the_menu_category_in_stage_order(app):
     with app.test_request_context():
         stage = hooks().stages()["evaluation"]
         assert (str(stage.label), stage.order) == ("绩效评价", 40)
+
+
+def test_self_evaluations_of_a_year_wait_only_when_that_year_is_chosen(app, login):
+    """The 2025 self-evaluations are the 2025 year's tasks: with 2026 chosen (the badge,
+    the 待办 page and the home page) they are not shown."""
+    of_2025 = [t for t in tasks_of(app, "unit0101", 2025) if "自评" in t["title"]]
+    assert of_2025 and all("2025-" in t["title"] for t in of_2025)
+    assert not [t for t in tasks_of(app, "unit0101", 2026) if "2025-" in t["title"]]
+    client = login("unit0101")
+    token = csrf_from(client.get("/admin/").text)
+    client.post("/year/2026", data={"csrf_token": token})
+    assert of_2025[0]["link"] not in client.get("/admin/tasks/").text
+    client.post("/year/2025", data={"csrf_token": token})
+    assert of_2025[0]["link"] in client.get("/admin/tasks/").text

@@ -498,8 +498,11 @@ def test_dashboard_cards_and_charts(login):
     client = login("finance")
     home = client.get("/admin/")
     assert home.status_code == 200
-    assert "monitoring-lights" in home.text and "monitoring-progress" in home.text
-    assert "<script" not in home.text.split("monitoring-lights")[1][:2000]
+    # the monitoring stage's card: a bar per light, each a link to the records of that light
+    card = home.text.split('data-stage="monitoring"')[1]
+    assert "红灯" in card and "flt" in card.split("红灯")[0][-400:]
+    assert "monitoring-progress" in home.text
+    assert "<script" not in home.text.split("monitoring-progress")[1][:2000]
     page = client.get("/admin/monitoring-dashboard/")
     assert page.status_code == 200 and "<svg" in page.text
     assert "绩效运行监控" in client.get("/admin/monitoringround/").text

@@ -62,6 +62,8 @@ def test_create_then_edit_through_the_form(app, login, draft_items):
     r = _create(client, item_id, INDICATORS)
     assert r.status_code == 302, html.unescape(r.text)[-3000:]
     got = _sheet(app, item_id)
+    sheet_page = f"/admin/targetsheet/sheet/?id={got['id']}"
+    assert r.headers["Location"].endswith(sheet_page)  # back on the sheet, not the list
     assert got["goal"] == "完成年度任务"
     assert [(n, v, u, w) for _i, n, v, u, w in got["indicators"]] == [
         ("完成数量", "10", "个", Decimal("40.00")), ("服务水平", "明显提升", None, Decimal("30.00")),
@@ -79,6 +81,7 @@ def test_create_then_edit_through_the_form(app, login, draft_items):
         page.text, item_id, changed, goal="新的目标", ids=[i[0] for i in got["indicators"]],
         version=got["version"]))
     assert r.status_code == 302, html.unescape(r.text)[-3000:]
+    assert r.headers["Location"].endswith(sheet_page)
     after = _sheet(app, item_id)
     assert after["goal"] == "新的目标"
     assert [(v, w) for _i, _n, v, _u, w in after["indicators"]] == [
