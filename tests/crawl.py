@@ -28,7 +28,7 @@ NUMBERS = re.compile(r"\b\d+\b")
 @dataclass(frozen=True)
 class Page:
     """One page of the crawl: its URL and kind (home, tasks, badge, list, custom, record,
-    report)."""
+    item, report)."""
 
     url: str
     kind: str
@@ -68,8 +68,15 @@ def crawl(get: Callable[[str], str], lists: set[str]) -> list[Page]:
         pages.append(Page(url, "list" if url.split("?")[0] in lists else _custom(url)))
         below = first_link_below(html, url.split("?")[0])
         if below:
-            pages.append(Page(below, "record" if RECORD.search(below) else _custom(below)))
+            pages.append(Page(below, _record(below) if RECORD.search(below) else
+                              _custom(below)))
     return pages
+
+
+def _record(url: str) -> str:
+    """The budget item's page carries a panel of every stage (``jixiao_item_panels``): its
+    own kind, with its own bound; any other record page is a record."""
+    return "item" if url.startswith("/admin/budgetitem/details/") else "record"
 
 
 def _custom(url: str) -> str:

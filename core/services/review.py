@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from core.extensions import db
 from core.models import OrgKind, OrgUnit, State
+from core.scope import SKIP
 from core.workflow import Workflow, WorkflowError
 
+_PARENTS = "jixiao_unit_parents"  # session.info: each unit's department, read once
 #: states in which the owner may change a record
 EDITABLE = (State.DRAFT, State.RETURNED)
 
@@ -25,10 +28,14 @@ EDITABLE = (State.DRAFT, State.RETURNED)
 def unit_and_department(org_unit_id: int) -> tuple[int, ...]:
     """The owners of a unit's record whose chain has no department level: the unit and its
     department (a model's ``owner_org_ids``, read by ``Workflow.owns``)."""
-    org = db.session.get(OrgUnit, org_unit_id)
-    if org is not None and org.kind == OrgKind.UNIT and org.parent_id is not None:
-        return org_unit_id, org.parent_id
-    return (org_unit_id,)
+    parents = db.session.info.get(_PARENTS)
+    if parents is None:  # one query per session (a request), not one per row of a list
+        parents = db.session.info[_PARENTS] = {
+            row.id: row.parent_id for row in db.session.execute(
+                select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.kind == OrgKind.UNIT)
+                .execution_options(**{SKIP: True}))}
+    parent = parents.get(org_unit_id)
+    return (org_unit_id,) if parent is None else (org_unit_id, parent)
 
 
 def edit_problem(workflow: Workflow, obj: Any, user: Any,

@@ -80,9 +80,10 @@ def seed_preassessments(session, rng, scale: str) -> None:
                                and p.state in (State.SUBMITTED, State.APPROVED)
                                and p.budget_item.amount >= rules.key_threshold],
                 rules, experts, finance, 8 if scale == "district" else 3)
-    for pa in records:
-        if not pa.is_key and pa.state == State.APPROVED and rng.random() < 0.6:
-            _conclude(pa, rules, finance, rng)
+    plain = [pa for pa in records if not pa.is_key and pa.state == State.APPROVED]
+    chosen = [pa for pa in plain if rng.random() < 0.6] or plain[:1]  # always one to show
+    for pa in chosen:
+        _conclude(pa, rules, finance, rng)
     session.flush()
 
 

@@ -224,11 +224,13 @@ def test_deleting_an_item_out_of_scope_is_refused(app, as_dept01):
         unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "D02U01"))
         item = db.session.scalar(select(BudgetItem).where(BudgetItem.org_unit_id == unit.id)
                                  .order_by(BudgetItem.id))
+    code = item.code
+    before = _count(app, code)  # a continuing project's items share its code across years
     db.session.delete(item)
     with pytest.raises(ScopeError):
         db.session.flush()
     db.session.rollback()
-    assert _count(app, item.code) == 1
+    assert _count(app, code) == before
 
 
 def test_own_items_can_be_created_and_deleted(app, as_dept01):

@@ -10,13 +10,14 @@ list at 20 rows a page. The bounds, in statements of one request:
 - a list (``list``): its rows, the pager's count, each relation the columns show loaded
   for the whole page in one statement (Flask-Admin's joins, ``list_options``), the
   filters' choices: ≤ 30 (issue 21);
-- a record page (``record``): the record and its relations, plus on a budget item's page
-  the panels of every stage (nine plugins; the agency-fee and agency-scoring panels
-  read the engagements contract, 7 statements each): ≤ 35;
+- a record page (``record``): the record and its relations: ≤ 35;
 - 待办 (``tasks``) and the badges (``badge``): one count per queue of each stage (grouped
   by stage and level for finance), the reconciliation of closed engagements (the
   engagements contract, 7), the unread count: ≤ 35;
 - home (``home``): the tasks above plus one or two aggregates per dashboard card: ≤ 60;
+- the budget item's page (``item``): the record, its project, plus each stage plugin's
+  panel (``jixiao_item_panels``; the agency-fee and agency-scoring panels read the
+  engagements contract, 7 statements each), none per row: ≤ 50;
 - the bureau's reports (``report``, /admin/reports/): a fixed set of figures of every stage,
   each counted once, none per row: ≤ 60;
 - any other page of the menu (``custom``: coverage, forms): ≤ 30.
@@ -34,7 +35,7 @@ from tests.crawl import NUMBERS, crawl, model_lists, most_repeated, sql_profile
 
 ROLES = ["finance", "dept01", "unit0101", "expert01", "agency01", "viewer"]
 BOUND = {"list": 30, "record": 35, "custom": 30, "home": 60, "tasks": 35, "badge": 35,
-         "report": 60}
+         "report": 60, "item": 50}
 SMALL, FULL = 2, 20
 #: a list of 20 rows may send a statement once or twice more than a list of 2: an eager
 #: load that only starts when some row has the relation, a relation per fiscal year

@@ -99,7 +99,9 @@ def test_nothing_changes_after_the_conclusion_is_final(app, login, world):
          {"id": pa_id, "action": "return", "comment": "重做"})
     unit = login("unit0101")
     self_assess(unit, pa_id, ["1"] * 10, action="save")
-    r = post(unit, f"/admin/preassessment/edit/?id={pa_id}", f"/admin/preassessment/edit/?id={pa_id}",
+    assert unit.get(f"/admin/preassessment/edit/?id={pa_id}").status_code == 302  # refused
+    r = post(unit, f"/admin/preassessment/assessment/?id={pa_id}",
+             f"/admin/preassessment/edit/?id={pa_id}",
              {"budget_item": str(world.big), "high_attention": "y", "change_note": "",
               "reviewing_department": "", "review_opinion": "", "exempt_kind": "__None",
               "version": str(before.version)})
