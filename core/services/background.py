@@ -6,7 +6,8 @@ compute a rating…) into a job with :func:`start`: it stores a ``BackgroundJob`
 function is named by its import path, so any process can run it: the scheduler
 process picks up jobs still queued after ``BACKGROUND_PICKUP_SECONDS`` (a worker
 that stopped before its thread began), through the system plugin's job
-``background-jobs``.
+``background-jobs``, which also marks failed a running job whose progress stood
+still for ``BACKGROUND_STALL_SECONDS`` (its process stopped: :func:`fail_stalled`).
 
 - **Once**: :func:`run` first *claims* the job with one conditional UPDATE
   (queued → running); of several processes only the one whose UPDATE matched runs it.
@@ -32,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select, update
@@ -70,6 +72,8 @@ class BackgroundJob(db.Model):
     worker: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: when the progress last moved (PostgreSQL; on SQLite the progress file keeps it)
+    progress_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     @classmethod
@@ -98,7 +102,8 @@ class _RowStore:
 
     def write(self, job_id: int, done: int, total: int) -> None:
         self._conn.execute(update(BackgroundJob.__table__).where(
-            BackgroundJob.__table__.c.id == job_id).values(done=done, total=total))
+            BackgroundJob.__table__.c.id == job_id).values(done=done, total=total,
+                                                            progress_at=utcnow()))
 
     def close(self, job_id: int) -> None:
         self._conn.close()
@@ -117,20 +122,25 @@ class _SidecarStore:
                                      check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=OFF")  # progress may be lost in a crash
-        self._conn.execute("CREATE TABLE IF NOT EXISTS progress (job_id INTEGER PRIMARY KEY, "
-                           "done INTEGER NOT NULL, total INTEGER NOT NULL)")
+        self._conn.execute("CREATE TABLE IF NOT EXISTS job_progress (job_id INTEGER PRIMARY "
+                           "KEY, done INTEGER NOT NULL, total INTEGER NOT NULL, at TEXT NOT NULL)")
 
     def write(self, job_id: int, done: int, total: int) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO progress VALUES (?, ?, ?)",
-                           (job_id, done, total))
+        self._conn.execute("INSERT OR REPLACE INTO job_progress VALUES (?, ?, ?, ?)",
+                           (job_id, done, total, utcnow().isoformat()))
 
     def read(self, job_id: int) -> tuple[int, int] | None:
-        row = self._conn.execute("SELECT done, total FROM progress WHERE job_id = ?",
+        found = self.read_at(job_id)
+        return None if found is None else found[:2]
+
+    def read_at(self, job_id: int) -> tuple[int, int, datetime] | None:
+        """``(done, total, when it was written)``, None before the first write."""
+        row = self._conn.execute("SELECT done, total, at FROM job_progress WHERE job_id = ?",
                                  (job_id,)).fetchone()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (row[0], row[1], datetime.fromisoformat(row[2]))
 
     def close(self, job_id: int) -> None:
-        self._conn.execute("DELETE FROM progress WHERE job_id = ?", (job_id,))
+        self._conn.execute("DELETE FROM job_progress WHERE job_id = ?", (job_id,))
         self._conn.close()
 
 
@@ -167,17 +177,23 @@ class Progress:
         self._store.close(self.job_id)
 
 
-def progress_of(job: BackgroundJob) -> tuple[int, int]:
-    """``(done, total)`` of ``job`` as of now, also while it runs in another process."""
+def _latest(job: BackgroundJob) -> tuple[int, int, datetime | None]:
+    """``(done, total, when the progress last moved)`` of ``job``, wherever it is kept."""
     if job.status == RUNNING and db.engine.dialect.name == "sqlite":
         store = _SidecarStore()
         try:
-            found = store.read(job.id)
+            found = store.read_at(job.id)
         finally:
             store._conn.close()
         if found is not None:
             return found
-    return job.done, job.total
+    return job.done, job.total, job.progress_at
+
+
+def progress_of(job: BackgroundJob) -> tuple[int, int]:
+    """``(done, total)`` of ``job`` as of now, also while it runs in another process."""
+    done, total, _at = _latest(job)
+    return done, total
 
 
 # --- starting ----------------------------------------------------------------------------
@@ -212,7 +228,7 @@ def _claim(job_id: int) -> bool:
     """queued → running in one conditional UPDATE: True for the one process that matched."""
     taken = db.session.execute(
         update(BackgroundJob).where(BackgroundJob.id == job_id, BackgroundJob.status == QUEUED)
-        .values(status=RUNNING, started_at=utcnow(), worker=worker_id())
+        .values(status=RUNNING, started_at=utcnow(), progress_at=utcnow(), worker=worker_id())
         .execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return taken == 1
@@ -275,5 +291,37 @@ def run_queued(app, older_than: timedelta) -> int:
     return sum(run(app, job_id) for job_id in ids)
 
 
+def fail_stalled(app, still_for: timedelta) -> int:
+    """Mark failed the running jobs whose progress has not moved for ``still_for``.
+
+    Their process stopped (killed, restarted) in the middle: the database rolled
+    their work back, so the reason says nothing was changed. The conditional UPDATE
+    leaves a job that ended meanwhile alone.
+    """
+    failed = 0
+    with app.app_context():
+        try:
+            for job in db.session.scalars(select(BackgroundJob).where(
+                    BackgroundJob.status == RUNNING).order_by(BackgroundJob.id)).all():
+                done, total, at = _latest(job)
+                if (at or job.started_at or job.created_at) > utcnow() - still_for:
+                    continue
+                with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+                    error = _("The job was interrupted (the process running it stopped); "
+                              "nothing was changed. Please start it again.")
+                failed += db.session.execute(
+                    update(BackgroundJob).where(BackgroundJob.id == job.id,
+                                                BackgroundJob.status == RUNNING)
+                    .values(status=FAILED, error=error, done=done, total=total,
+                            finished_at=utcnow())
+                    .execution_options(synchronize_session=False)).rowcount
+                db.session.commit()
+                log.warning("background job %s (%s) stalled since %s: marked failed",
+                            job.id, job.kind, at)
+        finally:
+            db.session.remove()
+    return failed
+
+
 __all__ = ["DONE", "FAILED", "QUEUED", "RUNNING", "STATUS_LABELS", "BackgroundJob", "Progress",
-           "enqueue", "progress_of", "reason", "run", "run_queued", "start"]
+           "enqueue", "fail_stalled", "progress_of", "reason", "run", "run_queued", "start"]

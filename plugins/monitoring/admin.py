@@ -26,6 +26,7 @@ from core.web.admin.display import org_unit_column
 from core.web.admin.filters import org_filters
 from core.web.admin.review import OwnerEditsView
 from core.web.admin.states import WorkflowStates
+from core.web.background import confirm, start
 from core.web.forms import add_field_error, flash_problems
 from core.workflow import ACTION_LABELS as WORKFLOW_ACTIONS
 from plugins.monitoring import charts, excel_io, figures, service
@@ -92,9 +93,12 @@ class MonitoringRoundView(ScopedModelView):
 
     def on_model_change(self, form, model, is_created):
         if is_created:
-            model.record_count = 0
-            db.session.flush()
-            service.open_round(model)
+            model.record_count = 0  # its records are created by the job of ``open_view``
+
+    def get_save_return_url(self, model, is_created: bool = False) -> str:
+        if is_created:  # saved: next, the page that says how many records opening creates
+            return self.get_url(".open_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
 
     def on_model_delete(self, model):
         if db.session.scalar(select(MonitoringRecord.id).where(
@@ -123,6 +127,24 @@ class MonitoringRoundView(ScopedModelView):
                                                  limits.spending_red),
             manage=can(current_user, "monitoring_round.edit"))
 
+    @expose("/open/", methods=("GET", "POST"))
+    def open_view(self):
+        """Open the round (or add the items approved since): a background job, after a page
+        that says how many records it creates."""
+        if not can(current_user, "monitoring_round.edit"):
+            abort(403)
+        rnd = self._round()
+        back = url_for(".round_page", id=rnd.id)
+        title = _("Open the monitoring round %(name)s", name=rnd.name)
+        if request.method == "GET":
+            count = 0 if service.round_is_closed(rnd) else len(service.items_to_open(rnd))
+            return confirm(self, title, [_(
+                "create %(count)s monitoring records with their indicators, one for each "
+                "budget item of %(year)s with approved targets not yet in the round",
+                count=count, year=rnd.fiscal_year.year)], back=back, allowed=count > 0, id=rnd.id)
+        return start("monitoring.open_round", title, service.open_round_job,
+                     {"round_id": rnd.id}, back=back)
+
     @expose("/act/", methods=("POST",))
     def act(self):
         if not can(current_user, "monitoring_round.edit"):
@@ -133,10 +155,6 @@ class MonitoringRoundView(ScopedModelView):
             if what == "close":
                 service.close_round(rnd)
                 flash(_("The round is closed."), "success")
-            elif what == "refresh":
-                added = service.open_round(rnd)
-                flash(_("%(count)s items with newly approved targets were added.",
-                        count=added), "success")
             elif what == "lights":
                 service.refresh_lights(rnd.id)
                 flash(_("The lights were recomputed."), "success")

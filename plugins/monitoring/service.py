@@ -1,20 +1,21 @@
 """Working with rounds and records: open a round, fill in and submit a record, lights, decisions.
 
-Opening a round is set-based: two ``INSERT … SELECT`` statements over the
-targets plugin's ``approved_indicator_select`` (core/contracts.py), however many
-items the district has. Lights are one ``UPDATE`` over the round's records
+Opening a round is set-based: two ``INSERT … SELECT`` statements per batch of
+items over the targets plugin's ``approved_indicator_select`` (core/contracts.py);
+people do it as a background job (``open_round_job``) with a progress bar. Lights are one ``UPDATE`` over the round's records
 (``refresh_lights``). Every refusal raises ``MonitoringError`` listing each
 problem by field; the caller rolls back, so nothing is half-written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 
@@ -111,26 +112,56 @@ def new_round(year: FiscalYear, name: str, period_start: date, cutoff: date,
     return rnd
 
 
-def open_round(rnd: MonitoringRound) -> int:
+#: budget items added per pair of INSERT … SELECT statements (a step of the progress bar)
+OPEN_BATCH = 500
+
+
+def _approved(rnd: MonitoringRound):
+    """The approved indicators of the round's year (a subquery), None without targets."""
+    indicators = hooks().approved_indicator_select(rnd.fiscal_year.year)
+    return None if indicators is None else indicators.subquery()
+
+
+def items_to_open(rnd: MonitoringRound) -> list[int]:
+    """The budget items with approved targets not in the round yet (what ``open_round`` adds)."""
+    src = _approved(rnd)
+    if src is None:  # the targets plugin is switched off
+        return []
+    in_round = exists().where(MonitoringRecord.round_id == rnd.id,
+                              MonitoringRecord.budget_item_id == src.c.budget_item_id)
+    return list(db.session.scalars(select(src.c.budget_item_id).where(~in_round)
+                                   .group_by(src.c.budget_item_id)
+                                   .order_by(src.c.budget_item_id)))
+
+
+def open_round(rnd: MonitoringRound,
+               progress: Callable[[int, int], None] | None = None) -> int:
     """Add a record for every item with approved targets not in the round yet, with its
-    indicators, in two INSERT … SELECT statements. Returns the number of records added."""
+    indicators: two INSERT … SELECT statements per ``OPEN_BATCH`` items, then
+    ``progress(done, total)``. Returns the number of records added."""
     if round_is_closed(rnd):
         raise refuse("round", _l("The round is closed."))
-    indicators = hooks().approved_indicator_select(rnd.fiscal_year.year)
-    if indicators is None:  # the targets plugin is switched off
-        return 0
-    src = indicators.subquery()
+    wanted = items_to_open(rnd)
+    added = 0
+    for i in range(0, len(wanted), OPEN_BATCH):
+        added += _open_batch(rnd, wanted[i:i + OPEN_BATCH])
+        if progress is not None:
+            progress(min(i + OPEN_BATCH, len(wanted)), len(wanted))
+    rnd.record_count = (rnd.record_count or 0) + added
+    return added
+
+
+def _open_batch(rnd: MonitoringRound, item_ids: list[int]) -> int:
+    src = _approved(rnd)
     now = utcnow()
     expected = figures.expected_rate(rnd.period_start, rnd.cutoff)
     last_id = db.session.scalar(select(func.coalesce(func.max(MonitoringRecord.id), 0)))
-    in_round = exists().where(MonitoringRecord.round_id == rnd.id,
-                              MonitoringRecord.budget_item_id == src.c.budget_item_id)
     draft = literal(State.DRAFT, MonitoringRecord.__table__.c.state.type)
     items = (select(literal(rnd.id), src.c.budget_item_id, src.c.sheet_id, src.c.org_unit_id,
                     BudgetItem.amount, literal(expected), literal(int(Light.PENDING)), draft,
                     literal(0), literal(1), literal(now), literal(now))
              .join(BudgetItem, BudgetItem.id == src.c.budget_item_id)
-             .where(~in_round)
+             .where(src.c.budget_item_id.in_(item_ids))
              .group_by(src.c.budget_item_id, src.c.sheet_id, src.c.org_unit_id, BudgetItem.amount))
     db.session.execute(insert(MonitoringRecord).from_select(
         ["round_id", "budget_item_id", "sheet_id", "org_unit_id", "budget", "expected_rate",
@@ -149,8 +180,17 @@ def open_round(rnd: MonitoringRound) -> int:
                src.c.unit)
         .join(src, and_(rec.budget_item_id == src.c.budget_item_id, rec.round_id == rnd.id))
         .where(rec.id > last_id)))
-    rnd.record_count = (rnd.record_count or 0) + added
     return added
+
+
+def open_round_job(progress: Callable[[int, int], None], round_id: int) -> str:
+    """The background job of "open the round" (and of adding newly approved items)."""
+    rnd = db.session.get(MonitoringRound, round_id)
+    if rnd is None:
+        raise ValueError(gettext("The monitoring round no longer exists."))
+    added = open_round(rnd, progress)  # a refusal (closed round) is a ValueError: its words
+    return gettext("%(count)s monitoring records added to the round %(name)s.", count=added,
+                   name=rnd.name)
 
 
 def close_round(rnd: MonitoringRound) -> None:

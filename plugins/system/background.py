@@ -1,5 +1,6 @@
 """Background jobs people started (``core.services.background``): the model, and the
-scheduler's pick-up of jobs no web worker began (job ``background-jobs``)."""
+scheduler's job ``background-jobs``: it runs the jobs no web worker began and marks
+failed those left "running" by a process that stopped."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from core.services.background import BackgroundJob, run_queued
+from core.services.background import BackgroundJob, fail_stalled, run_queued
 from core.services.scheduler import JobRegistry, JobRun
 
 JOB_NAME = "background-jobs"
@@ -16,10 +17,14 @@ __all__ = ["BackgroundJob", "pick_up", "register"]
 
 
 def pick_up(run: JobRun) -> str:
-    """Run the background jobs still waiting to start (their web worker stopped first)."""
+    """Mark failed the running jobs whose progress stood still for ``BACKGROUND_STALL_SECONDS``
+    (their process stopped), then run those still waiting to start (their web worker
+    stopped first)."""
     app = current_app._get_current_object()
+    still = timedelta(seconds=int(app.config.get("BACKGROUND_STALL_SECONDS", 600)))
+    failed = fail_stalled(app, still)
     wait = timedelta(seconds=int(app.config.get("BACKGROUND_PICKUP_SECONDS", 60)))
-    return f"{run_queued(app, wait)} background jobs run"
+    return f"{failed} stalled background jobs failed, {run_queued(app, wait)} run"
 
 
 def register(scheduler: JobRegistry) -> None:

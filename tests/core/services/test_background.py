@@ -168,3 +168,53 @@ def test_the_scheduler_runs_a_job_no_worker_began(app):
         app.config.pop("BACKGROUND_PICKUP_SECONDS")
     assert result.status == "finished" and RUNS == [1]
     assert _job(app, job_id).summary == "ran late"
+
+
+def _died_running(app, owner_id: int, minutes: int) -> int:
+    """A job a worker claimed ``minutes`` ago and then stopped running (killed)."""
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    job_id = _enqueue(app, count_run, owner_id, tag="died")
+    with app.app_context():
+        job = db.session.get(background.BackgroundJob, job_id)
+        long_ago = utcnow() - timedelta(minutes=minutes)
+        job.status, job.started_at, job.progress_at = background.RUNNING, long_ago, long_ago
+        db.session.commit()
+    return job_id
+
+
+def _slot(n: int):
+    """A period of the scheduler's job of its own (other tests ran the current one)."""
+    from datetime import datetime, timedelta
+
+    return datetime(2031, 1, 1) + timedelta(minutes=n)
+
+
+def test_a_job_whose_worker_died_is_marked_failed_when_its_progress_stood_still(app, login):
+    owner = _owner(app)
+    dead = _died_running(app, owner, 20)
+    moving = _died_running(app, owner, 20)
+    with app.app_context():
+        progress = background.Progress(moving)  # its worker still works: progress moves
+    try:
+        progress(3, 10)
+        assert run_job(app, "background-jobs", when=_slot(dead)).status == "finished"
+        job = _job(app, dead)
+        assert job.status == background.FAILED and job.finished_at is not None
+        assert job.error == "任务执行中断（处理进程已停止），未作任何更改，请重新发起。"
+        assert _job(app, moving).status == background.RUNNING  # 10 minutes not yet passed
+        page = login("finance").get(f"/admin/backgroundjob/progress/?id={dead}").text
+        assert "任务执行中断" in page and "请重新发起" in page
+        time.sleep(0.05)
+        app.config["BACKGROUND_STALL_SECONDS"] = 0  # now it stands still too long as well
+        try:
+            assert run_job(app, "background-jobs", when=_slot(moving)).status == "finished"
+        finally:
+            app.config.pop("BACKGROUND_STALL_SECONDS")
+        job = _job(app, moving)
+        assert job.status == background.FAILED and (job.done, job.total) == (3, 10)
+    finally:
+        with app.app_context():
+            progress.close()

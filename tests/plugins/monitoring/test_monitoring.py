@@ -22,7 +22,7 @@ from plugins.monitoring.models import (
     MonitoringRound,
 )
 from tests.plugins.monitoring.conftest import CUTOFF, add_items, workbook
-from tests.support import csrf_from
+from tests.support import csrf_from, run_long_action
 
 
 def record(world, n: int = 0) -> MonitoringRecord:
@@ -73,6 +73,20 @@ def test_reopening_adds_only_newly_approved_items(app, world):
         db.session.rollback()
 
 
+def test_opening_goes_in_batches_and_reports_its_progress(app, world, monkeypatch):
+    monkeypatch.setattr(service, "OPEN_BATCH", 2)
+    steps = []
+    with app.app_context():
+        rnd = db.session.get(MonitoringRound, world.round_id)
+        new = [i for i, _c in add_items(3)]
+        assert service.items_to_open(rnd) == sorted(new)
+        assert service.open_round(rnd, lambda done, total: steps.append((done, total))) == 3
+        assert steps == [(2, 3), (3, 3)]
+        assert db.session.scalar(select(func.count(IndicatorProgress.id)).join(
+            MonitoringRecord).where(MonitoringRecord.budget_item_id.in_(new))) == 9
+        db.session.rollback()
+
+
 def test_finance_opens_a_round_in_the_admin_and_departments_cannot(app, login):
     finance = login("finance")
     page = finance.get("/admin/monitoringround/new/")
@@ -85,14 +99,30 @@ def test_finance_opens_a_round_in_the_admin_and_departments_cannot(app, login):
     assert r.status_code == 200 and "不能早于" in r.text  # due before the cut-off
     form["due"] = "2026-06-30"
     r = finance.post("/admin/monitoringround/new/", data=form)
-    assert r.status_code == 302
+    assert r.status_code == 302 and "/admin/monitoringround/open/" in r.headers["Location"]
     with app.app_context():
         rnd = db.session.scalar(select(MonitoringRound).where(
             MonitoringRound.cutoff == date(2026, 5, 31)))
-        try:
-            assert rnd.record_count == len(hooks().approved_targets(2026)) > 0
-        finally:
-            db.session.delete(rnd)
+        count = len(hooks().approved_targets(2026))
+    try:
+        url = "/admin/monitoringround/open/"
+        page = finance.get(url, query_string={"id": rnd.id}).text
+        assert f"创建 {count} 条监控记录" in page and "jixiao-confirm-start" in page
+        with app.app_context():  # saving the round and asking create no record
+            assert db.session.get(MonitoringRound, rnd.id).record_count == 0
+        assert login("dept01").get(url, query_string={"id": rnd.id}).status_code == 403
+        done = run_long_action(finance, url, id=str(rnd.id)).text
+        assert f"已为监控批次“上半年”创建 {count} 条监控记录。" in done
+        assert f"{count} / {count}" in done
+        with app.app_context():
+            assert db.session.get(MonitoringRound, rnd.id).record_count == count > 0
+            assert db.session.scalar(select(func.count(MonitoringRecord.id)).where(
+                MonitoringRecord.round_id == rnd.id)) == count
+        again = finance.get(url, query_string={"id": rnd.id}).text
+        assert "创建 0 条监控记录" in again and "disabled" in again
+    finally:
+        with app.app_context():
+            db.session.delete(db.session.get(MonitoringRound, rnd.id))
             db.session.commit()
     assert login("dept01").get("/admin/monitoringround/new/").status_code in (302, 403)
 
