@@ -20,8 +20,10 @@ from typing import Any
 HREF = re.compile(r'href="([^"#]+)"')
 RECORD = re.compile(r"/(details|edit)/\?id=")
 NOT_A_PAGE = re.compile(r"/(new|export|action|ajax|delete|import|calculate)/|[?&](sort|page|flt|search)")
-#: what every person reaches whatever the menu: the home page, 待办 and the badges
-FIXED = (("/admin/", "home"), ("/admin/tasks/", "tasks"), ("/workbench/counts", "badge"))
+#: what every person reaches whatever the menu: the home page, 待办, the badges and the home
+#: page's 待办 block (both fetched once the page is shown)
+FIXED = (("/admin/", "home"), ("/admin/tasks/", "tasks"), ("/workbench/counts", "badge"),
+         ("/workbench/tasks", "tasks"))
 NUMBERS = re.compile(r"\b\d+\b")
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from core.contracts import Bar, Widget
 from core.extensions import db
-from core.models import FiscalYear, OrgUnit
+from core.models import FiscalYear
 from core.permissions import can
 from core.web.admin.base import list_url
-from core.web.admin.progress import org_bars
+from core.web.admin.progress import org_bars, org_units
 from plugins.monitoring import charts, figures
 from plugins.monitoring.coverage import top_org
 from plugins.monitoring.models import LIGHT_LABELS, Light, MonitoringRecord, MonitoringRound
@@ -50,7 +50,7 @@ def summary(rnd: MonitoringRound) -> RoundSummary:
     lights = {int(light): n for light, n in db.session.execute(
         select(MonitoringRecord.light, func.count(MonitoringRecord.id))
         .where(MonitoringRecord.round_id == rnd.id).group_by(MonitoringRecord.light))}
-    orgs = {o.id: o for o in db.session.scalars(select(OrgUnit))}
+    orgs = org_units()
     sums: dict[int, list[Decimal]] = {}
     for org_id, spent, budget in db.session.execute(
             select(MonitoringRecord.org_unit_id, func.sum(MonitoringRecord.spent),

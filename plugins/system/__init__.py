@@ -54,6 +54,8 @@ def jixiao_admin_views(admin, db):
 
 @hookimpl
 def jixiao_blueprints(app):
+    from flask import url_for
+
     from core.services.notifications import mail
     from plugins.system import workbench
     from plugins.system.attachments import bp as attachments_bp
@@ -62,7 +64,7 @@ def jixiao_blueprints(app):
     app.register_blueprint(workbench.bp)
     mail.init_app(app)
     app.add_template_global(workbench.nav, "workbench_nav")
-    app.add_template_global(lambda: workbench.grouped(workbench.my_tasks()), "workbench_tasks")
+    app.add_template_global(lambda: url_for("workbench.tasks_block"), "workbench_tasks_url")
 
 
 

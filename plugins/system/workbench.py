@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
-from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -53,9 +53,11 @@ def nav() -> dict[str, Any]:
     """What the navigation bar shows at once: the selected year and the years to choose."""
     if not current_user.is_authenticated:
         return {}
-    year = FiscalYear.current()
-    years = db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc())).all()
-    return {"year": year.year if year else None, "years": years}
+    if "jixiao_nav" not in g:  # the bar and the home page's title ask: read once a request
+        year = FiscalYear.current()
+        years = db.session.scalars(select(FiscalYear.year).order_by(FiscalYear.year.desc()))
+        g.jixiao_nav = {"year": year.year if year else None, "years": years.all()}
+    return g.jixiao_nav
 
 
 @bp.route("/workbench/counts")
@@ -63,6 +65,14 @@ def nav() -> dict[str, Any]:
 def counts():
     """The badges' numbers (asked by the page once it is shown): tasks and unread notes."""
     return jsonify(tasks=sum(t.count for t in my_tasks()), unread=unread_count(current_user.id))
+
+
+@bp.route("/workbench/tasks")
+@login_required
+def tasks_block():
+    """The home page's 待办 block, fetched once the page is shown (like the badges): the
+    stage cards do not wait for every stage's tasks. Empty when nothing waits."""
+    return render_template("admin/task_block.html", groups=grouped(my_tasks()))
 
 
 class TasksPage(ScopedPage):

@@ -23,7 +23,8 @@ from core.web.admin.base import list_url
 from core.web.admin.filters import UNIT_KINDS, OrgUnitFilter
 
 
-def _orgs() -> dict[int, OrgUnit]:
+def org_units() -> dict[int, OrgUnit]:
+    """Every org unit the reader may see by id, read once a request."""
     if "jixiao_orgs" not in g:
         g.jixiao_orgs = {o.id: o for o in db.session.scalars(select(OrgUnit))}
     return g.jixiao_orgs
@@ -43,7 +44,7 @@ def org_bars(counts: Mapping[int | None, tuple[int, int]], endpoint: str, column
              *filters: Any) -> tuple[Bar, ...]:
     """One bar per department or unit from ``counts`` (org unit id → ``(done, total)``),
     linking to the list ``endpoint`` filtered on ``filters`` and on the org unit ``column``."""
-    orgs, sums = _orgs(), {}
+    orgs, sums = org_units(), {}
     for org_id, (done, total) in counts.items():
         if org_id in orgs:
             bucket = _bucket(orgs[org_id], orgs)

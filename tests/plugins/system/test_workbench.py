@@ -25,7 +25,14 @@ def test_tasks_page_groups_by_stage_and_the_badge_counts_them(app, login):
         r'<strong>[^<]+</strong> <span class="badge badge-secondary">(\d+)</span>', page)]
     assert unit.get("/workbench/counts").get_json()["tasks"] == sum(counts) > 0
     assert 'data-count="tasks"' in home  # the badge the page fills from /workbench/counts
-    assert "jixiao-task-group" in home  # a unit's home page starts with its tasks
+    assert 'data-tasks="/workbench/tasks"' in home  # the block the page fills once shown
+    block = unit.get("/workbench/tasks").text  # a unit's home page starts with its tasks
+    assert re.findall(r'data-stage="(\w+)"', block) == groups
+
+
+def test_the_home_page_task_block_holds_finance_queues_and_needs_a_login(app, client, login):
+    assert "待财政" in login("finance").get("/workbench/tasks").text
+    assert client.get("/workbench/tasks").status_code == 302  # to the login page
 
 
 def test_finance_sees_queues_not_records(app, login):
