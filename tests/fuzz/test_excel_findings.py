@@ -27,4 +27,6 @@ def test_a_fee_key_that_does_not_fit_is_named_with_its_row(app, login, fees, key
     rows[at][0] = key
     assert not check_upload(app, client, fees, book.bytes(), len(rows))
     page = upload(client, fees, book.bytes()).text
-    assert re.search(f"收费标准![AC]{at + 1}\\b", page), "the error names the row"
+    # the error table's sheet, row and column cells
+    assert re.search(f"<td>收费标准</td><td>{at + 1}</td><td>[AC] ", page), \
+        "the error names the row"
