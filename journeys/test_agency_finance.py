@@ -27,6 +27,24 @@ DECISION = "补充材料核实无误，证据充分性调整为优。"
 REJECTION = "延期系机构自身原因，委托方补充资料未影响进度，时效性扣分维持。"
 
 
+def _run_confirmed(page) -> None:
+    """Confirm a long action, wait for its background job, go back to the year's overview."""
+    page.locator(".jixiao-confirm-start").click()
+    expect(page.locator(".jixiao-job-summary")).to_be_visible(timeout=60_000)
+    page.goto("/admin/agency_scoring_overview/?year=2026")
+
+
+def _refused(page, reason: str) -> None:
+    """A long action refused: on its confirmation page, or as the job's reason in words."""
+    page.wait_for_load_state()
+    start = page.locator(".jixiao-confirm-start")
+    if start.count() and start.is_enabled():
+        start.click()
+        expect(page.locator(".jixiao-job-error")).to_contain_text(reason, timeout=60_000)
+    else:
+        expect(page.locator(".alert-danger").filter(has_text=reason)).to_be_visible()
+
+
 def _menu(page, group: str, entry: str) -> None:
     page.locator("#admin-navbar-collapse").get_by_role("link", name=group, exact=True).click()
     page.locator("#admin-navbar-collapse").get_by_role("link", name=entry, exact=True).click()
@@ -144,7 +162,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="计算评级").click()
-    expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()
+    _run_confirmed(page)
     ranked = page.locator("table.jixiao-ranking tbody tr").filter(has_text=AGENCY)
     expect(ranked).to_have_count(1)
     expect(ranked).to_contain_text("草稿")
@@ -189,7 +207,7 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="发布（定稿）").click()
-    expect(page.locator(".alert-danger").filter(has_text="1 项申诉尚未处理")).to_be_visible()
+    _refused(page, "1 项申诉尚未处理")
     _menu(page, "第三方机构", "申诉")
     pending = page.locator("table tbody tr").filter(has_text="待处理")
     expect(pending).to_have_count(1)
@@ -202,13 +220,13 @@ def test_finance_quotes_closes_and_assesses_an_engagement(page_as, shot, db):
     _menu(page, "第三方机构", "考核概览")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="发布（定稿）").click()
-    expect(page.locator(".alert").filter(has_text="已完成。")).to_be_visible()
+    _run_confirmed(page)
     ranked = page.locator("table.jixiao-ranking tbody tr").filter(has_text=AGENCY)
     expect(ranked).to_contain_text("已发布")
     shot(page, "agency_rating_published")
     page.get_by_label("年度", exact=True).fill("2026")
     page.get_by_role("button", name="计算评级").click()  # refused: the rating is final
-    expect(page.locator(".alert-danger").filter(has_text="年度评级已发布")).to_be_visible()
+    _refused(page, "年度评级已发布")
     with db.connect() as c:
         assert Decimal(str(c.execute(text(
             "SELECT score FROM agency_assessment WHERE engagement_id = :e"),
