@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import State
 from core.permissions import can
 from core.web.admin.base import list_url
-from core.web.admin.progress import org_bars
+from core.web.admin.progress import org_bars, tally
 from plugins.disclosure.models import Publication
 
 
@@ -29,12 +29,7 @@ def disclosure_widgets(user) -> list[Widget]:
         .group_by(Publication.org_unit_id, Publication.state)).all()
     if not rows:
         return []
-    counts: dict[State, int] = {}
-    per_org: dict[int, tuple[int, int]] = {}
-    for org_id, state, n in rows:
-        counts[State(state)] = counts.get(State(state), 0) + n
-        done, total = per_org.get(org_id, (0, 0))
-        per_org[org_id] = (done + (n if State(state) is State.APPROVED else 0), total + n)
+    counts, per_org = tally(rows)
     this_year = ("publication.fiscal_year", year.year)
     return [Widget(_("Disclosure %(year)s", year=year.year),
                    f"{counts.get(State.APPROVED, 0):,} / {sum(counts.values()):,}",

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.models import FiscalYear, State
 from core.permissions import can
 from core.web.admin.base import list_url
-from core.web.admin.progress import org_bars
+from core.web.admin.progress import org_bars, tally
 from plugins.targets.models import TargetSheet
 
 
@@ -25,12 +25,7 @@ def target_widgets(user) -> list[Widget]:
         select(TargetSheet.org_unit_id, TargetSheet.state, func.count(TargetSheet.id))
         .where(TargetSheet.fiscal_year_id == year.id)
         .group_by(TargetSheet.org_unit_id, TargetSheet.state)).all()
-    counts: dict[State, int] = {}
-    per_org: dict[int, tuple[int, int]] = {}
-    for org_id, state, n in rows:
-        counts[State(state)] = counts.get(State(state), 0) + n
-        done, total = per_org.get(org_id, (0, 0))
-        per_org[org_id] = (done + (n if State(state) is State.APPROVED else 0), total + n)
+    counts, per_org = tally(rows)
     this_year = ("fiscal_year.year", year.year)
     approved = counts.get(State.APPROVED, 0)
     return [Widget(

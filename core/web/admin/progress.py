@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from core.contracts import Bar
 from core.extensions import db
-from core.models import OrgUnit
+from core.models import OrgUnit, State
 from core.web.admin.base import list_url
 from core.web.admin.filters import UNIT_KINDS, OrgUnitFilter
 
@@ -59,3 +59,15 @@ def org_bars(counts: Mapping[int | None, tuple[int, int]], endpoint: str, column
             bars.append(Bar(org.name, done, total,
                             list_url(endpoint, *filters, (column, OrgUnitFilter, org))))
     return tuple(bars)
+
+
+def tally(rows) -> tuple[dict[State, int], dict[int, tuple[int, int]]]:
+    """From (org unit id, state, count) rows: the count per state, and per org unit the
+    (approved, all) pair its bar shows."""
+    counts: dict[State, int] = {}
+    per_org: dict[int, tuple[int, int]] = {}
+    for org_id, state, n in rows:
+        counts[State(state)] = counts.get(State(state), 0) + n
+        done, total = per_org.get(org_id, (0, 0))
+        per_org[org_id] = (done + (n if State(state) is State.APPROVED else 0), total + n)
+    return counts, per_org
